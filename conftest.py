@@ -1,0 +1,201 @@
+"""The readiness gate's wiring: options, step plugins, the pending rule and the report hook.
+
+Everything it decides is delegated to ``readiness.gate.GateRun``; this file only
+translates pytest's events.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pytest_bdd.scenario import scenario_wrapper_template_registry
+
+from readiness import features
+from readiness.errors import ReadinessError
+from readiness.gate import PROPERTY, GateRun, Options, ScenarioEvidence, decode, encode
+
+ROOT = Path(__file__).parent
+pytest_plugins = sorted(f"steps.{p.stem}" for p in (ROOT / "steps").glob("*.py") if p.stem != "__init__")
+
+GATE = pytest.StashKey[GateRun]()
+EVIDENCE = pytest.StashKey[ScenarioEvidence]()
+STEPS = pytest.StashKey[list]()
+PATH_OPTIONS = {
+    "tenants_dir": "folder of tenant folders to judge",
+    "policies_dir": "folder of policy YAML files",
+    "product_dir": "the offline product's customer-facing copy and configuration",
+    "report_dir": "where readiness.json, .md and .html are written",
+}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("readiness", "ServiceTitan readiness gate")
+    for name, text in PATH_OPTIONS.items():
+        group.addoption(f"--{name.replace('_', '-')}", dest=name, default=None, help=f"{text} (ini: readiness_{name})")
+        parser.addini(f"readiness_{name}", text)
+    group.addoption("--tenant", dest="tenant_names", action="append", default=[], metavar="NAME",
+                    help="judge only this tenant (repeatable; default: all)")
+    group.addoption("--sandbox", default="off", metavar="MODE",
+                    help="off (default: @sandbox scenarios pending) | simulator | integration")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    paths = {name: Path(config.getoption(name) or config.getini(f"readiness_{name}")) for name in PATH_OPTIONS}
+    options = Options(**paths, features_dir=config.rootpath / config.getini("bdd_features_base_dir"),
+                      tenant_names=config.getoption("tenant_names"), sandbox=config.getoption("sandbox"))
+    try:
+        config.stash[GATE] = gate = GateRun(options)
+    except ReadinessError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    if not hasattr(config, "workerinput"):
+        config.pluginmanager.register(ReportHook(gate), "readiness-report")
+
+
+def pytest_bdd_apply_tag(tag: str, function):
+    if tag == features.PER_TENANT_TAG:
+        return pytest.mark.usefixtures("tenant")(function)
+    return None
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "tenant" in metafunc.fixturenames:
+        slugs = [t.slug for t in metafunc.config.stash[GATE].tenants]
+        metafunc.parametrize("tenant", slugs, ids=slugs, indirect=True)
+
+
+def _scenario_meta(item: pytest.Item) -> dict | None:
+    """Feature, scenario, tenant and tags of a bound scenario (tags of Examples blocks included)."""
+    template = scenario_wrapper_template_registry.get(getattr(item, "obj", None))
+    if template is None:
+        return None
+    tags = set(template.tags) | set(template.feature.tags) | (template.rule.tags if template.rule else set())
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None:
+        tags |= {mark.name for mark in callspec.marks}
+    tenant = callspec.params.get("tenant") if callspec is not None else None
+    return {
+        "feature": template.feature.rel_filename,
+        "line": template.line_number,
+        "scenario": template.name,
+        "tenant": tenant,
+        "tags": sorted(tags),
+        "requirements": sorted(t[len(features.REQ_PREFIX):] for t in tags if t.startswith(features.REQ_PREFIX)),
+        "protocol_tests": sorted(
+            t[len(features.PROTOCOL_PREFIX):] for t in tags if t.startswith(features.PROTOCOL_PREFIX)
+        ),
+        "template_steps": [(s.keyword, s.name) for s in template.steps],
+    }
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    gate = config.stash[GATE]
+    for item in items:
+        meta = _scenario_meta(item)
+        if meta is None:
+            continue
+        reason = gate.pending_reason(set(meta["tags"]))
+        if reason:
+            item.add_marker(pytest.mark.skip(reason=f"pending: {reason}"))
+        if meta["tenant"]:
+            item.add_marker(pytest.mark.xdist_group(meta["tenant"]))
+
+
+@pytest.fixture
+def gate(request: pytest.FixtureRequest) -> GateRun:
+    return request.config.stash[GATE]
+
+
+@pytest.fixture
+def tenant(request: pytest.FixtureRequest, gate: GateRun):
+    """The tenant this copy of a @per-tenant scenario judges; a malformed tenant fails it closed, with the file."""
+    try:
+        return gate.tenant(request.param)
+    except ReadinessError as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+@pytest.fixture
+def scenario_evidence(request: pytest.FixtureRequest) -> ScenarioEvidence:
+    """Findings and report sections the steps record; the report hook carries them to the controller."""
+    return request.node.stash.setdefault(EVIDENCE, ScenarioEvidence())
+
+
+def pytest_bdd_after_step(request, feature, scenario, step, step_func, step_func_args) -> None:
+    request.node.stash.setdefault(STEPS, []).append((step.name, "passed"))
+
+
+def pytest_bdd_step_error(request, feature, scenario, step, step_func, step_func_args, exception) -> None:
+    request.node.stash.setdefault(STEPS, []).append((step.name, "failed"))
+
+
+def _steps(meta: dict, executed: list[dict]) -> list[dict]:
+    rows = []
+    for index, (keyword, name) in enumerate(meta["template_steps"]):
+        ran = executed[index] if index < len(executed) else None
+        rows.append({"keyword": keyword, "name": ran[0] if ran else name, "status": ran[1] if ran else "not-run"})
+    return rows
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    meta = _scenario_meta(item)
+    if meta is not None and (call.when == "call" or report.outcome != "passed"):
+        found = item.stash.get(EVIDENCE, ScenarioEvidence())
+        executed = item.stash.get(STEPS, [])
+        payload = {key: value for key, value in meta.items() if key != "template_steps"}
+        payload |= {
+            "steps": _steps(meta, executed) if executed or call.when == "call" else [],
+            "findings": [f.to_dict() for f in sorted(set(found.findings))],
+            "sections": found.sections,
+        }
+        report.user_properties.append((PROPERTY, encode(payload)))
+    return report
+
+
+def _message(report: pytest.TestReport) -> str | None:
+    if report.skipped and isinstance(report.longrepr, tuple):
+        return report.longrepr[2].removeprefix("Skipped: ").removeprefix("pending: ")
+    if report.failed:
+        crash = getattr(report.longrepr, "reprcrash", None)
+        text = crash.message if crash is not None else str(report.longrepr)
+        return text.strip().splitlines()[0] if text.strip() else "failed"
+    return None
+
+
+class ReportHook:
+    """Registered on the controller only (not on xdist workers): collects records and writes the report."""
+
+    def __init__(self, gate: GateRun):
+        self.gate = gate
+        self.built: dict | None = None
+        self.written: list[Path] = []
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        for name, value in report.user_properties:
+            if name == PROPERTY:
+                self.gate.observe(report.nodeid, report.when, report.outcome, decode(value), _message(report))
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if not self.gate.records:
+            return
+        self.built, self.written = self.gate.write_report()
+        if self.built["gate"]["status"] == "failed" and session.exitstatus == 0:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        if self.built is None:
+            return
+        built, write = self.built, terminalreporter.write_line
+        terminalreporter.section("readiness summary")
+        write(f"mode: {built['mode_statement']}")
+        counts = ", ".join(f"{n} {s}" for s, n in built["summary"].items() if s != "total" and n)
+        write(f"gate: {built['gate']['status'].upper()} ({counts}; {built['summary']['total']} scenarios)")
+        write("requirements: " + ", ".join(f"{n} {s}" for s, n in built["requirement_summary"].items() if n))
+        for record in built["scenarios"]:
+            if record["status"] in ("failed", "dry-run-failed"):
+                tenant = f" [{record['tenant']}]" if record["tenant"] else ""
+                write(f"FAILED {record['feature']}: {record['scenario']}{tenant} "
+                      f"({', '.join(record['requirements'])}): {record['reason']}")
+        write(f"report: {', '.join(str(p) for p in self.written)}")

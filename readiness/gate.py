@@ -1,0 +1,174 @@
+"""One gate run: its options, the policy set, the tenants, and the scenario records that become the report.
+
+The root ``conftest.py`` wires pytest's hooks to this class; nothing here imports pytest.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from . import evidence, features, report
+from .errors import OptionError, ReadinessError
+from .findings import Finding
+from .policy import PolicySet
+from .tenants import FixtureTenant, discover
+
+SANDBOX_MODES = ("off", "simulator", "integration")
+PROPERTY = "readiness-scenario"
+
+
+@dataclass
+class Options:
+    tenants_dir: Path
+    policies_dir: Path
+    product_dir: Path
+    report_dir: Path
+    features_dir: Path
+    tenant_names: list[str] = field(default_factory=list)
+    sandbox: str = "off"
+
+
+@dataclass
+class ScenarioEvidence:
+    """What a scenario's steps recorded for the report: findings and per-concern report sections."""
+
+    findings: list[Finding] = field(default_factory=list)
+    sections: dict[str, Any] = field(default_factory=dict)
+
+    def add(self, found) -> None:
+        self.findings.extend(found)
+
+
+def generated_at() -> str:
+    """ISO time of the run; ``SOURCE_DATE_EPOCH`` makes it reproducible."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    moment = datetime.fromtimestamp(int(epoch), timezone.utc) if epoch else datetime.now(timezone.utc)
+    return moment.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+class GateRun:
+    def __init__(self, options: Options):
+        self.options = options
+        if options.sandbox not in SANDBOX_MODES:
+            raise OptionError(f"--sandbox {options.sandbox}: choose one of {', '.join(SANDBOX_MODES)}")
+        if options.sandbox != "off":
+            raise OptionError(
+                f"--sandbox {options.sandbox}: not available yet; only --sandbox off (the default) is built"
+            )
+        for name, folder in (("--product-dir", options.product_dir), ("--features-dir", options.features_dir)):
+            if not Path(folder).is_dir():
+                raise OptionError(f"{name} {folder}: folder not found")
+        self.policies = PolicySet.load(options.policies_dir)
+        self.tenants = discover(options.tenants_dir, options.tenant_names)
+        if not self.tenants:
+            raise OptionError(f"--tenants-dir {options.tenants_dir}: no tenant folders (each needs a tenant.yaml)")
+        self.scenarios = features.load_scenarios(options.features_dir)
+        self.protocol = {t["id"]: t for t in self.policies["sandbox-protocol"]["tests"]}
+        self.records: dict[str, dict] = {}
+        self.tenant_started: dict[str, float] = {}
+
+    @property
+    def mode(self) -> str:
+        return self.options.sandbox
+
+    def tenant(self, slug: str) -> FixtureTenant:
+        """A selected tenant, fully parsed: a malformed file raises a TenantDataError naming it."""
+        tenant = next(t for t in self.tenants if t.slug == slug)
+        tenant.check_readable()
+        return tenant
+
+    def pending_reason(self, tags: set[str]) -> str | None:
+        """Why a scenario cannot run in this mode, or None when it runs."""
+        if features.SANDBOX_TAG not in tags or self.mode != "off":
+            return None
+        unblock = sorted(
+            self.protocol[t[len(features.PROTOCOL_PREFIX):]]["unblock"]
+            for t in tags
+            if t.startswith(features.PROTOCOL_PREFIX) and t[len(features.PROTOCOL_PREFIX):] in self.protocol
+        )
+        return "awaits sandbox access" + (f"; unblocked when: {' '.join(unblock)}" if unblock else "")
+
+    # Records arrive once per test phase (on the controller under xdist); one record per scenario and tenant.
+    def observe(self, nodeid: str, phase: str, outcome: str, payload: dict, message: str | None) -> None:
+        record = self.records.get(nodeid)
+        if record is None:
+            record = self.records[nodeid] = {**payload, "status": "passed", "reason": None}
+        else:
+            record["findings"] = payload["findings"] or record["findings"]
+            record["sections"] = payload["sections"] or record["sections"]
+            if payload["steps"]:
+                record["steps"] = payload["steps"]
+        if outcome == "skipped":
+            if features.SANDBOX_TAG in record["tags"]:
+                record["status"], record["reason"] = "pending", message
+            else:
+                record["status"] = "failed"
+                record["reason"] = f"an offline scenario may not skip: {message}"
+        elif outcome == "failed":
+            record["status"] = "failed"
+            record["reason"] = record["reason"] or (f"{phase}: {message}" if phase != "call" else message)
+
+    def tenant_progress(self, slug: str) -> dict | None:
+        """Per-tenant totals once all its scenarios have reported (for the progress line)."""
+        records = [r for r in self.records.values() if r["tenant"] == slug]
+        return {
+            "tenant": slug,
+            "scenarios": len(records),
+            "findings": sum(len(r["findings"]) for r in records),
+            "statuses": dict(sorted(Counter(r["status"] for r in records).items())),
+        }
+
+    def evidence_files(self) -> list[Path]:
+        files = list(self.policies.files)
+        files += features.feature_files(self.options.features_dir)
+        files += sorted(p for p in Path(self.options.product_dir).rglob("*") if p.is_file())
+        for tenant in self.tenants:
+            files += tenant.files()
+        return files
+
+    def tenant_rows(self) -> list[dict]:
+        rows = []
+        for tenant in self.tenants:
+            try:
+                profile = tenant.profile
+                rows.append({"slug": tenant.slug, "name": profile["name"], "package": profile["package"]})
+            except ReadinessError as exc:
+                rows.append({"slug": tenant.slug, "name": tenant.slug, "package": None, "error": str(exc)})
+        return rows
+
+    def build_report(self) -> dict:
+        manifest = evidence.manifest(self.evidence_files())
+        return report.build(
+            mode=self.mode,
+            scenarios=list(self.records.values()),
+            requirements=self.policies["requirements"]["requirements"],
+            tenants=self.tenant_rows(),
+            evidence=manifest,
+            evidence_root=evidence.root_digest(manifest),
+            commit=evidence.git_commit(),
+            policy_digest=self.policies.digest,
+            generated_at=generated_at(),
+        )
+
+    def write_report(self) -> tuple[dict, list[Path]]:
+        built = self.build_report()
+        return built, report.write(built, self.options.report_dir)
+
+
+def encode(payload: dict) -> str:
+    return json.dumps(payload, sort_keys=True)
+
+
+def decode(text: str) -> dict:
+    return json.loads(text)
+
+
+def now() -> float:
+    return time.monotonic()

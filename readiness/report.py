@@ -1,0 +1,185 @@
+"""The evidence report: scenario results + policies + tenants -> readiness.json, .md and .html.
+
+The JSON is the source of truth (validated against ``schemas/report/readiness``);
+Markdown and HTML are rendered from it with Jinja2, so a report can be re-rendered
+from its JSON alone (shards merged, baselines compared).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from pathlib import Path
+from typing import Any, Iterable
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from .documents import read_json, schema, validate_data
+from .errors import ReadinessError
+
+SCHEMA_VERSION = "1.0"
+STATUSES = ("passed", "failed", "pending", "dry-run-passed", "dry-run-failed")
+FAILING = frozenset({"failed", "dry-run-failed"})
+REQUIREMENT_STATUSES = ("met", "failed", "pending", "dry-run", "uncovered")
+MODE_STATEMENTS = {
+    "off": "offline: no sandbox tenant evidence exists",
+    "simulator": "simulator dry run: results come from a local simulator and are not sandbox evidence",
+    "integration": "integration environment: evidence captured from ServiceTitan's integration environment",
+}
+
+
+def disclaims_sandbox_evidence(statement: str) -> bool:
+    return "no sandbox tenant evidence exists" in statement or "not sandbox evidence" in statement
+
+
+def requirement_status(requirement: dict, statuses: Iterable[str]) -> str:
+    statuses = set(statuses)
+    if requirement.get("planned") or not statuses:
+        return "uncovered"
+    if statuses & FAILING:
+        return "failed"
+    if "pending" in statuses:
+        return "pending"
+    if statuses == {"passed"}:
+        return "met"
+    return "dry-run"
+
+
+def _scenario_key(record: dict) -> tuple:
+    return (record["feature"], record["line"], record["scenario"], record["tenant"] or "")
+
+
+def build(
+    *,
+    mode: str,
+    scenarios: list[dict],
+    requirements: list[dict],
+    tenants: list[dict],
+    evidence: list[dict],
+    evidence_root: str,
+    commit: str | None,
+    policy_digest: str,
+    generated_at: str,
+    gate_problems: list[str] = (),
+) -> dict[str, Any]:
+    scenarios = sorted(scenarios, key=_scenario_key)
+    counts = Counter(s["status"] for s in scenarios)
+    summary = {status: counts.get(status, 0) for status in STATUSES}
+    summary["total"] = len(scenarios)
+
+    by_requirement: dict[str, list[dict]] = {}
+    for record in scenarios:
+        for req in record["requirements"]:
+            by_requirement.setdefault(req, []).append(record)
+    requirement_rows = []
+    for req in requirements:
+        linked = by_requirement.get(req["id"], [])
+        requirement_rows.append({
+            "id": req["id"],
+            "text": req["text"],
+            "planned": bool(req.get("planned")),
+            "scenarios": sorted({f"{r['feature']}: {r['scenario']}" for r in linked}),
+            "status": requirement_status(req, (r["status"] for r in linked)),
+        })
+    requirement_counts = Counter(r["status"] for r in requirement_rows)
+
+    tenant_rows = []
+    for tenant in sorted(tenants, key=lambda t: t["slug"]):
+        records = [r for r in scenarios if r["tenant"] == tenant["slug"]]
+        sections: dict[str, Any] = {}
+        for record in records:
+            sections.update(record.get("sections", {}))
+        tenant_rows.append({
+            **tenant,
+            "status": "failed" if any(r["status"] in FAILING for r in records) else "ok",
+            "scenario_counts": dict(sorted(Counter(r["status"] for r in records).items())),
+            "findings": _findings(records),
+            "sections": dict(sorted(sections.items())),
+        })
+    product_records = [r for r in scenarios if r["tenant"] is None]
+    product_sections: dict[str, Any] = {}
+    for record in product_records:
+        product_sections.update(record.get("sections", {}))
+
+    failed = [r for r in scenarios if r["status"] in FAILING]
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "generated_at": generated_at,
+        "mode": mode,
+        "mode_statement": MODE_STATEMENTS[mode],
+        "commit": commit,
+        "policy_digest": policy_digest,
+        "gate": {
+            "status": "failed" if failed or gate_problems else "passed",
+            "problems": list(gate_problems),
+            "failed_scenarios": [f"{r['feature']}: {r['scenario']}" + (f" [{r['tenant']}]" if r["tenant"] else "")
+                                 for r in failed],
+        },
+        "summary": summary,
+        "requirement_summary": {status: requirement_counts.get(status, 0) for status in REQUIREMENT_STATUSES},
+        "scenarios": scenarios,
+        "requirements": requirement_rows,
+        "product": {"findings": _findings(product_records), "sections": dict(sorted(product_sections.items()))},
+        "tenants": tenant_rows,
+        "evidence": evidence,
+        "evidence_root": evidence_root,
+    }
+
+
+def _findings(records: list[dict]) -> list[dict]:
+    rows = {}
+    for record in records:
+        for finding in record.get("findings", []):
+            row = {**finding, "scenario": record["scenario"], "requirements": record["requirements"]}
+            rows[json.dumps(row, sort_keys=True)] = row
+    return [rows[key] for key in sorted(rows)]
+
+
+def validate(report: dict) -> None:
+    validate_data(report, schema("report/readiness"), Path("readiness.json"), ReadinessError)
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("readiness", "templates"),
+        autoescape=select_autoescape(enabled_extensions=("html", "html.j2"), default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.globals["template_exists"] = lambda name: name in env.list_templates()
+    return env
+
+
+def render(report: dict, template: str) -> str:
+    return _environment().get_template(template).render(report=report)
+
+
+def write(report: dict, out_dir: Path | str) -> list[Path]:
+    """Write readiness.json, .md and .html; append the Markdown to ``$GITHUB_STEP_SUMMARY`` when CI sets it."""
+    validate(report)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    json_path = out_dir / "readiness.json"
+    json_path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    written.append(json_path)
+    markdown = render(report, "readiness.md.j2")
+    for name, text in (("readiness.md", markdown), ("readiness.html", render(report, "readiness.html.j2"))):
+        path = out_dir / name
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary_file:
+        with open(summary_file, "a", encoding="utf-8") as handle:
+            handle.write(markdown)
+    return written
+
+
+def load(path: Path | str) -> dict:
+    """A readiness.json written earlier, checked against the report schema."""
+    report = read_json(Path(path))
+    validate_data(report, schema("report/readiness"), Path(path), ReadinessError)
+    return report

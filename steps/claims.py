@@ -1,0 +1,41 @@
+"""Steps for features/claims.feature: what the product and its documents may and may not claim."""
+
+from pytest_bdd import given, parsers, then, when
+
+from readiness import claims, report
+
+
+@given("the offline product's customer-facing copy", target_fixture="documents")
+def product_copy(gate):
+    return claims.product_files(gate.options.product_dir), gate.options.product_dir
+
+
+@given("the tenant's customer-reviewed documents", target_fixture="documents")
+def tenant_documents(tenant):
+    return claims.tenant_documents(tenant.folder), tenant.folder
+
+
+@given("the evidence report's statement of this run's mode", target_fixture="mode_statement")
+def mode_statement(gate):
+    return gate.mode, report.MODE_STATEMENTS[gate.mode]
+
+
+@when(parsers.parse("they are read for claims forbidden by {requirements}"), target_fixture="claim_findings")
+def read_for_claims(gate, documents, requirements, scenario_evidence):
+    policy = claims.ClaimPolicy.from_policy(gate.policies["claims"], requirements.split(" and "))
+    files, root = documents
+    found = claims.scan_files(files, policy, root)
+    scenario_evidence.add(found)
+    return found
+
+
+@then("no forbidden claim is found")
+def no_forbidden_claim(claim_findings):
+    assert not claim_findings, "\n".join(str(f) for f in claim_findings)
+
+
+@then("it says that no sandbox tenant evidence exists unless the run used the integration environment")
+def statement_denies_sandbox_evidence(mode_statement):
+    mode, text = mode_statement
+    if mode != "integration":
+        assert report.disclaims_sandbox_evidence(text), f'the {mode} mode statement is "{text}"'

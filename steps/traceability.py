@@ -1,0 +1,67 @@
+"""Steps for features/traceability.feature: requirements, scenarios, protocol tests and step definitions."""
+
+from pytest_bdd import given, then
+from pytest_bdd.steps import step_function_context_registry
+
+from readiness import features
+
+
+@given("the requirements catalog, the sandbox protocol catalog and the feature files", target_fixture="trace_problems")
+def trace_problems(gate):
+    return features.trace(
+        gate.scenarios, gate.policies["requirements"]["requirements"], gate.policies["sandbox-protocol"]["tests"]
+    )
+
+
+@then("every requirement that is not planned is named by at least one scenario")
+def every_requirement_covered(trace_problems):
+    _assert_none(trace_problems, "requirement-without-scenario")
+
+
+@then("every scenario names at least one requirement")
+def every_scenario_traced(trace_problems):
+    _assert_none(trace_problems, "scenario-without-requirement")
+
+
+@then("every requirement a scenario names exists in the catalog")
+def no_unknown_requirement(trace_problems):
+    _assert_none(trace_problems, "unknown-requirement")
+
+
+@then("every scenario that needs sandbox access names a protocol test from the catalog")
+def sandbox_scenarios_traced(trace_problems):
+    for kind in ("sandbox-without-protocol-test", "unknown-protocol-test", "protocol-test-not-sandbox"):
+        _assert_none(trace_problems, kind)
+
+
+def _assert_none(problems, kind):
+    hits = [f"{p.subject}: {p.detail}" for p in problems if p.kind == kind]
+    assert not hits, "\n".join(hits)
+
+
+@given("the step definitions the gate has loaded", target_fixture="step_audit")
+def step_audit(gate):
+    # pytest-bdd keeps every registered definition here; the library only needs a name and a matcher.
+    definitions = [
+        features.StepDefinition(
+            type=context.type,
+            pattern=context.parser.name,
+            where=f"{context.step_func.__module__}.{context.step_func.__name__}",
+            matches=context.parser.is_matching,
+        )
+        for context in step_function_context_registry.values()
+        if context.step_func.__module__.startswith("steps.")
+    ]
+    return features.audit_steps(gate.scenarios, definitions)
+
+
+@then("every step in the feature files has a step definition")
+def no_missing_step(step_audit):
+    missing, _ = step_audit
+    assert not missing, "steps with no definition:\n" + "\n".join(missing)
+
+
+@then("every step definition is used by a feature")
+def no_unused_definition(step_audit):
+    _, unused = step_audit
+    assert not unused, "unused step definitions:\n" + "\n".join(f"{d.where}: {d.pattern}" for d in unused)
