@@ -7,20 +7,22 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
-from . import evidence, features, report
+from . import evidence, features, packets, report
 from .errors import OptionError, ReadinessError
 from .findings import Finding
 from .policy import PolicySet
 from .tenants import FixtureTenant, discover
 
 SANDBOX_MODES = ("off", "simulator", "integration")
+
+# Checks over the files the run itself wrote (report, packets): each returns one-line problems, never secrets.
+OUTPUT_AUDITS: list[Callable[["GateRun", list[Path]], list[str]]] = []
 PROPERTY = "readiness-scenario"
 
 
@@ -72,7 +74,6 @@ class GateRun:
         self.scenarios = features.load_scenarios(options.features_dir)
         self.protocol = {t["id"]: t for t in self.policies["sandbox-protocol"]["tests"]}
         self.records: dict[str, dict] = {}
-        self.tenant_started: dict[str, float] = {}
 
     @property
     def mode(self) -> str:
@@ -143,7 +144,7 @@ class GateRun:
                 rows.append({"slug": tenant.slug, "name": tenant.slug, "package": None, "error": str(exc)})
         return rows
 
-    def build_report(self) -> dict:
+    def build_report(self, problems: list[str] = ()) -> dict:
         manifest = evidence.manifest(self.evidence_files())
         return report.build(
             mode=self.mode,
@@ -155,11 +156,19 @@ class GateRun:
             commit=evidence.git_commit(),
             policy_digest=self.policies.digest,
             generated_at=generated_at(),
+            gate_problems=problems,
         )
 
     def write_report(self) -> tuple[dict, list[Path]]:
+        """Write packets and report, then audit every written file; problems fail the gate and are reported."""
+        written = packets.write(packets.render_all(self.policies, self.tenants), self.options.report_dir)
         built = self.build_report()
-        return built, report.write(built, self.options.report_dir)
+        written += report.write(built, self.options.report_dir)
+        problems = sorted({problem for audit in OUTPUT_AUDITS for problem in audit(self, written)})
+        if problems:
+            built = self.build_report(problems)
+            report.write(built, self.options.report_dir)
+        return built, written
 
 
 def encode(payload: dict) -> str:
@@ -168,7 +177,3 @@ def encode(payload: dict) -> str:
 
 def decode(text: str) -> dict:
     return json.loads(text)
-
-
-def now() -> float:
-    return time.monotonic()
