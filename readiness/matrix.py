@@ -263,20 +263,20 @@ class Eligibility:
         return self.outcome != ELIGIBLE
 
     def to_dict(self) -> dict[str, Any]:
-        def state(ok: bool) -> str:
-            return "met" if ok else "blocked"
+        """Each gate as a state (met / blocked) and the words a reader sees, so colour is never the only signal."""
+        def gate(ok: bool, met: str, blocked: str) -> dict[str, str]:
+            return {"state": "met" if ok else "blocked", "words": met if ok else blocked}
+        missing = f"not granted: {', '.join(self.missing_scopes)}"
         return {
             "family": self.family,
             "title": self.title,
             "used_by_package": self.used_by_package,
             "gates": {
-                "module": state(self.module_purchased),
-                "owner": state(self.owner is not None),
-                "authorization": state(self.authorization_current),
-                "scopes": state(not self.missing_scopes),
+                "module": gate(self.module_purchased, "purchased", "not purchased"),
+                "owner": gate(self.owner is not None, f"{self.owner}", "no owner named"),
+                "authorization": gate(self.authorization_current, "not revoked or expired", "revoked or expired"),
+                "scopes": gate(not self.missing_scopes, "all granted", missing),
             },
-            "owner": self.owner,
-            "missing_scopes": list(self.missing_scopes),
             "outcome": self.outcome,
         }
 
