@@ -21,11 +21,12 @@ from .runbooks import FAILURE_MODES, window_text
 FUTURE = "Future"
 PARTNER_PACKET = "partner-application.md"
 RUNBOOKS_PACKET = "runbooks.md"
-# Lines that describe something API-backed: they name a scope, an API endpoint or an API connection.
-_API_LINE = re.compile(r"tn\.[a-z]+\.[a-z0-9]+:[rw]|/v2/tenant/|\bAPI\b|\bconnect")
+# Lines that describe something API-backed: they name a scope or an endpoint, or speak of the API or a
+# connection outside code spans (a tenant slug in backticks is a name, not a claim).
+_API_CODE = re.compile(r"tn\.[a-z]+\.[a-z0-9]+:[rw]|/v2/tenant/")
+_API_WORDS = re.compile(r"\bAPI\b|\bconnect", re.I)
+_CODE_SPAN = re.compile(r"`[^`]*`")
 _MANUAL_LINE = re.compile(r"\bmanual|\btoday\b|\bnot connected\b|\bno (ServiceTitan )?(login|connection)", re.I)
-
-
 NOT_STATED = "not stated"
 
 
@@ -96,7 +97,8 @@ def unlabelled_api_lines(text: str) -> list[str]:
     """Lines describing something API-backed that are not labelled Future (nor plainly about manual mode)."""
     return [
         line.strip() for line in text.splitlines()
-        if _API_LINE.search(line) and FUTURE not in line and not _MANUAL_LINE.search(line)
+        if (_API_CODE.search(line) or _API_WORDS.search(_CODE_SPAN.sub("", line)))
+        and FUTURE not in line and not _MANUAL_LINE.search(line)
     ]
 
 
