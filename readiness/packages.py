@@ -58,12 +58,15 @@ def _problem(policies, parts: list, detail: str) -> Finding:
 
 
 def missing_inputs(policies, tenant) -> list[Finding]:
-    """Every export and evidence file the tenant's package needs is present (a gap is a finding, not a crash)."""
+    """Every export and evidence file the tenant's package needs is present (a gap is a finding, not a crash).
+
+    An empty folder of pages counts as missing; a malformed export raises TenantDataError naming the file.
+    """
     name = tenant.profile["package"]
     spec = package(policies, name)
     found = []
     for export in spec["exports"]:
-        if not tenant.has_export(export["path"]):
+        if not (tenant.has_export(export["path"]) and tenant.export_pages(export["path"])):
             found.append(Finding(
                 "package-export-missing", f"{tenant.slug} exports/{export['path']}.json", "blocker",
                 FINDING_KINDS["package-export-missing"],
