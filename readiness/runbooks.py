@@ -11,7 +11,7 @@ import pkgutil
 import re
 from datetime import timedelta
 from types import ModuleType
-from typing import Any, Iterable
+from typing import Iterable
 
 from .findings import Finding
 
@@ -118,7 +118,3 @@ def window_text(duration: str) -> str:
     days, seconds = delta.days, delta.seconds
     parts = [(days, "day"), (seconds // 3600, "hour"), (seconds % 3600 // 60, "minute")]
     return ", ".join(f"{n} {unit}{'s' if n != 1 else ''}" for n, unit in parts if n) or "0 minutes"
-
-
-def runbook_rows(policies) -> list[dict[str, Any]]:
-    return policies[POLICY]["runbooks"]
