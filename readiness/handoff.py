@@ -268,3 +268,68 @@ def snapshot_findings(lines: list[queue.SnapshotLine], handoffs: list[Handoff],
                                  f"{item.state} although its mapping is not usable ({handoff.reason}): "
                                  f"{'; '.join(handoff.problems)}"))
     return found
+
+
+def personal_values(submission: dict, lead_allow_list: dict) -> list[str]:
+    """The submission's values in fields the lead allow-list marks personal (for leak checks, never for output)."""
+    values = []
+    for name, spec in lead_allow_list["fields"].items():
+        if not spec.get("personal") or name not in submission:
+            continue
+        value = submission[name]
+        values += [str(v) for v in value.values()] if isinstance(value, dict) else [str(value)]
+    return [v for v in values if len(v) >= 3]
+
+
+def unstable_external_ids(handoffs: list[Handoff], tenant_id: int | str) -> list[str]:
+    """Handoffs whose external id changes when the lead is prepared again, or differs from their envelope's."""
+    return [f"lead {h.lead_id}: external id is not stable" for h in handoffs
+            if external_id(tenant_id, h.lead_id) != h.external_id or h.envelope.get("externalId") != h.external_id]
+
+
+def external_ids_with_personal_data(handoffs: list[Handoff], submissions: list[dict],
+                                    lead_allow_list: dict) -> list[str]:
+    """Handoffs whose external id contains a personal value of their lead (the values themselves never shown)."""
+    by_lead = {s["lead_id"]: s for s in submissions}
+    problems = []
+    for handoff in handoffs:
+        lowered = handoff.external_id.casefold()
+        leaked = [v for v in personal_values(by_lead[handoff.lead_id], lead_allow_list) if v.casefold() in lowered]
+        if leaked:
+            problems.append(f"lead {handoff.lead_id}: external id contains {len(leaked)} personal value(s)")
+    return problems
+
+
+def mapping_mismatches(handoffs: list[Handoff], submissions: list[dict], titan_map: dict) -> list[str]:
+    """Envelopes of handoffs that may go as is whose ids differ from their Titan Map entries."""
+    by_lead = {s["lead_id"]: s for s in submissions}
+    services, offers, sources = (_by_website(titan_map.get(k)) for k in ("services", "offers", "lead_sources"))
+    problems = []
+    for handoff in handoffs:
+        if handoff.reason:
+            continue
+        submission, envelope = by_lead[handoff.lead_id], handoff.envelope
+        service = services[submission["service"]]
+        expected = {"jobTypeId": service["job_type"]["id"], "businessUnitId": service["business_unit"]["id"]}
+        campaign = offers.get(submission.get("offer")) or sources.get((submission.get("source") or {}).get("lead_source"))
+        if campaign:
+            expected["campaignId"] = campaign["campaign"]["id"]
+        for key, value in expected.items():
+            if envelope.get(key) != value:
+                problems.append(f"lead {handoff.lead_id}: {key} {envelope.get(key)} but the Titan Map gives {value}")
+    return problems
+
+
+def review_routing_problems(cycle: OfflineCycle) -> list[str]:
+    """Handoffs whose queue item does not follow their mapping: review with the reason exactly when untrustworthy."""
+    items = {item.lead_id: item for item in cycle.items}
+    problems = []
+    for handoff in cycle.handoffs:
+        item = items[handoff.lead_id]
+        if bool(handoff.problems) != bool(handoff.reason):
+            problems.append(f"lead {handoff.lead_id}: mapping problems and review reason disagree")
+        if handoff.reason and (item.state != "review" or item.reason != handoff.reason):
+            problems.append(f"lead {handoff.lead_id}: mapping {handoff.reason} but its item is {item.state}")
+        if not handoff.reason and item.state != "queued":
+            problems.append(f"lead {handoff.lead_id}: mapping usable but its item is {item.state}")
+    return problems
