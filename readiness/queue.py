@@ -615,54 +615,66 @@ def state_table(items: list[QueueItem], view: dict[str, Any]) -> str:
 # --- the state diagram (inline SVG in the report, laid out here from the policy) ---------------------------
 
 _NODE_W, _NODE_H = 124, 36
+_GAP_X, _TOP_Y, _BOTTOM_Y, _ARC = 180, 170, 400, 30
 
 
 def diagram(policy: QueuePolicy) -> dict[str, Any]:
-    """Nodes on an ellipse in policy order, curved edges (A->B and B->A bend apart), labels at the bend."""
-    names = list(policy.states)
-    width, height = 640, 420
-    cx, cy, rx, ry = width / 2, height / 2, width / 2 - 90, height / 2 - 50
-    nodes, position = [], {}
-    for index, name in enumerate(names):
-        angle = -math.pi / 2 + 2 * math.pi * index / len(names)
-        x, y = round(cx + rx * math.cos(angle), 1), round(cy + ry * math.sin(angle), 1)
-        position[name] = (x, y)
-        state = policy.states[name]
-        nodes.append({
-            "id": name, "x": x, "y": y, "box_x": round(x - _NODE_W / 2, 1), "box_y": round(y - _NODE_H / 2, 1),
-            "width": _NODE_W, "height": _NODE_H, "terminal": bool(state.get("terminal")),
-            "requires_connection": bool(state.get("requires_connection")),
-            "initial": name in policy.initial,
-        })
+    """Layout of the state graph: open states in a row (policy order), end states in a row below.
+
+    Arcs between open states bend above the row when they go right and below when they go left,
+    higher the farther they reach; a self-loop sits on top of its state; edges into an end state
+    are straight, with one label per event beside the end state.
+    """
+    open_states = [n for n, s in policy.states.items() if not s.get("terminal")]
+    end_states = [n for n, s in policy.states.items() if s.get("terminal")]
+    width = _GAP_X * max(len(open_states), len(end_states), 1)
+    position: dict[str, tuple[float, float]] = {}
+    for row, y in ((open_states, _TOP_Y), (end_states, _BOTTOM_Y)):
+        offset = (width - _GAP_X * len(row)) / 2 + _GAP_X / 2
+        for index, name in enumerate(row):
+            position[name] = (offset + index * _GAP_X, y)
+    nodes = [{
+        "id": name, "x": x, "y": y, "box_x": x - _NODE_W / 2, "box_y": y - _NODE_H / 2,
+        "width": _NODE_W, "height": _NODE_H, "terminal": bool(policy.states[name].get("terminal")),
+        "requires_connection": bool(policy.states[name].get("requires_connection")),
+        "initial": name in policy.initial,
+    } for name, (x, y) in position.items()]
     grouped: dict[tuple[str, str], list[str]] = {}
     for source, target, event, _actors in policy.edges():
         grouped.setdefault((source, target), []).append(event)
-    edges = []
+    edges, labels_at_target = [], {}
     for (source, target), events in grouped.items():
         (x1, y1), (x2, y2) = position[source], position[target]
-        mx, my = (x1 + x2) / 2, (y1 + y2) / 2
-        dx, dy = x2 - x1, y2 - y1
-        length = math.hypot(dx, dy) or 1
-        bend = 28
-        qx, qy = mx - dy / length * bend, my + dx / length * bend
-        # Start and end where the curve leaves and enters the node boxes (approximately), so arrows show.
-        sx, sy = _towards(x1, y1, qx, qy)
-        ex, ey = _towards(x2, y2, qx, qy)
-        edges.append({
-            "from": source, "to": target, "events": events,
-            "path": f"M{sx:.1f},{sy:.1f} Q{qx:.1f},{qy:.1f} {ex:.1f},{ey:.1f}",
-            "label_x": round((sx + 2 * qx + ex) / 4, 1), "label_y": round((sy + 2 * qy + ey) / 4, 1),
-        })
-    return {"width": width, "height": height, "nodes": nodes, "edges": edges}
-
-
-def _towards(x: float, y: float, tx: float, ty: float) -> tuple[float, float]:
-    """The point on the node box around (x, y) in the direction of (tx, ty)."""
-    dx, dy = tx - x, ty - y
-    if dx == 0 and dy == 0:  # pragma: no cover - distinct nodes never coincide with a control point
-        return x, y
-    scale = min((_NODE_W / 2 + 4) / abs(dx) if dx else math.inf, (_NODE_H / 2 + 4) / abs(dy) if dy else math.inf)
-    return x + dx * scale, y + dy * scale
+        half_h = _NODE_H / 2
+        if source == target:
+            bottom = y1 + half_h
+            path = (f"M{x1 - 22:g},{bottom:g} C{x1 - 34:g},{bottom + 44:g} "
+                    f"{x1 + 34:g},{bottom + 44:g} {x1 + 22:g},{bottom:g}")
+            label = (x1, bottom + 48)
+        elif y1 == y2:
+            reach = abs(x2 - x1) / _GAP_X
+            side = -1 if x2 > x1 else 1  # rightwards above the row, leftwards below it
+            edge_y = y1 + side * half_h
+            control_y = edge_y + side * 2 * _ARC * reach
+            nudge = 10 * (1 if x2 > x1 else -1)
+            path = f"M{x1 + nudge:g},{edge_y:g} Q{(x1 + x2) / 2:g},{control_y:g} {x2 - nudge:g},{edge_y:g}"
+            label = ((x1 + x2) / 2, edge_y + side * _ARC * reach + (-4 - 11 * (len(events) - 1) if side < 0 else 14))
+        else:
+            down = 1 if y2 > y1 else -1
+            path = f"M{x1:g},{y1 + down * half_h:g} L{x2:g},{y2 - down * half_h:g}"
+            label = None
+            for event in events:
+                labels_at_target.setdefault((target, event), None)
+        edges.append({"from": source, "to": target, "events": events, "path": path,
+                      "label": None if label is None else {"x": round(label[0], 1), "y": round(label[1], 1),
+                                                           "lines": events}})
+    target_labels = []
+    for index, (target, event) in enumerate(labels_at_target):
+        x, y = position[target]
+        stacked = sum(1 for t, _ in list(labels_at_target)[:index] if t == target)
+        target_labels.append({"x": x + _NODE_W / 2 + 6, "y": y + _NODE_H / 2 + 14 + 12 * stacked, "text": event})
+    return {"width": width, "height": _BOTTOM_Y + 50, "nodes": nodes, "edges": edges,
+            "target_labels": target_labels}
 
 
 def policy_view(policy: QueuePolicy) -> dict[str, Any]:
