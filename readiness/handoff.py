@@ -270,6 +270,11 @@ def snapshot_findings(lines: list[queue.SnapshotLine], handoffs: list[Handoff],
     return found
 
 
+def _letters_and_digits(text: str) -> str:
+    """``"Jordan Alderby"`` and ``"jordan-alderby"`` compare equal; so do phone numbers however punctuated."""
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
+
+
 def personal_values(submission: dict, lead_allow_list: dict) -> list[str]:
     """The submission's values in fields the lead allow-list marks personal (for leak checks, never for output)."""
     values = []
@@ -293,8 +298,9 @@ def external_ids_with_personal_data(handoffs: list[Handoff], submissions: list[d
     by_lead = {s["lead_id"]: s for s in submissions}
     problems = []
     for handoff in handoffs:
-        lowered = handoff.external_id.casefold()
-        leaked = [v for v in personal_values(by_lead[handoff.lead_id], lead_allow_list) if v.casefold() in lowered]
+        flat = _letters_and_digits(handoff.external_id)
+        leaked = [v for v in personal_values(by_lead[handoff.lead_id], lead_allow_list)
+                  if len(_letters_and_digits(v)) >= 3 and _letters_and_digits(v) in flat]
         if leaked:
             problems.append(f"lead {handoff.lead_id}: external id contains {len(leaked)} personal value(s)")
     return problems

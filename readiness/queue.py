@@ -503,7 +503,7 @@ class SnapshotCheck:
         if item.state == "retrying" and item.attempts >= policy.max_attempts:
             self.add("queue-exhausted-not-blocked", line,
                      f"used all {policy.max_attempts} attempts but is still retrying instead of blocked")
-        if item.state in OPERATOR_STATES:
+        if item.state in OPERATOR_STATES and item.state == item.history[-1].state:
             expected = policy.reason_runbook(item.reason)
             if not item.runbook or item.runbook != expected:
                 self.add("queue-runbook-missing", line,
