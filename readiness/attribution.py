@@ -613,3 +613,24 @@ SOURCE_STATEMENTS = {
 def source_statement(tenant) -> str:
     """How the packet names its source in current (offline) mode; never API-verified."""
     return SOURCE_STATEMENTS[tenant.profile["exports"]["source"]]
+
+
+@dataclass
+class AttributionCheck:
+    result: Attribution | None  # None: the tenant supplied no outcome exports (Launch package)
+    findings: list[Finding]
+    section: dict
+    blocking: list[Finding]
+
+
+def check(tenant, policies) -> AttributionCheck:
+    """Attribution for one tenant. A Growth tenant must supply the outcome exports; a Launch tenant may not."""
+    rules = Rules.from_policies(policies)
+    source = source_statement(tenant)
+    if tenant.profile["package"] == "launch" and not has_outcomes(tenant):
+        section = {"source": source, "not_judged": "Launch package: no outcome exports were supplied, so no "
+                                                  "attribution is claimed.", "leads": len(tenant.submissions())}
+        return AttributionCheck(None, [], section, [])
+    result = attribute(tenant, rules)
+    found = findings(result)
+    return AttributionCheck(result, found, summary(result, source), blocking(found, rules))

@@ -341,3 +341,26 @@ def section(map_drifts: list[Drift], snapshot: str | None, over_time: list[Drift
 
     return {"map": rows(map_drifts), "snapshot": snapshot, "over_time": rows(over_time),
             "blocking_severities": list(policy["blocking_severities"])}
+
+
+@dataclass
+class DriftCheck:
+    map_drifts: list[Drift]
+    snapshot: str | None
+    over_time: list[Drift]
+    map_findings: list[Finding]
+    over_time_findings: list[Finding]
+    section: dict
+
+
+def check(tenant, policies) -> DriftCheck:
+    """Map drift and drift over time for one tenant, as findings with policy severities and a report section."""
+    policy = policies["drift"]
+    map_drifts = map_drift(tenant)
+    snapshot, over_time = snapshot_drift(tenant)
+    affected = affected_handoffs(map_drifts, tenant.submissions())
+    map_found = findings(map_drifts, policy, affected)
+    over_found = findings(over_time, policy)
+    data = section(map_drifts, snapshot, over_time, map_found + over_found, policy)
+    data["handoffs_to_review"] = sorted({lead for leads in affected.values() for lead in leads})
+    return DriftCheck(map_drifts, snapshot, over_time, map_found, over_found, data)
