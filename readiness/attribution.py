@@ -258,6 +258,36 @@ def _money_field(path: Path, index: int, record: dict, name: str) -> Decimal:
     return exportfeed.money(path, exportfeed.where(index, record), name, record.get(name), optional=True)
 
 
+def _amount(value: Any) -> Decimal | None:
+    """Fast path for a well-formed amount ("249.00", or absent = 0); None when it needs the located error."""
+    if value is None:
+        return ZERO
+    if type(value) is str:
+        try:
+            amount = Decimal(value)
+        except ArithmeticError:
+            return None
+        return amount if amount.is_finite() else None
+    return Decimal(value) if type(value) is int else None
+
+
+def _bad_booking(path: Path, index: int, raw: dict) -> None:
+    exportfeed.need_int(path, index, raw, "id")
+    exportfeed.need_date_time(path, index, raw, "createdOn")
+    exportfeed.need_str(path, index, raw, "externalId", optional=True)
+    exportfeed.need_int(path, index, raw, "jobId", optional=True)
+    exportfeed.need_int(path, index, raw, "campaignId", optional=True)
+
+
+def _bad_job(path: Path, index: int, raw: dict) -> None:
+    exportfeed.need_int(path, index, raw, "id")
+    exportfeed.need_date_time(path, index, raw, "createdOn")
+    exportfeed.need_int(path, index, raw, "customerId")
+    exportfeed.need_str(path, index, raw, "jobStatus")
+    exportfeed.need_int(path, index, raw, "bookingId", optional=True)
+    exportfeed.need_int(path, index, raw, "campaignId", optional=True)
+
+
 def attribute(tenant, rules: Rules) -> Attribution:
     """Link every lead of a tenant to its outcomes. Bad export data raises a TenantDataError naming file and record."""
     exports = tenant.folder / "exports"
@@ -278,105 +308,138 @@ def attribute(tenant, rules: Rules) -> Attribution:
             if value:
                 by_contact[value].add(lead.id)
 
+    # Each loop checks the fields it relies on inline (the common case costs a few type tests); only a bad record
+    # goes through the exportfeed helpers, which raise an error naming the page file and the record.
+    is_date = exportfeed.DATE_TIME.match
+
     # Bookings: candidates by externalId and by name + address.
     bookings: dict[int, Booking] = {}
     external_candidates: dict[str, list[int]] = defaultdict(list)
     name_candidates: dict[str, list[int]] = defaultdict(list)
-    ids = exportfeed.UniqueIds()
-    for path, index, raw in exportfeed.iter_records(exports, EXPORTS["bookings"]):
-        ident = exportfeed.need_int(path, index, raw, "id")
-        ids.add_once(path, index, raw, ident)
-        created = exportfeed.need_date_time(path, index, raw, "createdOn")
-        external = exportfeed.need_str(path, index, raw, "externalId", optional=True)
-        job_id = exportfeed.need_int(path, index, raw, "jobId", optional=True)
-        campaign_id = exportfeed.need_int(path, index, raw, "campaignId", optional=True)
-        hit = False
-        lead = by_external.get(external) if external else None
-        if lead is not None:
-            external_candidates[lead.id].append(ident)
-            hit = True
-        name = raw.get("name")
-        if isinstance(name, str) and normal_words(name) in lead_names:
-            key = name_address_key(name, raw.get("address"))
-            for lead in by_name.get(key, ()):
-                name_candidates[lead.id].append(ident)
+    seen: set[int] = set()
+    for path, data in exportfeed.iter_pages(exports, EXPORTS["bookings"]):
+        for index, raw in enumerate(data):
+            get = raw.get
+            ident, created, external = get("id"), get("createdOn"), get("externalId")
+            job_id, campaign_id = get("jobId"), get("campaignId")
+            if (type(ident) is not int or type(created) is not str or not is_date(created)
+                    or (external is not None and type(external) is not str)
+                    or (job_id is not None and type(job_id) is not int)
+                    or (campaign_id is not None and type(campaign_id) is not int)):
+                _bad_booking(path, index, raw)
+            if ident in seen:
+                exportfeed.duplicate(path, index, raw, ident)
+            seen.add(ident)
+            hit = False
+            lead = by_external.get(external) if external else None
+            if lead is not None:
+                external_candidates[lead.id].append(ident)
                 hit = True
-        if hit:
-            bookings[ident] = Booking(ident, created, job_id, campaign_id)
-    del ids
+            name = get("name")
+            if type(name) is str and normal_words(name) in lead_names:
+                for lead in by_name.get(name_address_key(name, get("address")), ()):
+                    name_candidates[lead.id].append(ident)
+                    hit = True
+            if hit:
+                bookings[ident] = Booking(ident, created, job_id, campaign_id)
 
     # Customer contacts (optional export): customers whose phone or email is a lead's.
     customer_leads: dict[int, set[str]] = defaultdict(set)
     if exportfeed.has_export(exports, EXPORTS["contacts"]):
-        ids = exportfeed.UniqueIds()
-        for path, index, raw in exportfeed.iter_records(exports, EXPORTS["contacts"]):
-            ident = exportfeed.need_int(path, index, raw, "id")
-            ids.add_once(path, index, raw, ident)
-            customer = exportfeed.need_int(path, index, raw, "customerId")
-            value = exportfeed.need_str(path, index, raw, "value")
-            kind = exportfeed.need_str(path, index, raw, "type")
-            normal = normal_email(value) if kind == "Email" else normal_phone(value)
-            if normal in by_contact:
-                customer_leads[customer] |= by_contact[normal]
-        del ids
+        seen = set()
+        for path, data in exportfeed.iter_pages(exports, EXPORTS["contacts"]):
+            for index, raw in enumerate(data):
+                get = raw.get
+                ident, customer, value, kind = get("id"), get("customerId"), get("value"), get("type")
+                if type(ident) is not int or type(customer) is not int or type(value) is not str or type(kind) is not str:
+                    for name in ("id", "customerId"):
+                        exportfeed.need_int(path, index, raw, name)
+                    for name in ("value", "type"):
+                        exportfeed.need_str(path, index, raw, name)
+                if ident in seen:
+                    exportfeed.duplicate(path, index, raw, ident)
+                seen.add(ident)
+                normal = normal_email(value) if kind == "Email" else normal_phone(value)
+                if normal in by_contact:
+                    customer_leads[customer] |= by_contact[normal]
 
     # Jobs: keep those reachable from a candidate booking or a matched customer.
     wanted_jobs = {b.job_id for b in bookings.values() if b.job_id is not None}
     jobs: dict[int, Job] = {}
     jobs_by_booking: dict[int, list[int]] = defaultdict(list)
     jobs_by_customer: dict[int, list[int]] = defaultdict(list)
-    ids = exportfeed.UniqueIds()
-    for path, index, raw in exportfeed.iter_records(exports, EXPORTS["jobs"]):
-        ident = exportfeed.need_int(path, index, raw, "id")
-        ids.add_once(path, index, raw, ident)
-        created = exportfeed.need_date_time(path, index, raw, "createdOn")
-        customer = exportfeed.need_int(path, index, raw, "customerId")
-        booking_id = exportfeed.need_int(path, index, raw, "bookingId", optional=True)
-        campaign_id = exportfeed.need_int(path, index, raw, "campaignId", optional=True)
-        status = exportfeed.need_str(path, index, raw, "jobStatus")
-        if booking_id in bookings or ident in wanted_jobs or customer in customer_leads:
-            jobs[ident] = Job(ident, booking_id, customer, campaign_id, status, created)
-            if booking_id is not None:
-                jobs_by_booking[booking_id].append(ident)
-            if customer in customer_leads:
-                jobs_by_customer[customer].append(ident)
-    del ids
+    seen = set()
+    for path, data in exportfeed.iter_pages(exports, EXPORTS["jobs"]):
+        for index, raw in enumerate(data):
+            get = raw.get
+            ident, created, customer = get("id"), get("createdOn"), get("customerId")
+            booking_id, campaign_id, status = get("bookingId"), get("campaignId"), get("jobStatus")
+            if (type(ident) is not int or type(customer) is not int or type(status) is not str
+                    or type(created) is not str or not is_date(created)
+                    or (booking_id is not None and type(booking_id) is not int)
+                    or (campaign_id is not None and type(campaign_id) is not int)):
+                _bad_job(path, index, raw)
+            if ident in seen:
+                exportfeed.duplicate(path, index, raw, ident)
+            seen.add(ident)
+            if booking_id in bookings or ident in wanted_jobs or customer in customer_leads:
+                jobs[ident] = Job(ident, booking_id, customer, campaign_id, status, created)
+                if booking_id is not None:
+                    jobs_by_booking[booking_id].append(ident)
+                if customer in customer_leads:
+                    jobs_by_customer[customer].append(ident)
 
     # Invoices of kept jobs; every amount is validated, kept or not.
     invoice_totals: dict[int, Decimal] = {}
     invoices_by_job: dict[int, list[int]] = defaultdict(list)
-    ids = exportfeed.UniqueIds()
-    for path, index, raw in exportfeed.iter_records(exports, EXPORTS["invoices"]):
-        ident = exportfeed.need_int(path, index, raw, "id")
-        ids.add_once(path, index, raw, ident)
-        total = _money_field(path, index, raw, "total")
-        job = raw.get("job")
-        if job is None:
-            continue
-        if type(job) is not dict or type(job.get("id")) is not int:
-            raise TenantDataError(path, "job must be an object with an integer id", key=exportfeed.where(index, raw))
-        if job["id"] in jobs:
-            invoice_totals[ident] = total
-            invoices_by_job[job["id"]].append(ident)
-    del ids
+    seen = set()
+    for path, data in exportfeed.iter_pages(exports, EXPORTS["invoices"]):
+        for index, raw in enumerate(data):
+            get = raw.get
+            ident, total, job = get("id"), get("total"), get("job")
+            if type(ident) is not int:
+                exportfeed.need_int(path, index, raw, "id")
+            if ident in seen:
+                exportfeed.duplicate(path, index, raw, ident)
+            seen.add(ident)
+            amount = _amount(total)
+            if amount is None:
+                _money_field(path, index, raw, "total")
+            if job is None:
+                continue
+            if type(job) is not dict or type(job.get("id")) is not int:
+                raise TenantDataError(path, "job must be an object with an integer id", key=exportfeed.where(index, raw))
+            if job["id"] in jobs:
+                invoice_totals[ident] = amount
+                invoices_by_job[job["id"]].append(ident)
 
     # Payments applied to kept invoices.
     applied: dict[int, Decimal] = defaultdict(Decimal)
-    ids = exportfeed.UniqueIds()
-    for path, index, raw in exportfeed.iter_records(exports, EXPORTS["payments"]):
-        ident = exportfeed.need_int(path, index, raw, "id")
-        ids.add_once(path, index, raw, ident)
-        entries = raw.get("appliedTo") or []
-        if type(entries) is not list:
-            raise TenantDataError(path, "appliedTo must be a list", key=exportfeed.where(index, raw))
-        for position, entry in enumerate(entries):
-            key = f"{exportfeed.where(index, raw)}.appliedTo[{position}]"
-            if type(entry) is not dict or type(entry.get("appliedTo")) is not int:
-                raise TenantDataError(path, "each appliedTo entry needs the integer invoice id in appliedTo", key=key)
-            amount = exportfeed.money(path, key, "appliedAmount", entry.get("appliedAmount"), optional=True)
-            if entry["appliedTo"] in invoice_totals:
-                applied[entry["appliedTo"]] += amount
-    del ids
+    seen = set()
+    for path, data in exportfeed.iter_pages(exports, EXPORTS["payments"]):
+        for index, raw in enumerate(data):
+            get = raw.get
+            ident, entries = get("id"), get("appliedTo")
+            if type(ident) is not int:
+                exportfeed.need_int(path, index, raw, "id")
+            if ident in seen:
+                exportfeed.duplicate(path, index, raw, ident)
+            seen.add(ident)
+            if not entries:
+                continue
+            if type(entries) is not list:
+                raise TenantDataError(path, "appliedTo must be a list", key=exportfeed.where(index, raw))
+            for position, entry in enumerate(entries):
+                invoice = entry.get("appliedTo") if type(entry) is dict else None
+                amount = _amount(entry.get("appliedAmount")) if type(invoice) is int else None
+                if amount is None:
+                    key = f"{exportfeed.where(index, raw)}.appliedTo[{position}]"
+                    if type(invoice) is not int:
+                        raise TenantDataError(path, "each appliedTo entry needs the integer invoice id in appliedTo",
+                                              key=key)
+                    exportfeed.money(path, key, "appliedAmount", entry.get("appliedAmount"))
+                if invoice in invoice_totals:
+                    applied[invoice] += amount
 
     lead_customers: dict[str, set[int]] = defaultdict(set)
     for customer, lead_ids in customer_leads.items():

@@ -287,18 +287,24 @@ def snapshot_drift(tenant) -> tuple[str | None, list[Drift]]:
 
 # --- findings -------------------------------------------------------------------------------------------------
 
-def findings(drifts: Iterable[Drift], policy: dict, affected: dict[str, list[str]] | None = None) -> list[Finding]:
+def findings(drifts: Iterable[Drift], policy: dict, affected: dict[str, list[str]] | None = None,
+             snapshot: str | None = None) -> list[Finding]:
+    """Map drift (or, with ``snapshot``, changes since that snapshot) as findings with policy severities."""
     out = []
     for drift in drifts:
-        used = f" Used by {', '.join(drift.concepts)}." if drift.concepts else ""
-        leads = (affected or {}).get(f"{drift.kind}:{drift.entity}:{drift.id}", [])
-        review = f" Handoffs to review: {', '.join(leads)}." if leads else ""
+        if snapshot is None:
+            used = f" Used by {', '.join(drift.concepts)}." if drift.concepts else ""
+            leads = (affected or {}).get(f"{drift.kind}:{drift.entity}:{drift.id}", [])
+            review = f" Handoffs that depend on it go to review: {', '.join(leads)}." if leads else ""
+            detail = f"Titan Map expects {drift.expected}; the export says {drift.actual}.{used}{review}"
+        else:
+            detail = f"Snapshot {snapshot}: {drift.expected}; now: {drift.actual}."
         out.append(Finding(
             kind=f"drift-{drift.kind}",
             subject=drift.subject,
             severity=policy["severities"][drift.kind],
             runbook=RUNBOOK,
-            detail=f"Titan Map expects {drift.expected}; the export says {drift.actual}.{used}{review}",
+            detail=detail,
         ))
     return out
 
@@ -360,7 +366,7 @@ def check(tenant, policies) -> DriftCheck:
     snapshot, over_time = snapshot_drift(tenant)
     affected = affected_handoffs(map_drifts, tenant.submissions())
     map_found = findings(map_drifts, policy, affected)
-    over_found = findings(over_time, policy)
+    over_found = findings(over_time, policy, snapshot=snapshot)
     data = section(map_drifts, snapshot, over_time, map_found + over_found, policy)
     data["handoffs_to_review"] = sorted({lead for leads in affected.values() for lead in leads})
     return DriftCheck(map_drifts, snapshot, over_time, map_found, over_found, data)

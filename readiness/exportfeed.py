@@ -21,7 +21,7 @@ from .errors import TenantDataError
 
 _PAGE = re.compile(r"^\d+\.json$")
 # ServiceTitan writes UTC date-times as ISO 8601 (``2026-11-04T17:15:00Z``, fractions and offsets allowed).
-_DATE_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,7})?(?:Z|[+-]\d\d:\d\d)?$")
+DATE_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,7})?(?:Z|[+-]\d\d:\d\d)?$")
 
 
 def page_files(root: Path, api_path: str) -> list[Path]:
@@ -60,8 +60,8 @@ def read_page(path: Path) -> dict[str, Any]:
     return body
 
 
-def iter_records(root: Path, api_path: str) -> Iterator[tuple[Path, int, dict[str, Any]]]:
-    """``(page file, index in data, record)`` for every record, one page in memory at a time.
+def iter_pages(root: Path, api_path: str) -> Iterator[tuple[Path, list]]:
+    """``(page file, data list)`` per page, one page in memory at a time; callers check each record is an object.
 
     The last page must say ``hasMore: false``: otherwise pages are missing and totals would be silently short.
     """
@@ -69,13 +69,20 @@ def iter_records(root: Path, api_path: str) -> Iterator[tuple[Path, int, dict[st
     for number, path in enumerate(files, start=1):
         body = read_page(path)
         data = body["data"]
-        for index, record in enumerate(data):
-            if type(record) is not dict:
-                raise TenantDataError(path, "each record must be an object", key=f"data[{index}]")
-            yield path, index, record
+        if not all(type(record) is dict for record in data):
+            index = next(i for i, record in enumerate(data) if type(record) is not dict)
+            raise TenantDataError(path, "each record must be an object", key=f"data[{index}]")
+        yield path, data
         if number == len(files) and body.get("hasMore") is True:
             raise TenantDataError(path, "last page says hasMore: true, so later pages are missing")
         del body, data
+
+
+def iter_records(root: Path, api_path: str) -> Iterator[tuple[Path, int, dict[str, Any]]]:
+    """``(page file, index in data, record)`` for every record (see :func:`iter_pages`)."""
+    for path, data in iter_pages(root, api_path):
+        for index, record in enumerate(data):
+            yield path, index, record
 
 
 def where(index: int, record: dict) -> str:
@@ -113,7 +120,7 @@ def need_bool(path: Path, index: int, record: dict, field: str) -> bool:
 
 def need_date_time(path: Path, index: int, record: dict, field: str, *, optional: bool = False) -> str | None:
     value = record.get(field)
-    if type(value) is str and _DATE_TIME.match(value):
+    if type(value) is str and DATE_TIME.match(value):
         return value
     if value is None and optional:
         return None
@@ -138,7 +145,7 @@ def money(path: Path, key: str, field: str, value: Any, *, optional: bool = Fals
 
 
 def is_date_time(value: Any) -> bool:
-    return type(value) is str and bool(_DATE_TIME.match(value))
+    return type(value) is str and bool(DATE_TIME.match(value))
 
 
 def epoch(value: str) -> float:
@@ -149,10 +156,14 @@ def epoch(value: str) -> float:
     return moment.timestamp()
 
 
+def duplicate(path: Path, index: int, record: dict, ident: int) -> None:
+    raise TenantDataError(path, f"duplicate id {ident}: it appears earlier in this export", key=where(index, record))
+
+
 class UniqueIds(set):
     """Ids already seen in one export, so a duplicate is an error naming the file and record (a set: millions fit)."""
 
     def add_once(self, path: Path, index: int, record: dict, ident: int) -> None:
         if ident in self:
-            raise TenantDataError(path, f"duplicate id {ident}: it appears earlier in this export", key=where(index, record))
+            duplicate(path, index, record, ident)
         self.add(ident)
