@@ -202,6 +202,7 @@ class Exchange:
     request_sha256: str | None = None
     response_sha256: str | None = None
     response_bytes: int = 0
+    retry_after: float | None = None
     note: str | None = None
 
     def to_dict(self) -> dict:
@@ -374,8 +375,11 @@ class ServiceTitanClient:
             exchange.note = f"connection failed: {type(exc).__name__}"
             raise TransientFailure(None, exchange.note) from None
         exchange.status = response.status_code
-        exchange.response_sha256 = _sha256(response.content)
         exchange.response_bytes = len(response.content)
+        if api_path != TOKEN_PATH:  # a token answer is never hashed: its hash would differ every run
+            exchange.response_sha256 = _sha256(response.content)
+        if response.status_code in (429, 503):
+            exchange.retry_after = retry_after_seconds(response)
         if response.status_code >= 400 and _is_problem(response):
             exchange.note = str(response.json().get("title", ""))[:200]
         log.debug("%s %s -> %s", method, api_path, response.status_code)

@@ -19,9 +19,10 @@ import base64
 import hashlib
 import hmac
 import json
+import secrets
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Callable, Mapping
 
 from starlette.applications import Starlette
@@ -176,3 +177,57 @@ def _epoch(value: Any) -> float | None:
     except ValueError:
         return None
     return moment.timestamp() if moment.tzinfo else None
+
+
+# -- the deliveries the offline feature plays against the reference receiver ------------------------------------
+DELIVERY_KINDS = ("correctly signed new event", "forged signature", "unsigned delivery",
+                  "event older than the replay window", "event from too far in the future",
+                  "repeated delivery of a processed event", "replayed event older than the replay window")
+
+
+def demo_key() -> str:
+    """A signing key generated at run time (never stored): 48 characters, inside ServiceTitan's 32-64 range."""
+    return secrets.token_hex(24)
+
+
+def play(receiver: WebhookReceiver, kind: str, key: str) -> Receipt:
+    """Deliver one kind of event to the receiver as ServiceTitan (or an attacker) would; return the last receipt."""
+    policy = receiver.policy
+    now = receiver.now()
+
+    def event(event_id: str, age: float) -> bytes:
+        moment = datetime.fromtimestamp(now - age, timezone.utc).isoformat().replace("+00:00", "Z")
+        return json.dumps({policy.id_field: event_id, policy.time_field: moment, "eventType": "Booking.Updated",
+                           "data": {"id": 1}}, sort_keys=True).encode()
+
+    def headers(body: bytes, signing_key: str | None) -> dict:
+        return {policy.signature_header: sign(body, signing_key, policy.algorithm, policy.encoding)} if signing_key else {}
+
+    if kind not in DELIVERY_KINDS:
+        raise ValueError(f"unknown delivery kind {kind!r}; known: {', '.join(DELIVERY_KINDS)}")
+    if kind == "correctly signed new event":
+        body = event("evt-new", 5)
+        return receiver.receive(headers(body, key), body)
+    if kind == "forged signature":
+        body = event("evt-forged", 5)
+        return receiver.receive(headers(body, secrets.token_hex(24)), body)
+    if kind == "unsigned delivery":
+        body = event("evt-unsigned", 5)
+        return receiver.receive({}, body)
+    if kind == "event older than the replay window":
+        body = event("evt-stale", policy.replay_window + 60)
+        return receiver.receive(headers(body, key), body)
+    if kind == "event from too far in the future":
+        body = event("evt-future", -(policy.replay_window + 60))
+        return receiver.receive(headers(body, key), body)
+    if kind == "repeated delivery of a processed event":
+        body = event("evt-repeat", 5)
+        receiver.receive(headers(body, key), body)
+        return receiver.receive(headers(body, key), body)
+    body = event("evt-replayed", 5)  # replayed event older than the replay window: captured, then sent late
+    receiver.receive(headers(body, key), body)
+    receiver.now = lambda: now + policy.replay_window + 60
+    try:
+        return receiver.receive(headers(body, key), body)
+    finally:
+        receiver.now = lambda: now
