@@ -393,7 +393,8 @@ class Simulator:
                        headers=headers)
 
     # -- handlers -------------------------------------------------------------------------------------------
-    def _page(self, request: Request, records: list[dict]) -> Response:
+    def _page(self, request: Request, records: list[dict], *, active_default: str | None = None) -> Response:
+        """One page of a list. Lists with an ``active`` filter return only active records unless asked (as ST does)."""
         query = request.query_params
         errors = {}
         page, size = query.get("page", "1"), query.get("pageSize", "50")
@@ -401,7 +402,7 @@ class Simulator:
             errors["page"] = ["must be a whole number from 1"]
         if not size.isdigit() or not 1 <= int(size) <= MAX_PAGE_SIZE:
             errors["pageSize"] = [f"must be a whole number from 1 to {MAX_PAGE_SIZE}"]
-        active = query.get("active")
+        active = query.get("active", active_default)
         if active is not None and active.lower() not in ("true", "false", "any"):
             errors["active"] = ["must be True, False or Any"]
         ids = query.get("ids")
@@ -422,7 +423,7 @@ class Simulator:
         return _json(body)
 
     async def _list(self, request: Request, endpoint: Endpoint, args: dict) -> Response:
-        return self._page(request, self.tenant.records.get(endpoint.source, []))
+        return self._page(request, self.tenant.records.get(endpoint.source, []), active_default="True")
 
     async def _export(self, request: Request, endpoint: Endpoint, args: dict) -> Response:
         records = self.tenant.records.get(endpoint.source, [])
