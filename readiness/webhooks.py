@@ -132,8 +132,9 @@ class WebhookReceiver:
             return self._reject(400, f"event has no valid {self.policy.time_field}", event_id)
         age = self.now() - moment
         if abs(age) > self.policy.replay_window:
-            return self._reject(400, f"stale or replayed: event time is {int(age)} s from now, "
-                                     f"outside the {self.policy.replay_window} s window", event_id)
+            side = "in the future" if age < 0 else "too old"
+            return self._reject(400, f"stale or replayed: event time {side}, outside the "
+                                     f"{self.policy.replay_window} s replay window", event_id)
         record = self.events.get(event_id)
         if record is not None and record.state in ("processed", "duplicate"):
             record.move("duplicate", "event id already processed; not processed again")
