@@ -195,6 +195,50 @@ def pick_simulator_tenant(tenants: list[FixtureTenant]) -> FixtureTenant:
     return sorted(tenants, key=lambda t: (-len(t.profile.get("purchased_modules", [])), t.slug))[0]
 
 
+class FaultTransport(httpx.AsyncBaseTransport):
+    """Client-side faults for the integration environment, where nobody can make ServiceTitan fail on purpose:
+    a lost answer (``drop-after``: the request reaches ServiceTitan, the answer never comes back), a dropped
+    connection, a cut-off body, or a 429/5xx answer fabricated before the request leaves."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport):
+        self.inner = inner
+        self.faults: list[sim.Fault] = []
+
+    def _take(self, request: httpx.Request) -> sim.Fault | None:
+        for fault in self.faults:
+            if fault.times > 0 and fault.path in request.url.path and fault.method in (None, request.method):
+                fault.times -= 1
+                return fault
+        return None
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        fault = self._take(request) if request.url.path != st.TOKEN_PATH else None
+        if fault is None:
+            return await self.inner.handle_async_request(request)
+        if fault.kind == "drop":
+            raise httpx.ConnectError("client-side fault: connection dropped", request=request)
+        if fault.kind == "status":
+            title = (f"The request limit was exceeded. Please try again in {fault.retry_after or 1} seconds."
+                     if fault.status == 429 else "Service temporarily unavailable (client-side fault)")
+            headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+            return httpx.Response(fault.status, headers=headers, request=request, json={
+                "type": "about:blank", "title": title, "status": fault.status, "traceId": "client-fault",
+                "errors": {}, "data": {}})
+        if fault.kind == "slow":
+            await asyncio.sleep(fault.delay)
+        response = await self.inner.handle_async_request(request)
+        body = await response.aread()
+        if fault.kind == "drop-after":
+            raise httpx.ReadError("client-side fault: answer lost after the request was processed", request=request)
+        if fault.kind == "truncate":
+            return httpx.Response(response.status_code, headers={"content-type": "application/json"},
+                                  content=body[: max(1, len(body) // 2)], request=request)
+        return httpx.Response(response.status_code, headers=response.headers, content=body, request=request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
 class Session:
     def __init__(self, mode: str, credentials: st.Credentials, *, tenant: FixtureTenant | None, clock,
                  transport: httpx.AsyncBaseTransport | None, booking_provider: int | None,
@@ -236,7 +280,10 @@ class Session:
         self._need_simulator("revoke the app's access in the sandbox tenant").revoke(self.credentials.client_id.reveal())
 
     def inject(self, *faults: sim.Fault) -> None:
-        self._need_simulator("provoke " + ", ".join(f.kind for f in faults)).inject(*faults)
+        if self.simulator is not None:
+            self.simulator.inject(*faults)
+        else:
+            self.transport.faults.extend(faults)
 
     def limited_credentials(self, name: str, scopes: set[str]) -> st.Credentials:
         simulator = self._need_simulator(f"connect a second app granted only {sorted(scopes)}")
@@ -268,7 +315,8 @@ def open_session(mode: str, test: dict, *, tenants: list[FixtureTenant] | None =
         credentials = st.Credentials.from_env(environ)
         provider = environ.get(BOOKING_PROVIDER_VAR, "").strip()
         tenant = next((t for t in tenants or [] if str(t.profile.get("tenant_id")) == credentials.tenant_id), None)
-        session = Session("integration", credentials, tenant=tenant, clock=st.SystemClock(), transport=None,
+        session = Session("integration", credentials, tenant=tenant, clock=st.SystemClock(),
+                          transport=FaultTransport(httpx.AsyncHTTPTransport()),
                           booking_provider=int(provider) if provider.isdigit() else None)
     else:
         raise OptionError(f"protocol test {test['id']}: no sandbox session can be opened in --sandbox {mode}")
@@ -468,7 +516,8 @@ def _titan_map(session: Session) -> dict:
 
 def _need_provider(session: Session) -> int:
     if session.booking_provider is None:
-        raise OperatorStepRequired(f"set {BOOKING_PROVIDER_VAR} to the app's booking provider id")
+        raise OperatorStepRequired(f"needs an operator step: set {BOOKING_PROVIDER_VAR} to the app's booking "
+                                   "provider id")
     return session.booking_provider
 
 

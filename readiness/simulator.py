@@ -38,6 +38,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from .client import SystemClock
 from .errors import OptionError
 from .tenants import FixtureTenant
 
@@ -600,8 +601,6 @@ def register(subparsers) -> None:
 
 
 def serve_command(args) -> int:
-    import time
-
     import uvicorn
 
     if args.host not in LOOPBACK_HOSTS:
@@ -609,15 +608,7 @@ def serve_command(args) -> int:
     if not (args.tenant / "tenant.yaml").is_file():
         raise OptionError(f"--tenant {args.tenant}: not a tenant folder (no tenant.yaml)")
     data = TenantData.from_fixture(FixtureTenant(args.tenant))
-
-    class WallClock:
-        def now(self) -> float:
-            return time.monotonic()
-
-        async def sleep(self, seconds: float) -> None:
-            await asyncio.sleep(seconds)
-
-    simulator = Simulator(data, clock=WallClock(), token_lifetime=args.token_lifetime)
+    simulator = Simulator(data, clock=SystemClock(), token_lifetime=args.token_lifetime)
     creds = generated_credentials()
     simulator.connect(**creds)
     base = f"http://{args.host}:{args.port}"
