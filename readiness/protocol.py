@@ -393,17 +393,19 @@ def run(session: Session, test: dict, catalog: dict | None = None) -> Outcome:
     if runner is None:
         outcome.error = f"no runner for protocol test {test['id']}"
         return outcome
+    # While a test runs, every log record goes to the capture only: it is scanned for secrets and never
+    # re-emitted, so what a leaky client logs cannot reach the terminal, junit or any other log either.
     capture = _Capture()
     root = logging.getLogger()
-    previous = root.level
-    root.addHandler(capture)
+    previous_level, previous_handlers = root.level, root.handlers[:]
+    root.handlers = [capture]
     root.setLevel(logging.DEBUG)
     raised: list[str] = []
     try:
         asyncio.run(_run(runner, session, outcome, catalog or {}, raised))
     finally:
-        root.removeHandler(capture)
-        root.setLevel(previous)
+        root.handlers = previous_handlers
+        root.setLevel(previous_level)
     outcome.transcript = [e.to_dict() for made in session.clients for e in made.transcript]
     seen = "\n".join(capture.lines + raised + [repr(c) for c in session.clients]
                      + [json.dumps(outcome.transcript), json.dumps(outcome.summary(), default=str)]
