@@ -29,7 +29,8 @@ def label(path: Path, root: Path | None = None, roots: Mapping[str, Path] | None
     resolved = Path(path).resolve()
     for option, folder in sorted((roots or {}).items()):
         try:
-            return f"<{option}>/{resolved.relative_to(Path(folder).resolve()).as_posix()}"
+            below = resolved.relative_to(Path(folder).resolve()).as_posix()
+            return f"<{option}>" if below == "." else f"<{option}>/{below}"
         except ValueError:
             continue
     return name
@@ -49,8 +50,22 @@ def manifest(
     files: Iterable[Path], root: Path | None = None, roots: Mapping[str, Path] | None = None
 ) -> list[dict[str, str]]:
     """``[{path, sha256}]`` sorted by path; paths as :func:`label` names them."""
-    unique = {label(f, root, roots): Path(f) for f in files if Path(f).is_file()}
+    # Files listed below an input folder are named from the folder's label: resolving each of thousands of
+    # files on its own is most of the manifest's cost at agency scale.
+    folders = sorted(((Path(folder), label(folder, root, {option: folder})) for option, folder in (roots or {}).items()),
+                     key=lambda pair: -len(pair[0].parts))
+    unique = {}
+    for file in map(Path, files):
+        if not file.is_file():
+            continue
+        below = next((_join(prefix, file.relative_to(folder).as_posix()) for folder, prefix in folders
+                      if file.is_relative_to(folder)), None)
+        unique[below or label(file, root, roots)] = file
     return [{"path": name, "sha256": sha256_file(unique[name])} for name in sorted(unique)]
+
+
+def _join(prefix: str, below: str) -> str:
+    return below if prefix == "." else f"{prefix}/{below}"
 
 
 def root_digest(entries: list[dict[str, str]]) -> str:
