@@ -243,6 +243,10 @@ class ReportHook:
         counts = ", ".join(f"{n} {s}" for s, n in built["summary"].items() if s != "total" and n)
         write(f"gate: {built['gate']['status'].upper()} ({counts}; {built['summary']['total']} scenarios)")
         write("requirements: " + ", ".join(f"{n} {s}" for s, n in built["requirement_summary"].items() if n))
+        if self.gate.shard:
+            write(f"shard: {self.gate.shard} ({len(self.gate.tenants)} tenants"
+                  f"{', and the product scenarios' if self.gate.shard.runs_product else ''}); "
+                  "combine the shards with: python -m readiness merge")
         for record in built["scenarios"]:
             if record["status"] in ("failed", "dry-run-failed"):
                 tenant = f" [{record['tenant']}]" if record["tenant"] else ""

@@ -134,6 +134,7 @@ def test_a_shard_without_tenants_passes_with_an_empty_report(shards):
     assert empty.exit_code == 0, empty.output[-2000:]
     assert empty.report["scenarios"] == [] and empty.report["tenants"] == []
     assert empty.report["gate"]["status"] == "passed"
+    assert "shard: 2/3 (0 tenants); combine the shards with: python -m readiness merge" in empty.output
 
 
 def test_a_bad_shard_option_is_a_clear_error(runs):
