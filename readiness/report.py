@@ -62,6 +62,7 @@ def build(
     policy_digest: str,
     generated_at: str,
     gate_problems: list[str] = (),
+    shard: dict[str, int] | None = None,
 ) -> dict[str, Any]:
     scenarios = sorted(scenarios, key=_scenario_key)
     counts = Counter(s["status"] for s in scenarios)
@@ -103,7 +104,7 @@ def build(
         product_sections.update(record.get("sections", {}))
 
     failed = [r for r in scenarios if r["status"] in FAILING]
-    return {
+    built = {
         "schema_version": SCHEMA_VERSION,
         "generated_at": generated_at,
         "mode": mode,
@@ -125,6 +126,9 @@ def build(
         "evidence": evidence,
         "evidence_root": evidence_root,
     }
+    if shard is not None:  # only a shard's own report says so; a merged or unsharded one has no such key
+        built["shard"] = shard
+    return built
 
 
 def _findings(records: list[dict]) -> list[dict]:
