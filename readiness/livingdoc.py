@@ -68,6 +68,11 @@ def headline(statuses: list[str]) -> str:
     return "not-run"
 
 
+def description_lines(text: str) -> str:
+    """A Gherkin description without the indentation it has in the file."""
+    return "\n".join(line.strip() for line in text.strip().splitlines())
+
+
 def feature_paths(report: dict) -> list[str]:
     """Every feature file the run read (from the evidence manifest) and every one a scenario names."""
     paths = {e["path"] for e in report["evidence"] if e["path"].endswith(".feature")}
@@ -138,6 +143,7 @@ def write(report: dict, out_dir: Path | str, environment: Environment, root: Pat
     tenant_names = {t["slug"]: t["name"] for t in report["tenants"]}
     context = {"report": report, "requirements": requirements, "tenant_names": tenant_names,
                "status_words": STATUS_WORDS, "tag_words": TAG_WORDS, "headline": headline,
+               "description_lines": description_lines,
                "req_prefix": features.REQ_PREFIX, "protocol_prefix": features.PROTOCOL_PREFIX}
     views = [feature_view(report, path, root) for path in feature_paths(report)]
     written = []
