@@ -19,7 +19,7 @@ import pytest
 
 from conftest import ROOT
 from readiness import browser
-from reviewer_run import FAILING_TENANT, SCRIPT_TENANT, planted_run, requirement_ids
+from reviewer_run import FAILING_TENANT, SCRIPT_TENANT, requirement_ids, shared_planted_run
 
 SCREENSHOTS = ROOT / "reports" / "screenshots"
 MODE = "offline: no sandbox tenant evidence exists"
@@ -38,7 +38,7 @@ def chromium() -> str:
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    return planted_run(tmp_path_factory.mktemp("reviewer"))
+    return shared_planted_run(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

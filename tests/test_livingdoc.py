@@ -9,7 +9,7 @@ import pytest
 
 from conftest import ROOT
 from readiness import livingdoc, report
-from reviewer_run import CLAIM_SCENARIO, FAILING_TENANT, SCRIPT_TENANT, planted_run
+from reviewer_run import CLAIM_SCENARIO, FAILING_TENANT, SCRIPT_TENANT, shared_planted_run
 
 FEATURE = '''@req-DEMO-ONE
 Feature: Demo of every Gherkin part
@@ -177,7 +177,7 @@ def test_headline_is_the_worst_status():
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    return planted_run(tmp_path_factory.mktemp("reviewer"))
+    return shared_planted_run(tmp_path_factory)
 
 
 def test_the_gate_writes_a_page_per_feature_and_an_index(run):

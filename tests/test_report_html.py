@@ -9,12 +9,12 @@ import pytest
 
 from html_structure import problems
 from readiness import charts, report
-from reviewer_run import FAILING_TENANT, PLANTED_SCRIPT, SCRIPT_TENANT, planted_run
+from reviewer_run import FAILING_TENANT, PLANTED_SCRIPT, SCRIPT_TENANT, shared_planted_run
 
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    return planted_run(tmp_path_factory.mktemp("reviewer"))
+    return shared_planted_run(tmp_path_factory)
 
 
 def pages(report_dir: Path) -> list[Path]:
