@@ -77,7 +77,9 @@ def demo(tmp_path: Path) -> tuple[Path, dict]:
                       {"keyword": "Given", "name": "these job types", "status": "failed"}]),
         record(name, 25, "An outline with <count> items", "pending", tags=("req-DEMO-ONE", "sandbox"),
                reason="awaits sandbox access; unblocked when: an operator supplies credentials."),
-        record(name, 25, "An outline with <count> items", "dry-run-passed", tags=("req-DEMO-TWO", "sandbox")),
+        record(name, 25, "An outline with <count> items", "dry-run-passed", tags=("req-DEMO-TWO", "sandbox"),
+               steps=[{"keyword": "Given", "name": "2 items", "status": "passed"},
+                      {"keyword": "Then", "name": "all are counted", "status": "passed"}]),
     ]
     built = demo_report(name, records, [{"path": name, "sha256": livingdoc._digest(path)}])
     return tmp_path, built
@@ -117,6 +119,7 @@ def test_each_scenario_shows_its_status_per_tenant_with_message_reason_and_dry_r
     outline = page[page.index('id="scenario-25"'):]
     assert "awaits sandbox access; unblocked when: an operator supplies credentials." in outline
     assert "dry run passed (simulator, not evidence)" in outline
+    assert "example as run: 2 items; all are counted" in outline  # tells the rows of an outline apart
     assert 'class="scenario headline-pending" id="scenario-25"' in page  # the worst status heads the scenario: pending, not the dry run
     index = (root / "out" / "features" / "index.html").read_text(encoding="utf-8")
     assert 'href="demo.html#scenario-12"' in index and 'data-search="features/demo.feature a data table' in index
