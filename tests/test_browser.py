@@ -165,3 +165,16 @@ def test_pdf_command_fails_with_one_line_when_chromium_or_the_report_is_missing(
     done = subprocess.run([sys.executable, "-m", "readiness", "pdf", str(tmp_path)],
                           cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "readiness.html: no report to print: run the gate first" in done.stderr
+
+
+def test_a_missing_page_or_a_failing_script_is_an_error_not_a_blank_page(tmp_path, tab):
+    with pytest.raises(browser.BrowserError, match="ERR_FILE_NOT_FOUND"):
+        tab((tmp_path / "nothing.html").as_uri())
+    page = tab("about:blank")
+    with pytest.raises(browser.BrowserError, match="script failed"):
+        page.evaluate("undefinedName.property")
+
+
+def test_the_chromium_variable_picks_the_browser(chromium, monkeypatch):
+    monkeypatch.setenv(browser.ENVIRONMENT_VARIABLE, chromium)
+    assert browser.find_chromium() == chromium
