@@ -216,5 +216,6 @@ class Page:
         data = self.browser.send("Page.printToPDF", {"printBackground": True, "preferCSSPageSize": True},
                                  session=self.session)["data"]
         path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(base64.b64decode(data))
         return path
