@@ -20,6 +20,7 @@ COMMAND_MODULES: list[str] = [
     "readiness.merge",
     "readiness.history",
     "readiness.verify",
+    "readiness.pdf",
 ]
 
 
