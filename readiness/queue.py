@@ -596,7 +596,8 @@ def operator_view(items: list[QueueItem], policy: QueuePolicy) -> dict[str, Any]
     return {
         "as_of": format_time(as_of) if as_of else None,
         "total": len(items),
-        "counts": {state: counts.get(state, 0) for state in policy.states},
+        # A list, not a mapping: the report keeps it in policy order (mappings come back sorted by key).
+        "counts": [{"state": state, "count": counts.get(state, 0)} for state in policy.states],
         "attention": attention,
     }
 
@@ -611,7 +612,7 @@ def state_table(items: list[QueueItem], view: dict[str, Any]) -> str:
     widths = [max(len(row[c]) for row in rows) for c in range(len(header))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
     lines.append("")
-    lines.append("counts: " + ", ".join(f"{state} {n}" for state, n in view["counts"].items()))
+    lines.append("counts: " + ", ".join(f"{row['state']} {row['count']}" for row in view["counts"]))
     for row in view["attention"]:
         lines.append(f"needs an operator: {row['item_id']} {row['state']} ({row['reason']}) "
                      f"runbook {row['runbook']}, for {row['age']} as of {view['as_of']}")

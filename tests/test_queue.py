@@ -319,7 +319,9 @@ def test_operator_view_and_findings_for_items_needing_an_operator(policy):
         item_id="q-3", state="review", runbook="drift-conflict",
         history=[{**MANUAL[0], "state": "review", "reason": "mapping-drifted", "at": "2026-11-04T18:06:00Z"}]))
     view = queue.operator_view([blocked, review], policy)
-    assert view["counts"]["blocked"] == 1 and view["counts"]["review"] == 1 and view["total"] == 2
+    counts = {row["state"]: row["count"] for row in view["counts"]}
+    assert [row["state"] for row in view["counts"]] == list(policy.states)
+    assert counts["blocked"] == 1 and counts["review"] == 1 and view["total"] == 2
     assert view["as_of"] == "2026-11-04T18:06:00Z"
     assert [(r["item_id"], r["runbook"], r["age"]) for r in view["attention"]] == [
         ("q-3", "drift-conflict", "0 h 0 min"), ("q-2", "failed-sync", "2 d 3 h")]
@@ -519,7 +521,7 @@ def test_bundled_tenants_pass_and_the_report_shows_the_queue(workspace):
         if row["feature"] in ("features/sync-queue.feature", "features/lead-handoff.feature"):
             assert row["status"] == "passed", row
     tenant = next(t for t in report["tenants"] if t["slug"] == CL)
-    assert tenant["sections"]["queue"]["counts"]["review"] == 1
+    assert {"state": "review", "count": 1} in tenant["sections"]["queue"]["counts"]
     assert any(f["kind"] == "handoff-in-review" and f["runbook"] == "drift-conflict" for f in tenant["findings"])
     assert report["product"]["sections"]["queue"]["diagram"]["nodes"]
     html = (result.report_dir / "readiness.html").read_text()
