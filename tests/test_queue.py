@@ -344,12 +344,12 @@ def test_the_diagram_draws_every_state_and_transition(policy):
 
 
 @pytest.fixture(scope="module")
-def cycles(policy):
+def cycles(policy, policies):
     result = {}
     with no_network() as network:
         for slug in SLUGS:
             tenant = FixtureTenant(TENANTS / slug)
-            result[slug] = (tenant, handoff.offline_cycle(tenant, policy))
+            result[slug] = (tenant, handoff.offline_cycle(tenant, policy, policies["drift"]))
     assert network.attempts == []
     return result
 
@@ -422,29 +422,36 @@ OFFLINE = {"booking_source": "Website", "customer_type": "Residential", "priorit
 
 def test_missing_and_drifted_mappings_go_to_review():
     tenant = FixtureTenant(TENANTS / "summit-multi-bu")
-    known = handoff.taxonomy(tenant)
-    submission = tenant.submissions()[0]
-    titan_map = json.loads(json.dumps(tenant.titan_map))
-    assert handoff.prepare(submission, 1, titan_map, known, OFFLINE).state == "queued"
-    unmapped = handoff.prepare({**submission, "service": "pool-repair"}, 1, titan_map, known, OFFLINE)
+    submission, titan_map = tenant.submissions()[0], tenant.titan_map
+    assert handoff.prepare(submission, 1, titan_map, [], OFFLINE).state == "queued"
+    unmapped = handoff.prepare({**submission, "service": "pool-repair"}, 1, titan_map, [], OFFLINE)
     assert (unmapped.state, unmapped.reason) == ("review", "mapping-missing")
     assert "jobTypeId" not in unmapped.envelope and "pool-repair" in unmapped.problems[0]
-    assert handoff.prepare({**submission, "offer": "nope"}, 1, titan_map, known, OFFLINE).reason == "mapping-missing"
+    assert handoff.prepare({**submission, "offer": "nope"}, 1, titan_map, [], OFFLINE).reason == "mapping-missing"
     no_source = {k: v for k, v in submission.items() if k != "source"}
-    assert "campaignId" not in handoff.prepare(no_source, 1, titan_map, known, OFFLINE).envelope
-    assert handoff.prepare({**submission, "source": {"lead_source": "tv"}}, 1, titan_map, known,
+    assert "campaignId" not in handoff.prepare(no_source, 1, titan_map, [], OFFLINE).envelope
+    assert handoff.prepare({**submission, "source": {"lead_source": "tv"}}, 1, titan_map, [],
                            OFFLINE).reason == "mapping-missing"
-    for change, expected in (
-        (lambda m: m["services"][0]["job_type"].update(id=32090), "inactive"),
-        (lambda m: m["services"][0]["business_unit"].update(id=99999), "not in the tenant's ServiceTitan data"),
-        (lambda m: m["lead_sources"][0]["campaign"].update(name="Old name"), "is named"),
-    ):
-        drifted_map = json.loads(json.dumps(tenant.titan_map))
-        change(drifted_map)
-        drifted = handoff.prepare(submission, 1, drifted_map, known, OFFLINE)
-        assert drifted.reason == "mapping-drifted" and expected in drifted.problems[0]
-        assert [f.kind for f in handoff.review_findings([drifted])] == ["handoff-needs-mapping"]
-    assert handoff.prepare(submission, 1, titan_map, {}, OFFLINE).reason is None, "no export, no drift verdict"
+    drifted = handoff.prepare(submission, 1, titan_map, ["inactive job type 32001 AC Repair"], OFFLINE)
+    assert (drifted.reason, drifted.problems) == ("mapping-drifted", ("inactive job type 32001 AC Repair",))
+    assert [f.kind for f in handoff.review_findings([drifted])] == ["handoff-needs-mapping"]
+
+
+@pytest.mark.parametrize("change, leads", [
+    (lambda r: r.update(active=False) if r["id"] == 2002 else None, {"lead-cl-0002", "lead-cl-0004", "lead-cl-0008"}),
+    (lambda r: r.update(name="Furnace Fix") if r["id"] == 2002 else None, set()),  # renamed is minor: stays queued
+])
+def test_only_blocking_drift_sends_leads_to_review(policies, tmp_path, change, leads):
+    folder = tmp_path / "comfort-launch"
+    shutil.copytree(TENANTS / "comfort-launch", folder)
+    path = folder / "exports" / "jpm" / "job-types.json"
+    body = json.loads(path.read_text())
+    for record in body["data"]:
+        change(record)
+    path.write_text(json.dumps(body))
+    found = handoff.drifted_leads(FixtureTenant(folder), policies["drift"])
+    assert set(found) == leads
+    assert all(problems == ["inactive job type 2002 Furnace Repair"] for problems in found.values())
 
 
 def test_review_routing_problems_catch_a_queued_unmapped_lead(policy, cycles):
