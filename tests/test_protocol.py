@@ -10,14 +10,14 @@ import yaml
 
 from readiness import protocol
 from readiness.errors import OptionError
+from readiness.policy import PolicySet
 from readiness.tenants import FixtureTenant
 from tests.protocol_clients import BAD_CLIENTS
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = yaml.safe_load((ROOT / "policies" / "sandbox-protocol.yaml").read_text())
 TESTS = {t["id"]: t for t in CATALOG["tests"]}
-CONTEXT = {"retention": CATALOG["retention"],
-           "webhooks": yaml.safe_load((ROOT / "policies" / "webhooks.yaml").read_text())}
+CONTEXT = protocol.context(PolicySet.load(ROOT / "policies"))
 TENANTS = [FixtureTenant(p) for p in sorted((ROOT / "fixtures" / "tenants").iterdir()) if (p / "tenant.yaml").exists()]
 
 
