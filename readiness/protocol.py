@@ -677,13 +677,20 @@ def drift(titan_map: dict, taxonomy: dict[str, list[dict]]) -> list[Finding]:
     return found
 
 
-async def import_taxonomy(made: st.ServiceTitanClient, modules: list[str]) -> dict[str, list[dict]]:
-    taxonomy = {}
+async def import_taxonomy(made: st.ServiceTitanClient, modules: list[str]) -> tuple[dict[str, list[dict]], list[str]]:
+    """The taxonomy of every purchased family, and the resources refused for want of a scope (403)."""
+    taxonomy, refused = {}, []
     for resource in sorted(set(TAXONOMY.values()) | {"pricebook/services"}):
         module, path = resource.split("/", 1)
-        if module in modules:
+        if module not in modules:
+            continue
+        try:
             taxonomy[resource] = await made.collect(module, path, page_size=50, params={"active": "Any"})
-    return taxonomy
+        except st.ApiError as exc:
+            if exc.status != 403:
+                raise
+            refused.append(resource)
+    return taxonomy, refused
 
 
 def _modules(session: Session) -> list[str]:
@@ -694,7 +701,10 @@ def _modules(session: Session) -> list[str]:
 
 async def run_import(session: Session, outcome: Outcome, catalog: dict) -> None:
     made = session.client()
-    taxonomy = await import_taxonomy(made, _modules(session))
+    taxonomy, refused = await import_taxonomy(made, _modules(session))
+    for resource in refused:
+        outcome.findings.append(Finding("family-ineligible", resource, "major", "disconnect",
+                                        "import refused: the scope is not granted or has expired"))
     methods = sorted({e.method for e in _api_calls(made)})
     server_methods = sorted({r["method"] for r in session.simulator.requests}) if session.simulator else methods
     outcome.record("read-only", methods == ["GET"] and server_methods == ["GET"],

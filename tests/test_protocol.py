@@ -43,10 +43,18 @@ def test_catalog_and_runners_match_one_to_one():
     assert set(TESTS) == set(protocol.RUNNERS)
 
 
-@pytest.mark.parametrize("test_id", ["ATTR-01", "ATTR-02", "SCOPE-01", "IMPORT-01"])
-def test_a_launch_tenant_without_marketing_or_accounting_still_passes(test_id):
-    outcome = run(test_id, tenant="comfort-launch")
-    assert outcome.error is None and not failed(outcome), (outcome.error, failed(outcome))
+@pytest.mark.parametrize("tenant", [t.slug for t in TENANTS])
+def test_the_protocol_passes_on_every_bundled_tenant(tenant):
+    """Launch tenants without marketing or accounting, a connected tenant with an expired scope, several BUs."""
+    for test_id in sorted(TESTS):
+        outcome = run(test_id, tenant=tenant)
+        assert outcome.error is None and not failed(outcome), (test_id, outcome.error, failed(outcome))
+
+
+def test_an_expired_scope_of_a_connected_tenant_is_refused_and_routed():
+    outcome = run("IMPORT-01", tenant="lakeside-connected")
+    refused = [f for f in outcome.findings if f.kind == "family-ineligible"]
+    assert [(f.subject, f.runbook) for f in refused] == [("pricebook/services", "disconnect")]
 
 
 @pytest.mark.parametrize("client, test_id, check", [
