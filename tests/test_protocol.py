@@ -43,11 +43,11 @@ def test_catalog_and_runners_match_one_to_one():
     assert set(TESTS) == set(protocol.RUNNERS)
 
 
-@pytest.mark.parametrize("tenant", [t.slug for t in TENANTS])
-def test_the_protocol_passes_on_every_bundled_tenant(tenant):
+@pytest.mark.parametrize("slug", [t.slug for t in TENANTS])
+def test_the_protocol_passes_on_every_bundled_tenant(slug):
     """Launch tenants without marketing or accounting, a connected tenant with an expired scope, several BUs."""
     for test_id in sorted(TESTS):
-        outcome = run(test_id, tenant=tenant)
+        outcome = run(test_id, tenant=slug)
         assert outcome.error is None and not failed(outcome), (test_id, outcome.error, failed(outcome))
 
 
