@@ -13,9 +13,11 @@ from typing import Callable, Iterable
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from . import proof
+
 Renderer = Callable[..., dict[str, str]]
 
-RENDERERS: list[Renderer] = []
+RENDERERS: list[Renderer] = [proof.render]
 
 
 def environment() -> Environment:
