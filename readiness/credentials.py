@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import codecs
 import html
+import io
 import json
 import math
 import os
@@ -27,7 +29,7 @@ import stat
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import BinaryIO, Callable, Iterable, Iterator
 from urllib.parse import quote, unquote
 
 import re2
@@ -290,35 +292,32 @@ class _FileState:
     size: int = 0
 
 
-def _lines_of_interest(path: Path, state: _FileState) -> Iterator[tuple[int, str]]:
+def _lines_of_interest(handle: BinaryIO, state: _FileState) -> Iterator[tuple[int, str]]:
     """``(line number, text)`` for every line the trigger picks, streamed in blocks; ``state`` learns the rest."""
-    import codecs
-
     decoder = codecs.getincrementaldecoder("utf-8")()
     line_number, carry, first = 1, b"", True
-    with open(path, "rb") as handle:
-        while block := handle.read(BLOCK):
-            state.size += len(block)
-            if first:
-                state.binary, first = b"\0" in block[:BINARY_SNIFF], False
-            if not state.invalid_utf8 and not state.binary:
-                try:
-                    decoder.decode(block)
-                except UnicodeDecodeError:
-                    state.invalid_utf8 = True
-            data = carry + block
-            end = data.rfind(b"\n")
-            if end < 0:
-                if len(data) > WINDOW:
-                    # One very long line: judge it in overlapping windows, never holding it whole.
-                    state.windowed = True
-                    yield from _triggered(data, line_number)
-                    data = data[-OVERLAP:]
-                carry = data
-                continue
-            complete, carry = data[: end + 1], data[end + 1:]
-            yield from _triggered(complete, line_number)
-            line_number += complete.count(b"\n")
+    while block := handle.read(BLOCK):
+        state.size += len(block)
+        if first:
+            state.binary, first = b"\0" in block[:BINARY_SNIFF], False
+        if not state.invalid_utf8 and not state.binary:
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError:
+                state.invalid_utf8 = True
+        data = carry + block
+        end = data.rfind(b"\n")
+        if end < 0:
+            if len(data) > WINDOW:
+                # One very long line: judge it in overlapping windows, never holding it whole.
+                state.windowed = True
+                yield from _triggered(data, line_number)
+                data = data[-OVERLAP:]
+            carry = data
+            continue
+        complete, carry = data[: end + 1], data[end + 1:]
+        yield from _triggered(complete, line_number)
+        line_number += complete.count(b"\n")
     if carry:
         yield from _triggered(carry, line_number)
     if not state.binary and not state.invalid_utf8:
@@ -342,12 +341,22 @@ def _triggered(chunk: bytes, first_line: int) -> Iterator[tuple[int, str]]:
 
 
 def scan_file(path: Path, where: str, policy: CredentialPolicy) -> tuple[list[Finding], int]:
-    """Every credential in one file, streamed, and the bytes read. Raises OSError when it cannot be read."""
+    """Every credential in one file, streamed, and the bytes read. Raises OSError when the file cannot be read."""
+    with open(path, "rb") as handle:
+        return scan_stream(handle, where, policy)
+
+
+def scan_text(text: str, where: str, policy: CredentialPolicy) -> list[Finding]:
+    """Every credential in text held in memory (a document about to be written, a planted sample)."""
+    return scan_stream(io.BytesIO(text.encode("utf-8")), where, policy)[0]
+
+
+def scan_stream(handle: BinaryIO, where: str, policy: CredentialPolicy) -> tuple[list[Finding], int]:
     found: dict[tuple, Finding] = {}
     credential_lines: list[int] = []
     tenant_ids: list[tuple[int, str]] = []
     state = _FileState()
-    for line_number, text in _lines_of_interest(path, state):
+    for line_number, text in _lines_of_interest(handle, state):
         if "servicetitan-tenant-id" in policy.detectors and CREDENTIAL_WORDS.search(text):
             credential_lines.append(line_number)
         for detector_id, secret, how in analyse_line(text, policy):
@@ -494,14 +503,8 @@ def _jwt() -> str:
 
 
 def self_test(policy: CredentialPolicy, kind: str, disguise: str) -> list[Finding]:
-    """Scan a freshly made credential of ``kind`` hidden as ``disguise`` (in memory and a scratch file)."""
-    import tempfile
-
-    text = DISGUISES[disguise](SAMPLES[kind]())
-    with tempfile.TemporaryDirectory() as scratch:
-        path = Path(scratch) / "planted.txt"
-        path.write_text(text, encoding="utf-8")
-        found, _ = scan_file(path, "planted.txt", policy)
+    """Scan a freshly made credential of ``kind`` hidden as ``disguise``, in memory: it never touches a disk."""
+    found = scan_text(DISGUISES[disguise](SAMPLES[kind]()), "planted.txt", policy)
     return [f for f in found if f.kind == "credential"]
 
 

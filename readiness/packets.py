@@ -45,3 +45,13 @@ def write(documents: dict[str, str], out_dir: Path) -> list[Path]:
         path.write_text(text, encoding="utf-8")
         written.append(path)
     return written
+
+
+def _register() -> None:
+    # Renderers live in their concern's module; they are listed here so every published document is in one place.
+    from . import security
+
+    RENDERERS.append(security.render_packet)
+
+
+_register()

@@ -17,6 +17,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from .documents import read_json, schema, validate_data
 from .errors import ReadinessError
+from .privacy import mask_finding, mask_text
 
 SCHEMA_VERSION = "1.0"
 STATUSES = ("passed", "failed", "pending", "dry-run-passed", "dry-run-failed")
@@ -63,7 +64,8 @@ def build(
     generated_at: str,
     gate_problems: list[str] = (),
 ) -> dict[str, Any]:
-    scenarios = sorted(scenarios, key=_scenario_key)
+    # No personal data in any report: findings and failure reasons are masked before anything else sees them.
+    scenarios = sorted((_masked(s) for s in scenarios), key=_scenario_key)
     counts = Counter(s["status"] for s in scenarios)
     summary = {status: counts.get(status, 0) for status in STATUSES}
     summary["total"] = len(scenarios)
@@ -124,6 +126,14 @@ def build(
         "tenants": tenant_rows,
         "evidence": evidence,
         "evidence_root": evidence_root,
+    }
+
+
+def _masked(record: dict) -> dict:
+    return {
+        **record,
+        "reason": mask_text(record["reason"]) if record.get("reason") else record.get("reason"),
+        "findings": [mask_finding(f) for f in record.get("findings", [])],
     }
 
 
