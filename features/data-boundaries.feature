@@ -60,4 +60,4 @@ Feature: The product keeps only the data it needs, with consent, for a limited t
 
     Scenario: No code writes a token or secret to a file
       Given the suite's own code and any code shipped with the offline product
-      Then nothing in it writes a token or secret to a file, a store or a log
+      Then nothing in it writes a token or secret to a file, a store or a log file

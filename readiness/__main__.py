@@ -14,7 +14,7 @@ import sys
 from .errors import ReadinessError
 
 # Modules that contribute a command, in the order `--help` lists them.
-COMMAND_MODULES: list[str] = []
+COMMAND_MODULES: list[str] = ["readiness.queue", "readiness.simulator"]
 
 
 def main(argv: list[str] | None = None) -> int:

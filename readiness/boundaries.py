@@ -328,7 +328,7 @@ def token_writes(source: str, filename: str, sensitive: re.Pattern) -> list[Find
         name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
         logger = isinstance(func, ast.Attribute) and name in _LOG_METHODS and re.search(
             r"log", ast.unparse(func.value), re.I)
-        if name not in _WRITERS and name != "print" and not logger:
+        if name not in _WRITERS and not logger:
             continue
         written = node.args[:1] if name in _SERIALISERS else node.args
         written = [*written, *(k.value for k in node.keywords)]

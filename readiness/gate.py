@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from . import evidence, features, packets, report, security
+from . import client, evidence, features, packets, protocol, report, security
 from .errors import OptionError, ReadinessError
 from .findings import Finding
 from .policy import PolicySet
@@ -24,6 +24,8 @@ SANDBOX_MODES = ("off", "simulator", "integration")
 # Checks over the files the run itself wrote (report, packets): each returns one-line problems, never secrets.
 OUTPUT_AUDITS: list[Callable[["GateRun", list[Path]], list[str]]] = [security.audit_outputs]
 PROPERTY = "readiness-scenario"
+# In --sandbox simulator a @sandbox scenario's result is a dry run, never evidence.
+DRY_RUN_STATUSES = {"passed": "dry-run-passed", "failed": "dry-run-failed"}
 
 
 @dataclass
@@ -60,10 +62,10 @@ class GateRun:
         self.options = options
         if options.sandbox not in SANDBOX_MODES:
             raise OptionError(f"--sandbox {options.sandbox}: choose one of {', '.join(SANDBOX_MODES)}")
-        if options.sandbox != "off":
-            raise OptionError(
-                f"--sandbox {options.sandbox}: not available yet; only --sandbox off (the default) is built"
-            )
+        if options.sandbox == "integration":
+            client.Credentials.from_env()  # every credential variable present, no production host, else a clear error
+        elif options.sandbox == "simulator":
+            protocol.simulator_run_key()  # shared with xdist workers through the environment
         for name, folder in (("--product-dir", options.product_dir), ("--features-dir", options.features_dir)):
             if not Path(folder).is_dir():
                 raise OptionError(f"{name} {folder}: folder not found")
@@ -115,6 +117,12 @@ class GateRun:
         elif outcome == "failed":
             record["status"] = "failed"
             record["reason"] = record["reason"] or (f"{phase}: {message}" if phase != "call" else message)
+        if features.SANDBOX_TAG in record["tags"] and self.mode != "off":
+            if record["status"] == "pending":
+                record["status"] = "failed"
+                record["reason"] = f"a sandbox scenario may not skip in --sandbox {self.mode}: {message}"
+            if self.mode == "simulator":
+                record["status"] = DRY_RUN_STATUSES.get(record["status"], record["status"])
 
     def tenant_progress(self, slug: str) -> dict | None:
         """Per-tenant totals once all its scenarios have reported (for the progress line)."""
@@ -177,3 +185,17 @@ def encode(payload: dict) -> str:
 
 def decode(text: str) -> dict:
     return json.loads(text)
+
+
+def credential_leaks(gate: GateRun, written: list[Path]) -> list[str]:
+    """No credential or token of this run in any file it wrote: report, packets, transcripts, anything in the
+    report folder (e.g. a --junitxml written there)."""
+    markers = protocol.leak_markers(gate.mode)
+    if not markers:
+        return []
+    report_dir = Path(gate.options.report_dir)
+    files = set(written) | {p for p in report_dir.rglob("*") if p.is_file()}
+    return protocol.scan_for_leaks(files, markers, report_dir)
+
+
+OUTPUT_AUDITS.append(credential_leaks)

@@ -13,9 +13,11 @@ from typing import Callable, Iterable
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from . import proof, security
+
 Renderer = Callable[..., dict[str, str]]
 
-RENDERERS: list[Renderer] = []
+RENDERERS: list[Renderer] = [proof.render, security.render_packet]
 
 
 def environment() -> Environment:
@@ -46,12 +48,3 @@ def write(documents: dict[str, str], out_dir: Path) -> list[Path]:
         written.append(path)
     return written
 
-
-def _register() -> None:
-    # Renderers live in their concern's module; they are listed here so every published document is in one place.
-    from . import security
-
-    RENDERERS.append(security.render_packet)
-
-
-_register()

@@ -1,13 +1,1049 @@
-"""The sandbox validation protocol: sessions against ServiceTitan's integration environment.
+"""The sandbox validation protocol: each catalog test (``policies/sandbox-protocol.yaml``) run against a session.
 
-Offline (``--sandbox off``) no session can be opened: protocol scenarios are
-pending. The client and the local simulator arrive with the sandbox protocol work.
+A session is the app's connection to one ServiceTitan tenant plus the operator
+controls a test needs (revoke the app, inject faults, grant fewer scopes, let time
+pass). ``--sandbox simulator`` opens it on the local simulator in-process (a virtual
+clock makes waits instant); ``--sandbox integration`` on ServiceTitan's integration
+environment with credentials from the environment. Offline no session can be opened:
+protocol scenarios are pending.
+
+Every test returns an :class:`Outcome`: named checks (each a sentence a reviewer
+reads in the feature file), findings, the sync-queue trace and a redacted
+transcript. Every test also checks that nothing the client logged, raised or
+recorded contains a credential or token.
 """
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import json
+import logging
+import os
+import secrets
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, Awaitable, Callable
+
+import httpx
+
+from . import client as st
+from . import simulator as sim
+from . import webhooks
 from .errors import OptionError
+from .findings import Finding
+from .tenants import FixtureTenant
+
+FINDING_KINDS: dict[str, str | None] = {
+    "handoff-undeliverable": "failed-sync",
+    "authorization-revoked": "disconnect",
+    "family-ineligible": "disconnect",
+    "drift-missing": "drift-conflict",
+    "drift-inactive": "drift-conflict",
+    "drift-renamed": "drift-conflict",
+    "attribution-unmatched": "attribution-mismatch",
+}
+
+# The client under test. Tests of the suite swap in deliberately wrong clients to prove each check can fail.
+CLIENT_FACTORY: Callable[..., st.ServiceTitanClient] = st.ServiceTitanClient
+SIMULATOR_RUN_VAR = "READINESS_SIMULATOR_RUN"
+SIMULATED_HOST = "http://simulator.invalid"
+BOOKING_PROVIDER_VAR = "ST_BOOKING_PROVIDER_ID"
+WEBHOOK_SCALE = 0.01  # the simulator's webhook retry schedule runs 100x faster (virtual time)
+
+# Each check, as the sentence the feature file says.
+CHECKS: dict[str, str] = {
+    "token-issued": "a token is issued and the product plans its refresh from expires_in",
+    "token-refreshed": "the product fetches a new token before the old one expires",
+    "expired-token-refused": "a call with an expired token is refused",
+    "app-key-required": "a call without the app key or with another app's key is refused",
+    "token-required": "a call without an access token is refused",
+    "tenant-scoped": "a call to a tenant the app is not connected to is refused",
+    "scope-enforced": "each family answers only a connection granted its scope, and refuses others with 403",
+    "ineligible-marked": "every refused family is marked ineligible and routed to the disconnect runbook",
+    "read-only": "only GET requests were sent during the import",
+    "inactive-included": "inactive taxonomy records are imported too",
+    "drift-matches": "drift against the Titan Map is the same as from the customer's exports",
+    "booking-created": "the booking carries the externalId and the Titan Map ids",
+    "booking-idempotent": "exactly one booking exists for the externalId after the lost answer",
+    "lookup-before-repost": "the client looked the booking up by externalId before posting it again",
+    "retry-after-honoured": "no retry was sent before the wait that Retry-After asked for",
+    "queue-retrying": "the queue showed the item retrying and then delivered",
+    "blocked-after-limit": "an item still failing after the retry limit is blocked with the failed-sync runbook",
+    "revocation-detected": "the refused token refresh is reported as a revoked authorization",
+    "items-blocked-disconnect": "undelivered items are blocked with the disconnect runbook",
+    "nothing-deleted": "no local lead or queue item was deleted",
+    "pages-complete": "every list page was followed until hasMore was false, nothing lost or repeated",
+    "export-followed": "the export feed was followed by continueFrom to its end",
+    "truncated-retried": "a cut-off page was fetched again instead of being accepted",
+    "attribution-linked": "booked jobs and revenue are linked to leads exactly as in the customer's exports",
+    "unmatched-routed": "every lead without a booked job is listed for the attribution-mismatch runbook",
+    "attribution-posts-accepted": "the web booking and web lead attributions are accepted",
+    "attribution-posts-minimal": "the attribution posts carry only attribution fields",
+    "kept-fields-minimal": "only the fields in the retention list are kept from each response",
+    "nothing-personal-kept": "no personal field from ServiceTitan's answers is kept",
+    "errors-clean": "error messages and reprs show no credential or token",
+    "webhook-retried-on-schedule": "ServiceTitan's retries arrive on its schedule until the receiver succeeds",
+    "webhook-processed-once": "the event is processed exactly once",
+    "webhook-forged-rejected": "a delivery with a forged signature is rejected",
+    "no-leak": "nothing the client logged, raised or recorded contains a credential or token",
+}
+PERSONAL_RESPONSE_FIELDS = frozenset({"name", "address", "contacts", "customer", "customerAddress", "location",
+                                      "locationAddress", "summary", "email", "phone"})
 
 
-def open_session(mode: str, test: dict):
-    raise OptionError(f"protocol test {test['id']}: no sandbox session can be opened in --sandbox {mode}")
+class OperatorStepRequired(Exception):
+    """The test needs something only an operator can do in this mode (e.g. revoke the app in the tenant)."""
+
+
+# -- outcome ----------------------------------------------------------------------------------------------------
+@dataclass
+class Check:
+    passed: bool
+    detail: str
+
+
+@dataclass
+class Outcome:
+    test_id: str
+    mode: str
+    checks: dict[str, Check] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    queue: list[dict] = field(default_factory=list)
+    transcript: list[dict] = field(default_factory=list)
+    facts: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+    def record(self, check: str, passed: bool, detail: str = "") -> None:
+        if check not in CHECKS:
+            raise KeyError(f"unknown protocol check {check}")
+        previous = self.checks.get(check)
+        if previous is not None and not previous.passed:
+            return  # a failure stays a failure
+        self.checks[check] = Check(bool(passed), detail)
+
+    def verdict(self, check: str) -> Check:
+        if self.error is not None and check not in self.checks:
+            return Check(False, f"protocol test {self.test_id} stopped: {self.error}")
+        return self.checks.get(check) or Check(False, f"{self.test_id} did not check this")
+
+    def summary(self) -> dict:
+        return {
+            "test": self.test_id,
+            "mode": self.mode,
+            "checks": {k: ("passed" if c.passed else f"failed: {c.detail}") for k, c in sorted(self.checks.items())},
+            "queue": self.queue,
+            "facts": self.facts,
+            "error": self.error,
+        }
+
+
+class QueueTrace:
+    """The sync-queue view of handoffs during a test: states per item from the client's attempt events.
+
+    A minimal stand-in for the queue state machine: states queued, retrying, delivered, blocked; the
+    reason and runbook of every ``blocked`` item.
+    """
+
+    def __init__(self):
+        self.items: dict[str, dict] = {}
+        self.current: str | None = None
+
+    def enqueue(self, item_id: str) -> None:
+        self.items[item_id] = {"item": item_id, "states": ["queued"], "attempts": 0, "runbook": None, "reason": None}
+        self.current = item_id
+
+    def on_attempt(self, event: dict) -> None:
+        item = self.items.get(self.current or "")
+        if item is None or "/bookings" not in event["path"] or event["method"] != "POST":
+            return
+        item["attempts"] = event["attempt"]
+        if item["states"][-1] != event["state"] or event["state"] == "retrying":
+            item["states"].append(event["state"])
+        if event["state"] == "blocked":
+            item["runbook"], item["reason"] = "failed-sync", "retries-exhausted"
+
+    def block(self, item_id: str, reason: str, runbook: str) -> None:
+        item = self.items[item_id]
+        if item["states"][-1] != "blocked":
+            item["states"].append("blocked")
+        item["reason"], item["runbook"] = reason, runbook
+
+    def rows(self) -> list[dict]:
+        return [self.items[k] for k in sorted(self.items)]
+
+
+# -- sessions ---------------------------------------------------------------------------------------------------
+def simulator_run_key() -> str:
+    """The run key every process of one gate run shares (xdist workers inherit it): credentials derive from it."""
+    key = os.environ.get(SIMULATOR_RUN_VAR)
+    if not key:
+        key = os.environ[SIMULATOR_RUN_VAR] = secrets.token_hex(16)
+    return key
+
+
+def simulator_secrets(run_key: str) -> dict[str, str]:
+    """The generated credentials and the token prefix of a simulator run: what the leak check looks for."""
+    creds = sim.generated_credentials(run_key)
+    creds["token_prefix"] = "simtok." + hashlib.sha256(f"{run_key}:token".encode()).hexdigest()[:16] + "."
+    return creds
+
+
+def pick_simulator_tenant(tenants: list[FixtureTenant]) -> FixtureTenant:
+    """The selected tenant with the most purchased modules (ties by name) stands in for the sandbox tenant."""
+    return sorted(tenants, key=lambda t: (-len(t.profile.get("purchased_modules", [])), t.slug))[0]
+
+
+class FaultTransport(httpx.AsyncBaseTransport):
+    """Client-side faults for the integration environment, where nobody can make ServiceTitan fail on purpose:
+    a lost answer (``drop-after``: the request reaches ServiceTitan, the answer never comes back), a dropped
+    connection, a cut-off body, or a 429/5xx answer fabricated before the request leaves."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport):
+        self.inner = inner
+        self.faults: list[sim.Fault] = []
+
+    def _take(self, request: httpx.Request) -> sim.Fault | None:
+        for fault in self.faults:
+            if fault.times > 0 and fault.path in request.url.path and fault.method in (None, request.method):
+                fault.times -= 1
+                return fault
+        return None
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        fault = self._take(request) if request.url.path != st.TOKEN_PATH else None
+        if fault is None:
+            return await self.inner.handle_async_request(request)
+        if fault.kind == "drop":
+            raise httpx.ConnectError("client-side fault: connection dropped", request=request)
+        if fault.kind == "status":
+            title = (f"The request limit was exceeded. Please try again in {fault.retry_after or 1} seconds."
+                     if fault.status == 429 else "Service temporarily unavailable (client-side fault)")
+            headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+            return httpx.Response(fault.status, headers=headers, request=request, json={
+                "type": "about:blank", "title": title, "status": fault.status, "traceId": "client-fault",
+                "errors": {}, "data": {}})
+        if fault.kind == "slow":
+            await asyncio.sleep(fault.delay)
+        response = await self.inner.handle_async_request(request)
+        body = await response.aread()
+        if fault.kind == "drop-after":
+            raise httpx.ReadError("client-side fault: answer lost after the request was processed", request=request)
+        if fault.kind == "truncate":
+            return httpx.Response(response.status_code, headers={"content-type": "application/json"},
+                                  content=body[: max(1, len(body) // 2)], request=request)
+        return httpx.Response(response.status_code, headers=response.headers, content=body, request=request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+class Session:
+    def __init__(self, mode: str, credentials: st.Credentials, *, tenant: FixtureTenant | None, clock,
+                 transport: httpx.AsyncBaseTransport | None, booking_provider: int | None,
+                 simulator: sim.Simulator | None = None, known_secrets: list[str] = ()):
+        self.mode = mode
+        self.credentials = credentials
+        self.tenant = tenant
+        self.clock = clock
+        self.transport = transport
+        self.booking_provider = booking_provider
+        self.simulator = simulator
+        self.known_secrets = [s for s in known_secrets if s]
+        self.clients: list[st.ServiceTitanClient] = []
+        self.test: dict = {}
+
+    def client(self, credentials: st.Credentials | None = None, **kwargs) -> st.ServiceTitanClient:
+        made = CLIENT_FACTORY(credentials or self.credentials, transport=self.transport, clock=self.clock, **kwargs)
+        self.clients.append(made)
+        return made
+
+    def secret_values(self) -> list[str]:
+        values = list(self.known_secrets)
+        for made in self.clients:
+            values += made.credentials.secret_values()
+        if self.simulator is not None:
+            values += self.simulator.issued_tokens()
+        for made in self.clients:
+            if made.current_token is not None:
+                values.append(made.current_token.value.reveal())
+        return sorted(set(values))
+
+    # Operator controls: the simulator does them itself; the integration environment needs an operator.
+    def _need_simulator(self, what: str) -> sim.Simulator:
+        if self.simulator is None:
+            raise OperatorStepRequired(f"needs an operator step in the integration environment: {what}")
+        return self.simulator
+
+    def revoke(self) -> None:
+        self._need_simulator("revoke the app's access in the sandbox tenant").revoke(self.credentials.client_id.reveal())
+
+    def inject(self, *faults: sim.Fault) -> None:
+        if self.simulator is not None:
+            self.simulator.inject(*faults)
+        else:
+            self.transport.faults.extend(faults)
+
+    def limited_credentials(self, name: str, scopes: set[str]) -> st.Credentials:
+        simulator = self._need_simulator(f"connect a second app granted only {sorted(scopes)}")
+        made = sim.generated_credentials(f"{self.credentials.client_id.reveal()}:{name}")
+        simulator.connect(scopes=scopes, **made)
+        return st.Credentials(st.Secret(made["client_id"]), st.Secret(made["client_secret"]),
+                              st.Secret(made["app_key"]), self.credentials.tenant_id,
+                              self.credentials.auth_url, self.credentials.api_url)
+
+    def granted_scopes(self) -> set[str]:
+        if self.simulator is not None:
+            return set(self.simulator.connections[self.credentials.client_id.reveal()].scopes)
+        return set()
+
+    async def pass_time(self, seconds: float) -> None:
+        if isinstance(self.clock, sim.VirtualClock):
+            self.clock.advance(seconds)
+        else:
+            raise OperatorStepRequired(f"wait {int(seconds)} s of real time (token lifetime)")
+
+
+def open_session(mode: str, test: dict, *, tenants: list[FixtureTenant] | None = None,
+                 environ: dict | None = None) -> Session:
+    """A fresh session for one protocol test: a new simulator per test, or the integration environment."""
+    if mode == "simulator":
+        session = simulator_session(pick_simulator_tenant(tenants or []), simulator_run_key())
+    elif mode == "integration":
+        environ = os.environ if environ is None else environ
+        credentials = st.Credentials.from_env(environ)
+        provider = environ.get(BOOKING_PROVIDER_VAR, "").strip()
+        tenant = next((t for t in tenants or [] if str(t.profile.get("tenant_id")) == credentials.tenant_id), None)
+        session = Session("integration", credentials, tenant=tenant, clock=st.SystemClock(),
+                          transport=FaultTransport(httpx.AsyncHTTPTransport()),
+                          booking_provider=int(provider) if provider.isdigit() else None)
+    else:
+        raise OptionError(f"protocol test {test['id']}: no sandbox session can be opened in --sandbox {mode}")
+    session.test = test
+    return session
+
+
+def context(policies) -> dict:
+    """What the protocol tests read from the policy set besides their catalog entry."""
+    return {"retention": policies["sandbox-protocol"]["retention"], "webhooks": policies["webhooks"]}
+
+
+def leak_markers(mode: str, environ=None) -> list[tuple[str, str]]:
+    """(label, value) of every credential a run in this mode knows; none may appear in what the run wrote."""
+    environ = os.environ if environ is None else environ
+    if mode == "simulator" and environ.get(SIMULATOR_RUN_VAR):
+        made = simulator_secrets(environ[SIMULATOR_RUN_VAR])
+        return [("generated client id", made["client_id"]), ("generated client secret", made["client_secret"]),
+                ("generated app key", made["app_key"]), ("simulator access token", made["token_prefix"])]
+    if mode == "integration":
+        names = {"client_id": "client id", "client_secret": "client secret", "app_key": "app key"}
+        return [(f"{label} ({st.ENV_VARS[key]})", environ[st.ENV_VARS[key]].strip())
+                for key, label in names.items() if environ.get(st.ENV_VARS[key], "").strip()]
+    return []
+
+
+def scan_for_leaks(paths, markers: list[tuple[str, str]], root: Path) -> list[str]:
+    """One line per file that contains a credential or token, naming the file and the kind, never the value."""
+    problems = []
+    for path in sorted(set(paths)):
+        try:
+            text = Path(path).read_bytes().decode("utf-8", errors="ignore")
+        except OSError:
+            continue
+        for label, value in markers:
+            if len(value) >= 8 and value in text:
+                shown = Path(path).relative_to(root).as_posix() if Path(path).is_relative_to(root) else Path(path).name
+                problems.append(f"credential leak: {shown} contains the {label} of this run")
+    return problems
+
+
+def simulator_session(tenant: FixtureTenant, run_key: str, **simulator_options) -> Session:
+    made = simulator_secrets(run_key)
+    data = sim.TenantData.from_fixture(tenant)
+    clock = sim.VirtualClock()
+    options = {"latency": 0.002, "export_chunk": 4} | simulator_options
+    simulator = sim.Simulator(data, clock=clock, token_prefix=made["token_prefix"], **options)
+    simulator.connect(made["client_id"], made["client_secret"], made["app_key"])
+    credentials = st.Credentials(st.Secret(made["client_id"]), st.Secret(made["client_secret"]),
+                                 st.Secret(made["app_key"]), str(data.tenant_id), SIMULATED_HOST, SIMULATED_HOST)
+    providers = sorted(simulator._provider_ids())
+    return Session("simulator", credentials, tenant=tenant, clock=clock, transport=simulator.transport(),
+                   booking_provider=providers[0] if providers else None, simulator=simulator,
+                   known_secrets=[made["client_id"], made["client_secret"], made["app_key"]])
+
+
+# -- running ----------------------------------------------------------------------------------------------------
+class _Capture(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.lines.append(record.getMessage())
+        except Exception:  # a malformed log call must not hide the rest
+            self.lines.append(str(record.msg))
+
+
+def run(session: Session, test: dict, catalog: dict | None = None) -> Outcome:
+    """Run one protocol test to the end; never raises for what the test observes (it becomes a check)."""
+    outcome = Outcome(test["id"], session.mode)
+    runner = RUNNERS.get(test["id"])
+    if runner is None:
+        outcome.error = f"no runner for protocol test {test['id']}"
+        return outcome
+    # While a test runs, every log record goes to the capture only: it is scanned for secrets and never
+    # re-emitted, so what a leaky client logs cannot reach the terminal, junit or any other log either.
+    capture = _Capture()
+    root = logging.getLogger()
+    previous_level, previous_handlers = root.level, root.handlers[:]
+    root.handlers = [capture]
+    root.setLevel(logging.DEBUG)
+    raised: list[str] = []
+    try:
+        asyncio.run(_run(runner, session, outcome, catalog or {}, raised))
+    finally:
+        root.handlers = previous_handlers
+        root.setLevel(previous_level)
+    outcome.transcript = [e.to_dict() for made in session.clients for e in made.transcript]
+    seen = "\n".join(capture.lines + raised + [repr(c) for c in session.clients]
+                     + [json.dumps(outcome.transcript), json.dumps(outcome.summary(), default=str)]
+                     + [str(f) for f in outcome.findings])
+    leaked = [value for value in session.secret_values() if value and value in seen]
+    outcome.record("no-leak", not leaked, f"{len(leaked)} credential or token value(s) found in logs, errors or "
+                                          "transcript" if leaked else "")
+    return outcome
+
+
+async def _run(runner, session: Session, outcome: Outcome, catalog: dict, raised: list[str]) -> None:
+    try:
+        await runner(session, outcome, catalog)
+    except OperatorStepRequired as exc:
+        outcome.error = str(exc)
+    except Exception as exc:  # an unexpected failure is reported as the test's error, with its type
+        raised.append(f"{exc!s} {exc!r}")
+        outcome.error = f"{type(exc).__name__}: {exc}"
+    finally:
+        for made in session.clients:
+            await made.aclose()
+
+
+def transcript_document(outcome: Outcome) -> tuple[str, str]:
+    """The transcript file's text and its sha256 (every exchange also carries its body hashes)."""
+    body = {"test": outcome.test_id, "mode": outcome.mode,
+            "note": "redacted: no header values, no bodies; request keys and sha256 of bodies only",
+            "exchanges": outcome.transcript}
+    text = json.dumps(body, indent=1, sort_keys=True) + "\n"
+    return text, hashlib.sha256(text.encode()).hexdigest()
+
+
+def write_transcript(outcome: Outcome, report_dir: Path | str) -> dict:
+    text, digest = transcript_document(outcome)
+    path = Path(report_dir) / "transcripts" / f"{outcome.test_id}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return {"path": f"transcripts/{outcome.test_id}.json", "sha256": digest, "exchanges": len(outcome.transcript)}
+
+
+# -- helpers ----------------------------------------------------------------------------------------------------
+def _api_calls(made: st.ServiceTitanClient) -> list[st.Exchange]:
+    return [e for e in made.transcript if e.path != st.TOKEN_PATH]
+
+
+async def _status(made: st.ServiceTitanClient, method: str, module: str, path: str, *, headers=None,
+                  tenant: str | None = None, params=None) -> int:
+    """The status of one raw call (no retries), with the given headers instead of the client's own."""
+    api_path = f"/{module}/v2/tenant/{tenant or made.credentials.tenant_id}/{path}"
+    if headers is None:
+        headers = made.headers(await made.token())
+    url = made.credentials.api_url.rstrip("/") + api_path
+    for _ in range(made.retry.max_attempts):
+        try:
+            response = await made._send(method, url, api_path, keys=[], headers=headers, params=params)
+        except st.TransientFailure:
+            return 0
+        if response.status_code != 429:
+            return response.status_code
+        await made.clock.sleep(st.retry_after_seconds(response) or 1.0)
+    return 429
+
+
+def external_id(tenant_id: str | int, lead_id: str) -> str:
+    """The lead's handoff id (fixtures/README.md): ``web-`` + 16 hex of sha256("<tenant_id>:<lead_id>")."""
+    return "web-" + hashlib.sha256(f"{tenant_id}:{lead_id}".encode()).hexdigest()[:16]
+
+
+def protocol_external_id(session: "Session", lead_id: str, test: str) -> str:
+    """A fresh id for a protocol test's own booking, so it never collides with a booking the office made."""
+    return external_id(session.credentials.tenant_id, f"{lead_id}:{test}")
+
+
+def booking_envelope(lead: dict, titan_map: dict, ext_id: str) -> dict:
+    services = {s["website"]: s for s in titan_map.get("services", [])}
+    sources = {s["website"]: s for s in titan_map.get("lead_sources", [])}
+    service = services.get(lead.get("service"), {})
+    campaign = sources.get((lead.get("source") or {}).get("lead_source"), {}).get("campaign", {})
+    address = lead.get("address") or {}
+    contact = lead.get("contact") or {}
+    envelope = {
+        "source": "Website",
+        "name": contact.get("name", "Protocol Test"),
+        "address": {**{k: address.get(k, "") for k in ("street", "city", "state", "zip")}, "country": "USA"},
+        "contacts": [{"type": "Phone", "value": contact["phone"]}] if contact.get("phone") else [],
+        "customerType": "Residential",
+        "summary": f"Website request: {service.get('label', lead.get('service', 'service'))}",
+        "isFirstTimeClient": True,
+        "externalId": ext_id,
+    }
+    for key, value in (("campaignId", campaign.get("id")), ("jobTypeId", service.get("job_type", {}).get("id")),
+                       ("businessUnitId", service.get("business_unit", {}).get("id"))):
+        if value is not None:
+            envelope[key] = value
+    if lead.get("preferred_window", {}).get("start"):
+        envelope["start"] = lead["preferred_window"]["start"]
+    return envelope
+
+
+def _leads(session: Session) -> list[dict]:
+    leads = session.tenant.submissions() if session.tenant is not None else []
+    if not leads:
+        leads = [{"lead_id": "protocol-lead", "service": None, "contact": {"name": "Protocol Test"}}]
+    return leads
+
+
+def _titan_map(session: Session) -> dict:
+    return session.tenant.titan_map if session.tenant is not None else {}
+
+
+def _need_provider(session: Session) -> int:
+    if session.booking_provider is None:
+        raise OperatorStepRequired(f"needs an operator step: set {BOOKING_PROVIDER_VAR} to the app's booking "
+                                   "provider id")
+    return session.booking_provider
+
+
+# -- the tests --------------------------------------------------------------------------------------------------
+async def run_token(session: Session, outcome: Outcome, catalog: dict) -> None:
+    made = session.client()
+    token = await made.token()
+    outcome.facts["expires_in"] = token.expires_in
+    outcome.record("token-issued", token.expires_in > 0 and token.issued_at < token.refresh_at < token.expires_at,
+                   f"expires_in {token.expires_in} s, refresh planned {token.refresh_at - token.issued_at:.0f} s after issue")
+    first = token.value.reveal()
+    first_expiry = token.expires_at
+    await session.pass_time(token.refresh_at - session.clock.now() + 0.5)
+    await made.request("GET", "jpm", "job-types", params={"page": 1, "pageSize": 1})
+    renewed = made.current_token
+    outcome.record("token-refreshed", made.token_grants == 2 and renewed.value.reveal() != first
+                   and session.clock.now() < first_expiry, f"{made.token_grants} token grants")
+    await session.pass_time(first_expiry - session.clock.now() + 1)
+    status = await _status(made, "GET", "jpm", "job-types",
+                           headers={"Authorization": f"Bearer {first}", "ST-App-Key": made.credentials.app_key.reveal()})
+    outcome.record("expired-token-refused", status == 401, f"expired token answered {status}")
+
+
+async def run_appkey(session: Session, outcome: Outcome, catalog: dict) -> None:
+    made = session.client()
+    good = made.headers(await made.token())
+    auth = {"Authorization": good["Authorization"]}
+    statuses = {
+        "no app key": await _status(made, "GET", "jpm", "job-types", headers=auth),
+        "other app key": await _status(made, "GET", "jpm", "job-types",
+                                       headers={**auth, "ST-App-Key": "ak1." + "0" * 32}),
+    }
+    outcome.record("app-key-required", all(s == 401 for s in statuses.values()), str(statuses))
+    no_token = await _status(made, "GET", "jpm", "job-types", headers={"ST-App-Key": good["ST-App-Key"]})
+    outcome.record("token-required", no_token == 401, f"no token answered {no_token}")
+    other = str(int(made.credentials.tenant_id) + 1)
+    foreign = await _status(made, "GET", "jpm", "job-types", tenant=other)
+    outcome.record("tenant-scoped", foreign in (401, 403, 404), f"foreign tenant answered {foreign}")
+
+
+FAMILY_PROBES: dict[str, tuple[str, str, str]] = {  # family -> (module, path, scope) of one read call
+    "crm": ("crm", "export/bookings", "tn.crm.bookings:r"),
+    "jpm": ("jpm", "job-types", "tn.jpm.jobtypes:r"),
+    "settings": ("settings", "business-units", "tn.stt.businessunits:r"),
+    "dispatch": ("dispatch", "zones", "tn.dis.zones:r"),
+    "marketing": ("marketing", "campaigns", "tn.mrk.campaigns:r"),
+    "pricebook": ("pricebook", "services", "tn.pb.services:r"),
+    "memberships": ("memberships", "membership-types", "tn.mem.membershiptypes:r"),
+    "accounting": ("accounting", "export/invoices", "tn.acc.invoices:r"),
+}
+
+
+async def eligibility(made: st.ServiceTitanClient) -> dict[str, str]:
+    """Per family: eligible, or why not, from one read call each."""
+    states = {}
+    for family, (module, path, _) in FAMILY_PROBES.items():
+        status = await _status(made, "GET", module, path)
+        states[family] = "eligible" if status == 200 else (
+            "blocked: scope not granted" if status == 403 else f"blocked: answered {status}")
+    return states
+
+
+async def run_scope(session: Session, outcome: Outcome, catalog: dict) -> None:
+    wrong = []
+    for family, (module, path, scope) in FAMILY_PROBES.items():
+        made = session.client(session.limited_credentials(family, {scope}))
+        for other, (o_module, o_path, o_scope) in FAMILY_PROBES.items():
+            status = await _status(made, "GET", o_module, o_path)
+            expect = 200 if o_scope == scope else 403
+            if status != expect:
+                wrong.append(f"{other} with only {scope}: answered {status}, expected {expect}")
+    outcome.record("scope-enforced", not wrong, "; ".join(wrong[:5]))
+    # A connection whose admin approved every family but accounting and memberships.
+    withheld = {FAMILY_PROBES["accounting"][2], FAMILY_PROBES["memberships"][2]}
+    partial = session.client(session.limited_credentials("partial", session.granted_scopes() - withheld))
+    states = await eligibility(partial)
+    for family, state in sorted(states.items()):
+        if state != "eligible":
+            outcome.findings.append(Finding("family-ineligible", family, "major", "disconnect",
+                                            f"the {family} family is not reachable: {state}"))
+    blocked = {f for f, s in states.items() if s != "eligible"}
+    routed = {f.subject for f in outcome.findings if f.kind == "family-ineligible" and f.runbook == "disconnect"}
+    expected = {f for f, (_, _, scope) in FAMILY_PROBES.items() if scope not in session.granted_scopes() - withheld}
+    outcome.record("ineligible-marked", blocked == routed == expected,
+                   f"blocked {sorted(blocked)}, routed {sorted(routed)}, scopes withheld for {sorted(expected)}")
+    outcome.facts["eligibility"] = states
+
+
+TAXONOMY = {  # Titan Map section -> (map key, resource path, module)
+    "job_type": "jpm/job-types",
+    "business_unit": "settings/business-units",
+    "zone": "dispatch/zones",
+    "campaign": "marketing/campaigns",
+    "membership_type": "memberships/membership-types",
+}
+
+
+NAME_FIELDS = {"pricebook/services": "code"}  # what the Titan Map records as the reviewed name
+
+
+def map_references(titan_map: dict) -> list[tuple[str, int, str]]:
+    """(resource path, id, reviewed name) of every ServiceTitan id the Titan Map uses."""
+    refs = set()
+
+    def walk(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in TAXONOMY and isinstance(value, dict) and "id" in value:
+                    refs.add((TAXONOMY[key], value["id"], value.get("name", "")))
+                elif key == "pricebook_services" and isinstance(value, list):
+                    refs.update(("pricebook/services", v["id"], v.get("code", "")) for v in value if "id" in v)
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(titan_map)
+    return sorted(refs)
+
+
+def drift(titan_map: dict, taxonomy: dict[str, list[dict]]) -> list[Finding]:
+    """Minimal drift of the Titan Map against imported taxonomy: missing, inactive or renamed ids."""
+    found = []
+    for resource, record_id, name in map_references(titan_map):
+        if resource not in taxonomy:
+            continue
+        record = next((r for r in taxonomy[resource] if r.get("id") == record_id), None)
+        subject = f"{resource} {record_id} {name}".strip()
+        if record is None:
+            found.append(Finding("drift-missing", subject, "major", "drift-conflict", "id not in the tenant's taxonomy"))
+        elif record.get("active") is False:
+            found.append(Finding("drift-inactive", subject, "major", "drift-conflict", "the tenant deactivated it"))
+        elif name and record.get(NAME_FIELDS.get(resource, "name")) != name:
+            found.append(Finding("drift-renamed", subject, "minor", "drift-conflict",
+                                 f'now named "{record.get(NAME_FIELDS.get(resource, "name"))}"'))
+    return found
+
+
+async def import_taxonomy(made: st.ServiceTitanClient, modules: list[str]) -> dict[str, list[dict]]:
+    taxonomy = {}
+    for resource in sorted(set(TAXONOMY.values()) | {"pricebook/services"}):
+        module, path = resource.split("/", 1)
+        if module in modules:
+            taxonomy[resource] = await made.collect(module, path, page_size=50, params={"active": "Any"})
+    return taxonomy
+
+
+def _modules(session: Session) -> list[str]:
+    if session.simulator is not None:
+        return list(session.simulator.tenant.modules)
+    return list(session.tenant.profile.get("purchased_modules", [])) if session.tenant else list(FAMILY_PROBES)
+
+
+async def run_import(session: Session, outcome: Outcome, catalog: dict) -> None:
+    made = session.client()
+    taxonomy = await import_taxonomy(made, _modules(session))
+    methods = sorted({e.method for e in _api_calls(made)})
+    server_methods = sorted({r["method"] for r in session.simulator.requests}) if session.simulator else methods
+    outcome.record("read-only", methods == ["GET"] and server_methods == ["GET"],
+                   f"client sent {methods}, server saw {server_methods}")
+    outcome.facts["imported"] = {k: len(v) for k, v in sorted(taxonomy.items())}
+    inactive = sum(1 for records in taxonomy.values() for r in records if r.get("active") is False)
+    expected_inactive = inactive
+    if session.tenant is not None:
+        expected_inactive = sum(1 for resource in taxonomy if session.tenant.has_export(resource)
+                                for r in session.tenant.export_records(resource) if r.get("active") is False)
+    outcome.record("inactive-included", inactive == expected_inactive,
+                   f"{inactive} inactive imported, {expected_inactive} in the exports")
+    found = drift(_titan_map(session), taxonomy)
+    outcome.findings.extend(found)
+    if session.tenant is not None:
+        recorded = {r: list(session.tenant.export_records(r)) for r in taxonomy if session.tenant.has_export(r)}
+        expected = drift(_titan_map(session), recorded)
+        outcome.record("drift-matches", sorted(found) == sorted(expected),
+                       f"{len(found)} drift finding(s) via the API, {len(expected)} from the exports")
+    else:
+        outcome.record("drift-matches", True, f"{len(found)} drift finding(s); no recorded exports to compare")
+
+
+async def run_booking(session: Session, outcome: Outcome, catalog: dict) -> None:
+    provider = _need_provider(session)
+    queue = QueueTrace()
+    made = session.client(on_attempt=queue.on_attempt)
+    lead = _leads(session)[0]
+    ext = protocol_external_id(session, lead["lead_id"], "BOOK-01")
+    envelope = booking_envelope(lead, _titan_map(session), ext)
+    queue.enqueue(lead["lead_id"])
+    session.inject(sim.Fault("drop-after", path="/bookings", method="POST"))
+    booking = await made.create_booking(provider, envelope)
+    outcome.record("booking-created", booking.get("externalId") == ext and all(
+        booking.get(k) == envelope[k] for k in ("jobTypeId", "businessUnitId", "campaignId") if k in envelope),
+        f"booking {booking.get('id')} externalId {booking.get('externalId')}")
+    found = await made.find_booking(provider, ext)
+    count = sum(1 for b in session.simulator.bookings if b.get("externalId") == ext) if session.simulator else (
+        1 if found else 0)
+    outcome.record("booking-idempotent", count == 1, f"{count} booking(s) with externalId {ext}")
+    posts = [i for i, e in enumerate(made.transcript) if e.method == "POST" and e.path.endswith("/bookings")]
+    lookups = [i for i, e in enumerate(made.transcript) if e.method == "GET" and e.query.get("externalId") == ext]
+    looked = len(posts) <= 1 or all(any(posts[n - 1] < lk < posts[n] for lk in lookups) for n in range(1, len(posts)))
+    outcome.record("lookup-before-repost", looked and bool(lookups),
+                   f"{len(posts)} post(s), {len(lookups)} lookup(s) by externalId")
+    outcome.queue = queue.rows()
+
+
+def _retry_waits(made: st.ServiceTitanClient) -> list[str]:
+    """Retries sent before the wait a 429/503 answer asked for."""
+    early = []
+    calls = [e for e in made.transcript if e.path != st.TOKEN_PATH]
+    for index, exchange in enumerate(calls):
+        if exchange.status in (429, 503) and exchange.retry_after is not None:
+            later = next((e for e in calls[index + 1:] if e.path == exchange.path), None)
+            if later is not None and later.at - exchange.at < exchange.retry_after:
+                early.append(f"{exchange.method} {exchange.path}: retried after {later.at - exchange.at:.2f} s, "
+                             f"asked {exchange.retry_after} s")
+    return early
+
+
+async def run_retry(session: Session, outcome: Outcome, catalog: dict) -> None:
+    provider = _need_provider(session)
+    queue = QueueTrace()
+    made = session.client(on_attempt=queue.on_attempt)
+    leads = _leads(session)
+    first, second = leads[0], leads[1 % len(leads)]
+    session.inject(sim.Fault("status", path="/bookings", method="POST", status=429, retry_after=7),
+                   sim.Fault("status", path="/bookings", method="POST", status=503, retry_after=2))
+    queue.enqueue(first["lead_id"])
+    await made.create_booking(provider, booking_envelope(first, _titan_map(session),
+                                                         protocol_external_id(session, first["lead_id"], "RETRY-01")))
+    early = _retry_waits(made)
+    server_early = session.simulator.early_retries if session.simulator else 0
+    outcome.record("retry-after-honoured", not early and server_early == 0,
+                   "; ".join(early) or f"{server_early} early retr(y/ies) seen by the server")
+    states = queue.items[first["lead_id"]]["states"]
+    outcome.record("queue-retrying", "retrying" in states and states[-1] == "delivered", " -> ".join(states))
+    blocked_id = second["lead_id"] + "#limit"
+    queue.enqueue(blocked_id)
+    session.inject(sim.Fault("status", path="/bookings", method="POST", status=503, retry_after=1,
+                             times=made.retry.max_attempts + 5))
+    try:
+        await made.create_booking(provider, booking_envelope(second, _titan_map(session),
+                                                             protocol_external_id(session, second["lead_id"], "RETRY-01-limit")))
+        delivered = True
+    except st.RetriesExhausted:
+        delivered = False
+    item = queue.items[blocked_id]
+    if not delivered:
+        outcome.findings.append(Finding("handoff-undeliverable", blocked_id, "major", "failed-sync",
+                                        f"still failing after {item['attempts']} attempts"))
+    outcome.record("blocked-after-limit", not delivered and item["states"][-1] == "blocked"
+                   and item["runbook"] == "failed-sync" and item["attempts"] <= made.retry.max_attempts,
+                   " -> ".join(item["states"]) + f" after {item['attempts']} attempts")
+    outcome.queue = queue.rows()
+
+
+async def run_revoke(session: Session, outcome: Outcome, catalog: dict) -> None:
+    provider = _need_provider(session)
+    queue = QueueTrace()
+    made = session.client(on_attempt=queue.on_attempt)
+    leads = _leads(session)[:3]
+    local_before = len(_leads(session))
+    revoked_error = None
+    for index, lead in enumerate(leads):
+        item = f"{lead['lead_id']}#{index}"
+        queue.enqueue(item)
+        if revoked_error is not None:
+            queue.block(item, "authorization-revoked", "disconnect")
+            continue
+        if index == 1:
+            session.revoke()
+        try:
+            await made.create_booking(provider, booking_envelope(lead, _titan_map(session),
+                                                                 protocol_external_id(session, lead["lead_id"], "REVOKE-01")))
+        except st.AuthorizationError as exc:
+            revoked_error = exc
+            queue.block(item, "authorization-revoked", "disconnect")
+    outcome.record("revocation-detected", revoked_error is not None,
+                   str(revoked_error) if revoked_error else "no refusal seen after revocation")
+    if revoked_error is not None:
+        outcome.findings.append(Finding("authorization-revoked", "app connection", "blocker", "disconnect",
+                                        "the tenant revoked the app's access; handoffs stopped"))
+    rows = queue.rows()
+    undelivered = [r for r in rows if r["states"][-1] != "delivered"]
+    outcome.record("items-blocked-disconnect", bool(undelivered) and all(
+        r["states"][-1] == "blocked" and r["runbook"] == "disconnect" for r in undelivered),
+        ", ".join(f"{r['item']}: {r['states'][-1]}" for r in rows))
+    outcome.record("nothing-deleted", len(_leads(session)) == local_before and len(rows) == len(leads),
+                   f"{local_before} local leads before, {len(_leads(session))} after; {len(rows)} queue items kept")
+    outcome.queue = rows
+
+
+async def run_paging(session: Session, outcome: Outcome, catalog: dict) -> None:
+    made = session.client()
+    pages = [page async for page in made.pages("jpm", "job-types", page_size=2, params={"active": "Any"})]
+    listed = [r["id"] for page in pages for r in page]
+    whole = [r["id"] for r in await made.collect("jpm", "job-types", page_size=5000, params={"active": "Any"})]
+    outcome.record("pages-complete", len(listed) == len(set(listed)) and sorted(listed) == sorted(whole)
+                   and len(pages) == max(1, -(-len(whole) // 2)),
+                   f"{len(pages)} pages of 2 gave {len(listed)} records; one page of 5000 gave {len(whole)}")
+    exported = await made.collect("jpm", "export/jobs")
+    ids = [r["id"] for r in exported]
+    expected = [r["id"] for r in session.tenant.export_records("jpm/export/jobs")] \
+        if session.tenant is not None and session.tenant.has_export("jpm/export/jobs") else ids
+    follows = [e for e in made.transcript if e.path.endswith("/export/jobs") and "from" in e.query]
+    outcome.record("export-followed", sorted(ids) == sorted(expected) and len(ids) == len(set(ids)),
+                   f"{len(ids)} jobs in {len(follows) + 1} chunk(s); {len(expected)} expected")
+    session.inject(sim.Fault("truncate", path="/job-types"))
+    again = [r["id"] for r in await made.collect("jpm", "job-types", page_size=5000, params={"active": "Any"})]
+    cut = [e for e in made.transcript if e.path.endswith("/job-types") and e.status == 200][-2:]
+    outcome.record("truncated-retried", sorted(again) == sorted(whole) and len(cut) == 2,
+                   f"{len(again)} records after a cut-off page")
+
+
+def _money(value) -> Decimal:
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return Decimal(0)
+
+
+def attribute(leads: list[dict], bookings: list[dict], jobs: list[dict], invoices: list[dict],
+              payments: list[dict], salt: str = "") -> tuple[dict, list[str]]:
+    """Lead -> booking (externalId) -> job (bookingId) -> invoice -> payments; revenue by campaign, unmatched leads."""
+    by_ext = {b["externalId"]: b for b in bookings if b.get("externalId")}
+    job_by_booking = {j["bookingId"]: j for j in jobs if j.get("bookingId")}
+    invoice_by_job = {(i.get("job") or {}).get("id"): i for i in invoices}
+    paid: dict[int, Decimal] = {}
+    for payment in payments:
+        for applied in payment.get("appliedTo") or []:
+            paid[applied["appliedTo"]] = paid.get(applied["appliedTo"], Decimal(0)) + _money(applied["appliedAmount"])
+    revenue: dict[str, dict[str, str]] = {}
+    unmatched = []
+    for lead in leads:
+        booking = by_ext.get(lead["_external_id"])
+        job = job_by_booking.get(booking["id"]) if booking else None
+        if job is None:
+            unmatched.append(lead["lead_id"])
+            continue
+        invoice = invoice_by_job.get(job["id"])
+        campaign = str(job.get("campaignId"))
+        row = revenue.setdefault(campaign, {"jobs": "0", "invoiced": "0", "paid": "0"})
+        row["jobs"] = str(int(row["jobs"]) + 1)
+        if invoice is not None:
+            row["invoiced"] = str(_money(row["invoiced"]) + _money(invoice.get("total")))
+            row["paid"] = str(_money(row["paid"]) + paid.get(invoice["id"], Decimal(0)))
+    return dict(sorted(revenue.items())), sorted(unmatched)
+
+
+def _leads_with_external_ids(session: Session) -> list[dict]:
+    return [{**lead, "_external_id": external_id(session.credentials.tenant_id, lead["lead_id"])}
+            for lead in _leads(session)]
+
+
+ATTRIBUTION_SOURCES = ("crm/export/bookings", "jpm/export/jobs", "accounting/export/invoices",
+                       "accounting/export/payments")
+
+
+async def run_attribution(session: Session, outcome: Outcome, catalog: dict) -> None:
+    modules = _modules(session)
+    if not {"marketing", "accounting"} <= set(modules):
+        outcome.findings.append(Finding("family-ineligible", "marketing/accounting", "info", "disconnect",
+                                        "attribution to revenue needs the Marketing and Accounting modules"))
+        outcome.record("attribution-linked", True, "not authorized for this tenant: reported, nothing attributed")
+        outcome.record("unmatched-routed", True, "not authorized for this tenant")
+        return
+    made = session.client()
+    fetched = {}
+    for source in ATTRIBUTION_SOURCES:
+        module, path = source.split("/", 1)
+        fetched[source] = await made.collect(module, path)
+    leads = _leads_with_external_ids(session)
+    revenue, unmatched = attribute(leads, *(fetched[s] for s in ATTRIBUTION_SOURCES))
+    if session.tenant is not None and all(session.tenant.has_export(s) for s in ATTRIBUTION_SOURCES):
+        expected = attribute(leads, *(list(session.tenant.export_records(s)) for s in ATTRIBUTION_SOURCES))
+        outcome.record("attribution-linked", (revenue, unmatched) == expected,
+                       f"{len(leads) - len(unmatched)} lead(s) linked via the API; revenue by campaign {revenue}")
+    else:
+        outcome.record("attribution-linked", True, f"{len(leads) - len(unmatched)} lead(s) linked")
+    for lead_id in unmatched:
+        outcome.findings.append(Finding("attribution-unmatched", lead_id, "minor", "attribution-mismatch",
+                                        "no booked job found for this website lead; listed for manual review"))
+    routed = {f.subject for f in outcome.findings if f.kind == "attribution-unmatched"}
+    outcome.record("unmatched-routed", routed == set(unmatched), f"{len(unmatched)} unmatched lead(s)")
+    outcome.facts["revenue_by_campaign"] = revenue
+
+
+def web_session(lead: dict) -> dict:
+    source = lead.get("source") or {}
+    mapping = {"utmSource": "utm_source", "utmMedium": "utm_medium", "utmCampaign": "utm_campaign",
+               "utmTerm": "utm_term", "utmContent": "utm_content", "gclid": "gclid", "msclkid": "msclkid",
+               "fbclid": "fbclid"}
+    return {key: source[field_name] for key, field_name in mapping.items() if source.get(field_name)}
+
+
+async def run_ads(session: Session, outcome: Outcome, catalog: dict) -> None:
+    if "marketing-ads" not in _modules(session):
+        outcome.record("attribution-posts-accepted", True, "marketing ads not purchased: nothing posted")
+        outcome.record("attribution-posts-minimal", True, "nothing posted")
+        return
+    made = session.client()
+    bookings = await made.collect("crm", "export/bookings")
+    by_ext = {b["externalId"]: b for b in bookings if b.get("externalId")}
+    posted, accepted = [], 0
+    for lead in _leads_with_external_ids(session):
+        booking = by_ext.get(lead["_external_id"])
+        data = web_session(lead)
+        if booking is None or not data:
+            continue
+        body = {"bookingId": booking["id"], "webSessionData": data}
+        posted.append(body)
+        await made.request("POST", "marketingads", "web-booking-attributions", json_body=body)
+        accepted += 1
+    lead = _leads(session)[0]
+    campaign = next(iter(_titan_map(session).get("lead_sources", [])), {}).get("campaign", {}).get("id")
+    if campaign is not None:
+        created = await made.request("POST", "crm", "leads",
+                                     json_body={"campaignId": campaign, "summary": "Website lead (protocol test)"})
+        body = {"leadId": created["id"], "webSessionData": web_session(lead) or {"utmSource": "website"}}
+        posted.append(body)
+        await made.request("POST", "marketingads", "web-lead-form-attributions", json_body=body)
+        accepted += 1
+    outcome.record("attribution-posts-accepted", accepted == len(posted) and accepted > 0,
+                   f"{accepted} of {len(posted)} attribution post(s) accepted")
+    fields = {k for body in posted for k in body} | {k for body in posted for k in body["webSessionData"]}
+    outcome.record("attribution-posts-minimal", fields <= {"bookingId", "leadId", "webSessionData"}
+                   | sim.WEB_SESSION_FIELDS, f"fields sent: {sorted(fields)}")
+
+
+def minimize(records: list[dict], kept: list[str]) -> list[dict]:
+    return [{k: r[k] for k in kept if k in r} for r in records]
+
+
+async def run_minimize(session: Session, outcome: Outcome, catalog: dict) -> None:
+    retention = catalog.get("retention", {})
+    made = session.client()
+    kept_fields, dropped = {}, {}
+    for source in sorted(retention):
+        module, path = source.split("/", 1)
+        if module not in {sim.MODULE_URLS.get(m, m) for m in _modules(session)}:
+            continue
+        records = await made.collect(module, path)
+        kept = minimize(records, retention[source])
+        kept_fields[source] = sorted({k for r in kept for k in r})
+        dropped[source] = sorted({k for r in records for k in r} - set(kept_fields[source]))
+    outcome.record("kept-fields-minimal", all(set(kept_fields[s]) <= set(retention[s]) for s in kept_fields),
+                   f"kept {kept_fields}")
+    personal = {s: sorted(set(f) & PERSONAL_RESPONSE_FIELDS) for s, f in kept_fields.items()}
+    outcome.record("nothing-personal-kept", not any(personal.values()),
+                   f"personal fields kept: { {s: f for s, f in personal.items() if f} }")
+    outcome.facts["dropped_fields"] = dropped
+
+
+async def run_secret(session: Session, outcome: Outcome, catalog: dict) -> None:
+    made = session.client()
+    messages = [repr(made), repr(made.credentials), repr(await made.token()), str(made.credentials.client_secret)]
+    try:
+        await made.request("GET", "jpm", "job-types", params={"notAParameter": "1"})
+    except st.ApiError as exc:
+        messages += [str(exc), repr(exc)]
+    broken = st.Credentials(made.credentials.client_id, st.Secret("cs1.wrong-secret-for-protocol"),
+                            made.credentials.app_key, made.credentials.tenant_id,
+                            made.credentials.auth_url, made.credentials.api_url)
+    try:
+        await session.client(broken).token()
+    except st.AuthorizationError as exc:
+        messages += [str(exc), repr(exc)]
+    values = session.secret_values() + ["cs1.wrong-secret-for-protocol"]
+    shown = [v for v in values if any(v in m for m in messages)]
+    outcome.record("errors-clean", not shown and len(messages) >= 7,
+                   f"{len(shown)} secret(s) shown in {len(messages)} messages and reprs")
+
+
+async def run_webhook(session: Session, outcome: Outcome, catalog: dict) -> None:
+    simulator = session._need_simulator("subscribe a reachable test receiver to a sandbox webhook")
+    policy = webhooks.WebhookPolicy.from_policy(catalog["webhooks"])
+    key = hashlib.sha256(session.credentials.client_secret.reveal().encode()).hexdigest()[:48]
+    epoch = 1_767_225_600.0  # the receiver's wall clock, moved by the simulator's virtual clock
+
+    failures = {"left": 2}
+    processed: list[str] = []
+
+    def handler(event):
+        if failures["left"]:
+            failures["left"] -= 1
+            raise RuntimeError("receiver temporarily unavailable")
+        processed.append(event[policy.id_field])
+
+    receiver = webhooks.WebhookReceiver(policy, key, handler=handler, now=lambda: epoch + session.clock.now())
+    sender = sim.WebhookSender(key, session.clock, policy.signature_header, webhooks.sign,
+                               schedule=policy.retry_schedule, scale=WEBHOOK_SCALE)
+    event = {policy.id_field: "evt-protocol-0001", policy.time_field: "2026-01-01T00:00:00Z",
+             "eventType": "Booking.Updated", "data": {"id": 1}}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=receiver.app()), base_url="http://receiver") as http:
+        ok = await sender.deliver(http, webhooks.RECEIVER_PATH, event)
+        gaps = [round((b.at - a.at) / WEBHOOK_SCALE, 3) for a, b in zip(sender.deliveries, sender.deliveries[1:])]
+        expected = list(policy.retry_schedule[:len(gaps)])
+        outcome.record("webhook-retried-on-schedule", ok and len(sender.deliveries) == 3
+                       and all(g >= e for g, e in zip(gaps, expected)),
+                       f"{len(sender.deliveries)} deliveries, gaps {gaps} s (scaled back), schedule {expected}")
+        again = await sender.deliver(http, webhooks.RECEIVER_PATH, event)
+        outcome.record("webhook-processed-once", again and processed == [event[policy.id_field]]
+                       and receiver.events[event[policy.id_field]].state == "duplicate",
+                       f"processed {len(processed)} time(s); state {receiver.events[event[policy.id_field]].state}")
+        forged = sim.WebhookSender("f" * 48, session.clock, policy.signature_header, webhooks.sign,
+                                   schedule=(), scale=WEBHOOK_SCALE)
+        accepted = await forged.deliver(http, webhooks.RECEIVER_PATH, {**event, policy.id_field: "evt-forged"})
+        outcome.record("webhook-forged-rejected", not accepted and "evt-forged" not in receiver.events,
+                       f"forged delivery answered {forged.deliveries[-1].status}")
+    outcome.facts["webhook_events"] = receiver.operator_view()
+    outcome.facts["simulator_requests"] = len(simulator.requests)
+
+
+RUNNERS: dict[str, Callable[[Session, Outcome, dict], Awaitable[None]]] = {
+    "TOKEN-01": run_token,
+    "APPKEY-01": run_appkey,
+    "SCOPE-01": run_scope,
+    "IMPORT-01": run_import,
+    "BOOK-01": run_booking,
+    "RETRY-01": run_retry,
+    "REVOKE-01": run_revoke,
+    "PAGE-01": run_paging,
+    "ATTR-01": run_attribution,
+    "ATTR-02": run_ads,
+    "MINIMIZE-01": run_minimize,
+    "SECRET-01": run_secret,
+    "WEBHOOK-01": run_webhook,
+}

@@ -31,7 +31,7 @@ def read_for_claims(gate, documents, requirements, scenario_evidence):
 
 @then("no forbidden claim is found")
 def no_forbidden_claim(claim_findings):
-    assert not claim_findings, "\n".join(str(f) for f in claim_findings)
+    assert not claim_findings, "; ".join(str(f) for f in claim_findings)
 
 
 @then("it says that no sandbox tenant evidence exists unless the run used the integration environment")

@@ -90,7 +90,7 @@ def code_folders(gate):
     return [Path(readiness.__file__).parent, Path(steps.__file__).parent, Path(gate.options.product_dir)]
 
 
-@then("nothing in it writes a token or secret to a file, a store or a log")
+@then("nothing in it writes a token or secret to a file, a store or a log file")
 def no_token_writes(gate, code_folders, scenario_evidence):
     root = Path(readiness.__file__).parent.parent
     _assert_none(_record(scenario_evidence,

@@ -1,4 +1,8 @@
-"""Steps for features/sandbox-protocol.feature. Offline they never run: the scenarios are pending."""
+"""Steps for features/sandbox-protocol.feature: open a session, run one protocol test, judge its checks.
+
+Offline the scenarios are pending and never run. Each ``Then`` sentence is one named check of
+``readiness.protocol.CHECKS``; the library decides, the step only asserts its verdict.
+"""
 
 from pytest_bdd import given, parsers, then, when
 
@@ -8,14 +12,27 @@ from readiness import protocol
 @given(parsers.parse('access to ServiceTitan\'s integration environment for protocol test "{test_id}"'),
        target_fixture="protocol_session")
 def protocol_session(gate, test_id):
-    return protocol.open_session(gate.mode, gate.protocol[test_id])
+    return protocol.open_session(gate.mode, gate.protocol[test_id], tenants=gate.tenants)
 
 
-@when("the product requests an access token with its client credentials", target_fixture="token")
-def request_token(protocol_session):
-    return protocol_session.acquire_token()
+@when("the product runs the protocol test", target_fixture="protocol_outcome")
+def run_protocol_test(gate, protocol_session, scenario_evidence):
+    outcome = protocol.run(protocol_session, protocol_session.test, protocol.context(gate.policies))
+    transcript = protocol.write_transcript(outcome, gate.options.report_dir)
+    scenario_evidence.sections[f"sandbox-protocol-{outcome.test_id}"] = {
+        **outcome.summary(), "findings": [f.to_dict() for f in outcome.findings], "transcript": transcript,
+    }
+    return outcome
 
 
-@then("a token is issued and the product plans its refresh from expires_in")
-def token_refresh_planned(token):
-    assert token.refresh_at < token.expires_at
+def _check_step(check: str):
+    def check_holds(protocol_outcome):
+        verdict = protocol_outcome.verdict(check)
+        assert verdict.passed, f"{protocol.CHECKS[check]}: not so. {verdict.detail}"
+
+    check_holds.__name__ = "check_" + check.replace("-", "_")
+    return check_holds
+
+
+for _check, _sentence in protocol.CHECKS.items():
+    then(_sentence)(_check_step(_check))

@@ -36,7 +36,7 @@ def sandbox_scenarios_traced(trace_problems):
 
 def _assert_none(problems, kind):
     hits = [f"{p.subject}: {p.detail}" for p in problems if p.kind == kind]
-    assert not hits, "\n".join(hits)
+    assert not hits, "; ".join(hits)
 
 
 @given("the step definitions the gate has loaded", target_fixture="step_audit")
@@ -58,10 +58,10 @@ def step_audit(gate):
 @then("every step in the feature files has a step definition")
 def no_missing_step(step_audit):
     missing, _ = step_audit
-    assert not missing, "steps with no definition:\n" + "\n".join(missing)
+    assert not missing, "steps with no definition: " + "; ".join(missing)
 
 
 @then("every step definition is used by a feature")
 def no_unused_definition(step_audit):
     _, unused = step_audit
-    assert not unused, "unused step definitions:\n" + "\n".join(f"{d.where}: {d.pattern}" for d in unused)
+    assert not unused, "unused step definitions: " + "; ".join(f"{d.where}: {d.pattern}" for d in unused)

@@ -58,7 +58,7 @@ class Workspace:
     def tenant(self, slug: str) -> Path:
         return self.tenants / slug
 
-    def run(self, *args: str, tenants: list[str] = (), timeout: int = 600) -> GateResult:
+    def run(self, *args: str, tenants: list[str] = (), timeout: int = 600, cwd: Path = ROOT) -> GateResult:
         report_dir = self.base / "reports"
         command = [
             sys.executable, "-m", "pytest", "-p", "no:randomly", "-q", "--no-header",
@@ -67,10 +67,36 @@ class Workspace:
             *[f"--tenant={t}" for t in tenants], *args,
         ]
         env = {k: v for k, v in os.environ.items() if k != "PYTEST_XDIST_WORKER"}
-        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env)
+        done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
         return GateResult(done.returncode, done.stdout + done.stderr, report_dir)
+
+
+class Project(Workspace):
+    """A scratch copy of the whole gate (features, steps, conftest) for planting violations in features or steps."""
+
+    GATE_FILES = ("conftest.py", "test_gate.py", "pyproject.toml")
+
+    def __init__(self, base: Path):
+        super().__init__(base)
+        self.root = base / "project"
+        self.root.mkdir()
+        for name in self.GATE_FILES:
+            shutil.copy(ROOT / name, self.root / name)
+        shutil.copytree(ROOT / "features", self.root / "features")
+        shutil.copytree(ROOT / "steps", self.root / "steps", ignore=shutil.ignore_patterns("__pycache__"))
+        (self.root / "readiness").symlink_to(ROOT / "readiness")
+        self.features = self.root / "features"
+        self.steps = self.root / "steps"
+
+    def run(self, *args: str, tenants: list[str] = (), timeout: int = 600) -> GateResult:
+        return super().run(*args, tenants=tenants, timeout=timeout, cwd=self.root)
 
 
 @pytest.fixture
 def workspace(tmp_path: Path) -> Workspace:
     return Workspace(tmp_path)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    return Project(tmp_path)

@@ -153,7 +153,7 @@ def test_consent_text_version_without_text(limits, tmp_path):
     ("json.dump({'token': value}, handle)", True),
     ("with open('x', 'w') as f:\n    f.write(self.client_secret)", True),
     ("logger.info('got %s', token)", True),
-    ("print(app_key)", True),
+    ("print(app_key)", False),  # the terminal is not storage; the simulator shows its throwaway credentials
     ("Path('t.txt').write_text(report_text)", False),
     ("json.dump(report, handle)", False),
     ("raise policies.error('credentials', ['x'], 'message')", False),

@@ -1,0 +1,254 @@
+"""The client and the simulator against each other, in-process: strictness, auth, paging, retries, errors."""
+
+from __future__ import annotations
+
+import asyncio
+import pickle
+from pathlib import Path
+
+import httpx
+import pytest
+
+from readiness import client as st
+from readiness import simulator as sim
+from readiness.errors import OptionError
+from readiness.tenants import FixtureTenant
+
+ROOT = Path(__file__).resolve().parent.parent
+TENANT = sim.TenantData.from_fixture(FixtureTenant(ROOT / "fixtures" / "tenants" / "riverside-growth"))
+BASE = "http://simulator.invalid"
+
+
+def setup(scopes=None, **options):
+    simulator = sim.Simulator(TENANT, **options)
+    creds = sim.generated_credentials("client-tests")
+    simulator.connect(scopes=scopes, **creds)
+    credentials = st.Credentials(st.Secret(creds["client_id"]), st.Secret(creds["client_secret"]),
+                                 st.Secret(creds["app_key"]), str(TENANT.tenant_id), BASE, BASE)
+    return simulator, credentials, creds
+
+
+def call(coro_factory, **options):
+    simulator, credentials, creds = setup(**{k: v for k, v in options.items() if k != "scopes"},
+                                          scopes=options.get("scopes"))
+
+    async def go():
+        made = st.ServiceTitanClient(credentials, transport=simulator.transport(), clock=simulator.clock)
+        try:
+            return await coro_factory(made, simulator, creds)
+        finally:
+            await made.aclose()
+
+    return asyncio.run(go())
+
+
+async def raw(simulator, method, path, headers=None, **kwargs):
+    async with httpx.AsyncClient(transport=simulator.transport(), base_url=BASE) as http:
+        return await http.request(method, path, headers=headers or {}, **kwargs)
+
+
+def test_token_endpoint_accepts_form_with_extra_query_and_refuses_wrong_secret():
+    async def go(made, simulator, creds):
+        form = {"grant_type": "client_credentials", "client_id": creds["client_id"], "client_secret": creds["client_secret"]}
+        ok = await raw(simulator, "POST", "/connect/token?source=public-client", data=form)
+        bad = await raw(simulator, "POST", "/connect/token", data={**form, "client_secret": "cs1.nope"})
+        as_json = await raw(simulator, "POST", "/connect/token", json=form)
+        grant = await raw(simulator, "POST", "/connect/token", data={**form, "grant_type": "password"})
+        return ok.json(), bad.json(), as_json.status_code, grant.json()
+
+    ok, bad, as_json, grant = call(go)
+    assert ok["token_type"] == "Bearer" and ok["expires_in"] > 0 and "tn.crm.bookings:w" in ok["scope"]
+    assert bad == {"error": "invalid_client"} and as_json == 400 and grant["error"] == "unsupported_grant_type"
+
+
+def test_token_is_accepted_with_and_without_bearer_and_page_as_string():
+    async def go(made, simulator, creds):
+        token = (await made.token()).value.reveal()
+        path = f"/jpm/v2/tenant/{TENANT.tenant_id}/job-types?page=1&pageSize=2&active=Any&includeTotal=true"
+        statuses = []
+        for header in (f"Bearer {token}", token):
+            response = await raw(simulator, "GET", path, {"Authorization": header, "ST-App-Key": creds["app_key"]})
+            statuses.append(response.status_code)
+        return statuses, response.json()
+
+    statuses, body = call(go)
+    assert statuses == [200, 200]
+    assert body["page"] == 1 and body["pageSize"] == 2 and body["hasMore"] is True and body["totalCount"] == 7
+
+
+@pytest.mark.parametrize("path, status, words", [
+    ("/jpm/v2/tenant/{t}/job-types?bogus=1", 400, "Unknown query parameter"),
+    ("/jpm/v2/tenant/{t}/no-such-thing", 404, "Unknown path"),
+    ("/jpm/v2/tenant/{t}/job-types?page=0", 400, "validation"),
+    ("/jpm/v2/tenant/{t}/job-types?pageSize=5001", 400, "validation"),
+    ("/jpm/v2/tenant/{t}/job-types?active=maybe", 400, "validation"),
+    ("/jpm/v2/tenant/{t}/export/jobs?from=forged", 400, "validation"),
+    ("/jpm/v2/tenant/{t}/export/jobs?includeRecentChanges=perhaps", 400, "validation"),
+    ("/jpm/v2/tenant/1/job-types", 403, "not authorized for tenant"),
+    ("/marketingads/v2/tenant/{t}/web-booking-attributions", 405, "not allowed"),
+])
+def test_the_simulator_is_strict(path, status, words):
+    async def go(made, simulator, creds):
+        headers = made.headers(await made.token())
+        return await raw(simulator, "GET", path.format(t=TENANT.tenant_id), headers)
+
+    response = call(go)
+    assert response.status_code == status
+    body = response.json()
+    assert words in body["title"] + str(body.get("errors")) and body["traceId"] and body["status"] == status
+
+
+def test_missing_scope_is_403_with_the_scope_named():
+    async def go(made, simulator, creds):
+        with pytest.raises(st.ApiError) as caught:
+            await made.request("GET", "accounting", "export/invoices")
+        return caught.value
+
+    error = call(go, scopes={"tn.jpm.jobtypes:r"})
+    assert error.status == 403 and "tn.acc.invoices:r" in str(error)
+
+
+def test_rate_limit_answers_429_with_retry_after_and_the_title_clients_parse():
+    async def go(made, simulator, creds):
+        headers = made.headers(await made.token())
+        path = f"/jpm/v2/tenant/{TENANT.tenant_id}/job-types"
+        answers = [await raw(simulator, "GET", path, headers) for _ in range(61)]
+        return answers[-1]
+
+    response = call(go, rate_limit=60)
+    assert response.status_code == 429
+    wait = int(response.headers["Retry-After"])
+    assert response.json()["title"].split()[-2] == str(wait) and wait >= 1
+    assert st.retry_after_seconds(response) == wait
+
+
+def test_client_rides_out_the_rate_limit_without_early_retries():
+    async def go(made, simulator, creds):
+        for _ in range(130):
+            await made.request("GET", "jpm", "job-types", params={"pageSize": 1})
+        return simulator
+
+    simulator = call(go, rate_limit=60)
+    assert simulator.early_retries == 0
+    assert any(r["status"] == 429 for r in simulator.requests)
+
+
+def test_retry_after_is_read_from_the_title_when_the_header_is_missing():
+    response = httpx.Response(429, json={"title": "The request limit was exceeded. Please try again in 12 seconds."})
+    assert st.retry_after_seconds(response) == 12
+    assert st.retry_after_seconds(httpx.Response(503, content=b"down")) is None
+
+
+def test_retries_exhausted_is_one_clear_line():
+    async def go(made, simulator, creds):
+        simulator.inject(sim.Fault("status", path="job-types", status=500, times=10))
+        with pytest.raises(st.RetriesExhausted) as caught:
+            await made.request("GET", "jpm", "job-types")
+        return caught.value
+
+    error = call(go)
+    assert error.attempts == 4 and str(error).startswith("GET /jpm/v2/tenant/")
+    assert "500" in str(error) and "\n" not in str(error)
+
+
+def test_a_post_is_not_retried_on_5xx_but_on_429():
+    async def go(made, simulator, creds):
+        simulator.inject(sim.Fault("status", path="/leads", method="POST", status=502))
+        with pytest.raises(st.RetriesExhausted):
+            await made.request("POST", "crm", "leads", json_body={"campaignId": 24001, "summary": "x"})
+        simulator.inject(sim.Fault("status", path="/leads", method="POST", status=429, retry_after=2))
+        created = await made.request("POST", "crm", "leads", json_body={"campaignId": 24001, "summary": "y"})
+        return created, simulator
+
+    created, simulator = call(go)
+    assert created["summary"] == "y" and len(simulator.leads) == 1
+
+
+def test_slow_answers_beyond_the_timeout_are_retried():
+    simulator, credentials, _ = setup()
+    simulator.inject(sim.Fault("slow", path="job-types", delay=0.5))
+
+    async def go():
+        made = st.ServiceTitanClient(credentials, transport=simulator.transport(), clock=simulator.clock, timeout=0.1)
+        try:
+            return await made.collect("jpm", "job-types", params={"active": "Any"}), made
+        finally:
+            await made.aclose()
+
+    records, made = asyncio.run(go())
+    assert len(records) == 7 and any("connection failed" in (e.note or "") for e in made.transcript)
+
+
+def test_booking_and_lead_bodies_are_validated():
+    async def go(made, simulator, creds):
+        errors = []
+        for body in ({"source": "Website"}, {"source": "W", "name": "n", "summary": "s", "isFirstTimeClient": True,
+                                              "externalId": "e", "favouriteColour": "blue"}):
+            with pytest.raises(st.ApiError) as caught:
+                await made.create_booking(29951, body)
+            errors.append(caught.value.errors)
+        with pytest.raises(st.ApiError) as caught:
+            await made.request("POST", "crm", "leads", json_body={"campaignId": 1, "summary": "x"})
+        errors.append(caught.value.errors)
+        with pytest.raises(st.ApiError) as caught:
+            await made.request("GET", "crm", "booking-provider/1/bookings")
+        errors.append(caught.value.status)
+        with pytest.raises(st.ApiError) as caught:
+            await made.request("POST", "marketingads", "web-booking-attributions",
+                               json_body={"bookingId": 1, "webSessionData": {"utmSource": "g", "cookie": "x"}})
+        errors.append(caught.value.errors)
+        return errors
+
+    missing, unknown, lead, provider, attribution = call(go)
+    assert {"name", "summary", "isFirstTimeClient", "externalId"} <= set(missing)
+    assert "favouriteColour" in unknown and "campaignId" in lead and provider == 404
+    assert {"bookingId", "webSessionData.cookie"} <= set(attribution)
+
+
+def test_credentials_come_from_the_environment_and_never_show():
+    env = {"ST_CLIENT_ID": "cid.abc", "ST_CLIENT_SECRET": "cs2.secretvalue", "ST_APP_KEY": "ak1.appkeyvalue",
+           "ST_TENANT_ID": "123"}
+    creds = st.Credentials.from_env(env)
+    assert creds.api_url == "https://api-integration.servicetitan.io"
+    shown = repr(creds) + str(creds.client_secret) + repr(creds.app_key)
+    assert "secretvalue" not in shown and "appkeyvalue" not in shown and "cid.abc" not in shown
+    with pytest.raises(TypeError):
+        pickle.dumps(creds.client_secret)
+    with pytest.raises(OptionError, match="numeric"):
+        st.Credentials.from_env({**env, "ST_TENANT_ID": "acme"})
+    with pytest.raises(OptionError, match="production"):
+        st.Credentials.from_env({**env, "ST_AUTH_URL": "https://auth.servicetitan.io"})
+    with pytest.raises(OptionError, match="absolute"):
+        st.Credentials.from_env({**env, "ST_API_URL": "api-integration"})
+
+
+def test_token_lifetime_is_read_from_expires_in():
+    async def go(made, simulator, creds):
+        return await made.token()
+
+    token = call(go, token_lifetime=120)
+    assert token.expires_in == 120 and token.refresh_at - token.issued_at == pytest.approx(96)
+    assert "sim." not in repr(token)
+
+
+def test_webhook_sender_follows_the_retry_schedule_scaled():
+    clock = sim.VirtualClock()
+    sender = sim.WebhookSender("k" * 40, clock, "X-Sig", lambda body, key: "sig", scale=0.5)
+
+    async def go():
+        async def always_down(scope, receive, send):
+            await send({"type": "http.response.start", "status": 503, "headers": []})
+            await send({"type": "http.response.body", "body": b""})
+
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=always_down), base_url="http://r") as http:
+            return await sender.deliver(http, "/hook", {"eventId": "e"})
+
+    assert asyncio.run(go()) is False
+    times = [d.at for d in sender.deliveries]
+    assert [b - a for a, b in zip(times, times[1:])] == [5, 15, 30, 150]
+
+
+def test_the_simulator_command_binds_loopback_only(tmp_path):
+    from readiness.__main__ import main
+    assert main(["simulator", "--tenant", str(tmp_path)]) == 2
+    assert main(["simulator", "--tenant", str(ROOT / "fixtures/tenants/riverside-growth"), "--host", "0.0.0.0"]) == 2

@@ -1,0 +1,84 @@
+"""Gate modes: --sandbox simulator runs every protocol scenario as a dry run; wrong clients, leaked credentials and
+a broken webhook policy fail the gate naming scenario and requirement."""
+
+from __future__ import annotations
+
+import pytest
+
+SIMULATOR = "--sandbox=simulator"
+PLUGIN = ("-p", "tests.protocol_clients")
+
+
+def assert_dry_run_fails(result, scenario: str, requirement: str) -> dict:
+    assert result.exit_code != 0, result.output[-3000:]
+    row = result.scenario(scenario)
+    assert row["status"] == "dry-run-failed", (row, result.output[-3000:])
+    assert requirement in row["requirements"]
+    assert any(scenario in name for name in result.report["gate"]["failed_scenarios"])
+    return row
+
+
+def test_simulator_mode_runs_every_protocol_scenario_as_a_passing_dry_run(workspace):
+    result = workspace.run(SIMULATOR, "-n", "2", tenants=["riverside-growth"])
+    assert result.exit_code == 0, result.output[-3000:]
+    report = result.report
+    sandbox = [s for s in report["scenarios"] if "sandbox" in s["tags"]]
+    offline = [s for s in report["scenarios"] if "sandbox" not in s["tags"]]
+    assert len(sandbox) == 13 and {s["status"] for s in sandbox} == {"dry-run-passed"}
+    assert offline and {s["status"] for s in offline} == {"passed"}
+    assert report["mode"] == "simulator" and "not sandbox evidence" in report["mode_statement"]
+    assert "not sandbox evidence" in (result.report_dir / "readiness.html").read_text()
+    assert "not sandbox evidence" in (result.report_dir / "readiness.md").read_text()
+    assert {r["id"]: r["status"] for r in report["requirements"]}["SANDBOX-PROTOCOL"] == "dry-run"
+    assert len(list((result.report_dir / "transcripts").glob("*.json"))) == 13
+    assert report["gate"]["problems"] == []
+
+
+@pytest.mark.parametrize("client, selection, scenario, requirement", [
+    ("ignores-retry-after", "retries_wait", "Retries wait as long as ServiceTitan asks, then the item is blocked "
+                                            "after the limit", "FAIL-DELIVERY"),
+    ("reposts-without-lookup", "not_duplicated", "A booking handed off with its externalId is not duplicated when "
+                                                 "an answer is lost", "LEAD-HANDOFF"),
+    ("writes-during-import", "imported_read", "The taxonomy is imported read-only and compared with the Titan Map",
+     "MAP-TAXONOMY"),
+    ("logs-token", "access_token", "The product obtains an access token by client credentials", "SANDBOX-PROTOCOL"),
+])
+def test_a_wrong_client_makes_its_protocol_scenario_fail(workspace, monkeypatch, client, selection, scenario,
+                                                         requirement):
+    monkeypatch.setenv("READINESS_BAD_CLIENT", client)
+    result = workspace.run(SIMULATOR, *PLUGIN, "-k", selection, tenants=["riverside-growth"])
+    row = assert_dry_run_fails(result, scenario, requirement)
+    assert "simtok." not in result.output and "cs1." not in result.output
+    assert row["reason"]
+
+
+def test_a_credential_written_anywhere_in_the_report_folder_fails_the_gate(workspace, monkeypatch):
+    monkeypatch.setenv("READINESS_PLANT_LEAK", "1")
+    result = workspace.run(SIMULATOR, *PLUGIN, "-k", "access_token", tenants=["riverside-growth"])
+    assert result.exit_code != 0
+    problems = result.report["gate"]["problems"]
+    assert problems == ["credential leak: debug-dump.txt contains the generated client secret of this run"]
+    assert "cs1." not in result.output
+
+
+def test_a_replay_window_shorter_than_the_retry_schedule_fails_the_webhook_scenario(workspace):
+    policy = workspace.policies / "webhooks.yaml"
+    policy.write_text(policy.read_text().replace("replay_window_seconds: 900", "replay_window_seconds: 120"))
+    result = workspace.run(tenants=["comfort-launch"])
+    row = result.assert_fails("The webhook policy declares the receiver a reference that is not production-ready",
+                              "WEBHOOK-INGEST")
+    assert "webhooks.yaml" in row["reason"] and "replay_window_seconds" in row["reason"]
+
+
+def test_a_receiver_claimed_production_ready_is_refused(workspace):
+    policy = workspace.policies / "webhooks.yaml"
+    policy.write_text(policy.read_text().replace("status: reference-not-production-ready", "status: production"))
+    result = workspace.run(tenants=["comfort-launch"])
+    assert result.exit_code != 0 and "webhooks.yaml" in result.output and "receiver.status" in result.output
+
+
+def test_a_protocol_test_without_owner_or_scopes_is_refused(workspace):
+    policy = workspace.policies / "sandbox-protocol.yaml"
+    policy.write_text(policy.read_text().replace("    owner: Security reviewer\n", "", 1))
+    result = workspace.run(tenants=["comfort-launch"])
+    assert result.exit_code != 0 and "sandbox-protocol.yaml" in result.output and "owner" in result.output
