@@ -14,6 +14,7 @@ from pytest_bdd.scenario import scenario_wrapper_template_registry
 from readiness import features
 from readiness.errors import ReadinessError
 from readiness.gate import PROPERTY, GateRun, Options, ScenarioEvidence, decode, encode
+from readiness.progress import TenantProgress
 
 ROOT = Path(__file__).parent
 pytest_plugins = sorted(f"steps.{p.stem}" for p in (ROOT / "steps").glob("*.py") if p.stem != "__init__")
@@ -38,12 +39,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="judge only this tenant (repeatable; default: all)")
     group.addoption("--sandbox", default="off", metavar="MODE",
                     help="off (default: @sandbox scenarios pending) | simulator | integration")
+    group.addoption("--shard", default=None, metavar="K/N",
+                    help="judge only shard K of N of the tenants (stable hash of the slug); product scenarios "
+                         "run in shard 1; combine with: python -m readiness merge")
+    group.addoption("--baseline", default=None, metavar="PATH",
+                    help="an earlier readiness.json: the report shows what changed since")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """With -n and no --dist, keep each tenant's scenarios on one worker (xdist_group marks, see below)."""
+    if getattr(config.option, "numprocesses", None) and config.option.dist == "no":
+        config.option.dist = "loadgroup"
 
 
 def pytest_configure(config: pytest.Config) -> None:
     paths = {name: Path(config.getoption(name) or config.getini(f"readiness_{name}")) for name in PATH_OPTIONS}
     options = Options(**paths, features_dir=config.rootpath / config.getini("bdd_features_base_dir"),
-                      tenant_names=config.getoption("tenant_names"), sandbox=config.getoption("sandbox"))
+                      tenant_names=config.getoption("tenant_names"), sandbox=config.getoption("sandbox"),
+                      shard=config.getoption("shard"), baseline=config.getoption("baseline"))
     try:
         config.stash[GATE] = gate = GateRun(options)
     except ReadinessError as exc:
@@ -99,6 +113,24 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.skip(reason=f"pending: {reason}"))
         if meta["tenant"]:
             item.add_marker(pytest.mark.xdist_group(meta["tenant"]))
+    if gate.shard:
+        _keep_shard(config, items, gate)
+
+
+def _keep_shard(config: pytest.Config, items: list[pytest.Item], gate: GateRun) -> None:
+    """Product scenarios run in shard 1 only; a per-tenant scenario of a shard without tenants is no test."""
+    slugs = {t.slug for t in gate.tenants}
+    keep, drop = [], []
+    for item in items:
+        meta = _scenario_meta(item)
+        per_tenant = "tenant" in getattr(item, "fixturenames", ())
+        if meta is None or (meta["tenant"] in slugs if per_tenant else gate.shard.runs_product):
+            keep.append(item)
+        else:
+            drop.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 @pytest.fixture
@@ -171,14 +203,32 @@ class ReportHook:
         self.gate = gate
         self.built: dict | None = None
         self.written: list[Path] = []
+        self.progress = TenantProgress(gate)
+        self.terminal = None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         for name, value in report.user_properties:
             if name == PROPERTY:
                 self.gate.observe(report.nodeid, report.when, report.outcome, decode(value), _message(report))
+        self._progress(self.progress.observe(report.nodeid, report.when, report.duration))
+
+    def _progress(self, *lines: str | None) -> None:
+        terminal = self.terminal
+        for line in lines:
+            if line and terminal is not None:
+                if terminal._tw.width_of_current_line:  # after -q's progress dots
+                    terminal._tw.line()
+                terminal.write_line(line)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        self.terminal = session.config.pluginmanager.get_plugin("terminalreporter")
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        if not self.gate.records:
+        self._progress(*self.progress.unfinished())
+        if self.gate.shard and session.exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
+            session.exitstatus = pytest.ExitCode.OK  # a shard holding no tenant: its (empty) report still merges
+        elif not self.gate.records:
             return
         self.built, self.written = self.gate.write_report()
         if self.built["gate"]["status"] == "failed" and session.exitstatus == 0:
@@ -193,6 +243,10 @@ class ReportHook:
         counts = ", ".join(f"{n} {s}" for s, n in built["summary"].items() if s != "total" and n)
         write(f"gate: {built['gate']['status'].upper()} ({counts}; {built['summary']['total']} scenarios)")
         write("requirements: " + ", ".join(f"{n} {s}" for s, n in built["requirement_summary"].items() if n))
+        if self.gate.shard:
+            write(f"shard: {self.gate.shard} ({len(self.gate.tenants)} tenants"
+                  f"{', and the product scenarios' if self.gate.shard.runs_product else ''}); "
+                  "combine the shards with: python -m readiness merge")
         for record in built["scenarios"]:
             if record["status"] in ("failed", "dry-run-failed"):
                 tenant = f" [{record['tenant']}]" if record["tenant"] else ""

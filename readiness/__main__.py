@@ -14,7 +14,14 @@ import sys
 from .errors import ReadinessError
 
 # Modules that contribute a command, in the order `--help` lists them.
-COMMAND_MODULES: list[str] = ["readiness.queue", "readiness.simulator"]
+COMMAND_MODULES: list[str] = [
+    "readiness.queue",
+    "readiness.simulator",
+    "readiness.merge",
+    "readiness.history",
+    "readiness.verify",
+    "readiness.pdf",
+]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,8 +18,11 @@ import yaml
 from .errors import ReadinessError, key_path
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """Safe loader that refuses duplicate keys: YAML keeps the last one silently, which hides mistakes."""
+class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """Safe loader that refuses duplicate keys: YAML keeps the last one silently, which hides mistakes.
+
+    Built on libyaml when PyYAML has it: parsing is most of the gate's per-tenant cost, and libyaml's is
+    ~25x faster than pure Python's, with the same line marks."""
 
     def construct_mapping(self, node, deep=False):
         seen = set()
@@ -52,8 +55,12 @@ class YamlDocument:
         self.error = error
         text = _read_text(self.path, error)
         try:
-            self.node = yaml.compose(text, Loader=_UniqueKeyLoader)
-            self.data = yaml.load(text, Loader=_UniqueKeyLoader)
+            loader = _UniqueKeyLoader(text)  # one parse: the node tree keeps lines, the data is built from it
+            try:
+                self.node = loader.get_single_node()
+                self.data = loader.construct_document(self.node) if self.node is not None else None
+            finally:
+                loader.dispose()
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]

@@ -13,10 +13,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from . import client, evidence, features, packets, protocol, report, security
+from . import client, evidence, features, history, packets, protocol, report, security
 from .errors import OptionError, ReadinessError
 from .findings import Finding
 from .policy import PolicySet
+from .shard import Shard
 from .tenants import FixtureTenant, discover
 
 SANDBOX_MODES = ("off", "simulator", "integration")
@@ -37,6 +38,8 @@ class Options:
     features_dir: Path
     tenant_names: list[str] = field(default_factory=list)
     sandbox: str = "off"
+    shard: str | None = None  # "K/N": judge only the tenants of shard K of N (readiness.shard)
+    baseline: Path | None = None  # an earlier readiness.json: the report shows what changed since
 
 
 @dataclass
@@ -69,10 +72,16 @@ class GateRun:
         for name, folder in (("--product-dir", options.product_dir), ("--features-dir", options.features_dir)):
             if not Path(folder).is_dir():
                 raise OptionError(f"{name} {folder}: folder not found")
+        self.shard = Shard.parse(options.shard) if options.shard else None
+        self.baseline = report.load(options.baseline) if options.baseline else None
         self.policies = PolicySet.load(options.policies_dir)
         self.tenants = discover(options.tenants_dir, options.tenant_names)
         if not self.tenants:
             raise OptionError(f"--tenants-dir {options.tenants_dir}: no tenant folders (each needs a tenant.yaml)")
+        if self.shard:
+            # A shard may hold no tenant at all (more shards than tenants): it then writes an empty shard report.
+            self.tenants = [t for t in self.tenants if self.shard.holds(t.slug)]
+        self._readable: set[str] = set()
         self.scenarios = features.load_scenarios(options.features_dir)
         self.protocol = {t["id"]: t for t in self.policies["sandbox-protocol"]["tests"]}
         self.records: dict[str, dict] = {}
@@ -84,7 +93,9 @@ class GateRun:
     def tenant(self, slug: str) -> FixtureTenant:
         """A selected tenant, fully parsed: a malformed file raises a TenantDataError naming it."""
         tenant = next(t for t in self.tenants if t.slug == slug)
-        tenant.check_readable()
+        if slug not in self._readable:  # once per tenant, not once per scenario: it parses every file
+            tenant.check_readable()
+            self._readable.add(slug)
         return tenant
 
     def pending_reason(self, tags: set[str]) -> str | None:
@@ -134,6 +145,11 @@ class GateRun:
             "statuses": dict(sorted(Counter(r["status"] for r in records).items())),
         }
 
+    def evidence_roots(self) -> dict[str, Path]:
+        """Input folders by the option naming them: evidence paths outside the working directory use these."""
+        return {"policies-dir": self.options.policies_dir, "features-dir": self.options.features_dir,
+                "product-dir": self.options.product_dir, "tenants-dir": self.options.tenants_dir}
+
     def evidence_files(self) -> list[Path]:
         files = list(self.policies.files)
         files += features.feature_files(self.options.features_dir)
@@ -153,8 +169,8 @@ class GateRun:
         return rows
 
     def build_report(self, problems: list[str] = ()) -> dict:
-        manifest = evidence.manifest(self.evidence_files())
-        return report.build(
+        manifest = evidence.manifest(self.evidence_files(), roots=self.evidence_roots())
+        built = report.build(
             mode=self.mode,
             scenarios=list(self.records.values()),
             requirements=self.policies["requirements"]["requirements"],
@@ -165,7 +181,11 @@ class GateRun:
             policy_digest=self.policies.digest,
             generated_at=generated_at(),
             gate_problems=problems,
+            shard=self.shard.to_dict() if self.shard else None,
         )
+        if self.baseline is not None:
+            built["baseline"] = history.diff(self.baseline, built)
+        return built
 
     def write_report(self) -> tuple[dict, list[Path]]:
         """Write packets and report, then audit every written file; problems fail the gate and are reported."""

@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
+from . import charts, livingdoc
 from .documents import read_json, schema, validate_data
 from .errors import ReadinessError
 from .privacy import mask_finding, mask_text
@@ -63,6 +65,7 @@ def build(
     policy_digest: str,
     generated_at: str,
     gate_problems: list[str] = (),
+    shard: dict[str, int] | None = None,
 ) -> dict[str, Any]:
     # No personal data in any report: findings and failure reasons are masked before anything else sees them.
     scenarios = sorted((_masked(s) for s in scenarios), key=_scenario_key)
@@ -105,7 +108,7 @@ def build(
         product_sections.update(record.get("sections", {}))
 
     failed = [r for r in scenarios if r["status"] in FAILING]
-    return {
+    built = {
         "schema_version": SCHEMA_VERSION,
         "generated_at": generated_at,
         "mode": mode,
@@ -127,6 +130,9 @@ def build(
         "evidence": evidence,
         "evidence_root": evidence_root,
     }
+    if shard is not None:  # only a shard's own report says so; a merged or unsharded one has no such key
+        built["shard"] = shard
+    return built
 
 
 def _masked(record: dict) -> dict:
@@ -160,15 +166,26 @@ def _environment() -> Environment:
         keep_trailing_newline=True,
     )
     env.globals["template_exists"] = lambda name: name in env.list_templates()
+    env.globals.update(charts=charts, feature_page=livingdoc.feature_page, scenario_anchor=livingdoc.scenario_anchor)
+    env.filters["css_string"] = css_string
     return env
+
+
+def css_string(text: str) -> Markup:
+    """``text`` as a quoted CSS string that cannot close its quote or the ``<style>`` element."""
+    return Markup('"' + "".join(ch if ch.isalnum() or ch in " .,:;()-_" else f"\\{ord(ch):x} " for ch in text) + '"')
 
 
 def render(report: dict, template: str) -> str:
     return _environment().get_template(template).render(report=report)
 
 
-def write(report: dict, out_dir: Path | str) -> list[Path]:
-    """Write readiness.json, .md and .html; append the Markdown to ``$GITHUB_STEP_SUMMARY`` when CI sets it."""
+def write(report: dict, out_dir: Path | str, features_root: Path | str | None = None) -> list[Path]:
+    """Write readiness.json, .md and .html and the feature pages (``features/``, see ``livingdoc``);
+    append the Markdown to ``$GITHUB_STEP_SUMMARY`` when CI sets it.
+
+    ``features_root`` is the folder the report's feature paths are relative to (default: the working directory).
+    """
     validate(report)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -181,6 +198,7 @@ def write(report: dict, out_dir: Path | str) -> list[Path]:
         path = out_dir / name
         path.write_text(text, encoding="utf-8")
         written.append(path)
+    written += livingdoc.write(report, out_dir, _environment(), features_root)
     summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary_file:
         with open(summary_file, "a", encoding="utf-8") as handle:

@@ -111,8 +111,8 @@ class FixtureTenant:
                 read_json(path, TenantDataError)
             elif path.suffix == ".jsonl":
                 list(iter_json_lines(path, TenantDataError))
-            elif path.suffix in (".yaml", ".yml"):
-                YamlDocument(path, TenantDataError)
+            elif path.suffix in (".yaml", ".yml") and relative.as_posix() not in ("tenant.yaml", "titan-map.yaml"):
+                YamlDocument(path, TenantDataError)  # the profile and Titan Map were parsed just above
 
 
 def discover(tenants_dir: Path | str, names: list[str] | None = None) -> list[FixtureTenant]:

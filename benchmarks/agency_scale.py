@@ -1,0 +1,144 @@
+"""Agency scale: the gate over many small tenants, serially and with pytest-xdist, and merging shard reports.
+
+Generates TENANTS small tenants under a temporary folder (copies of the bundled demo tenants with new
+slugs, names and tenant ids), then prints, all measured in this same run:
+  - the gate serially and with ``-n 2``, and the ratio (target >= 1.7x on 2 cores);
+  - per-tenant overhead serially: (time with all tenants - time with one) / (tenants - 1) (target < 150 ms);
+  - ``python -m readiness merge`` of 50 shard reports of that run (split by readiness.shard exactly as
+    ``--shard K/50`` would), checked equal to the unsharded report.
+
+    python benchmarks/agency_scale.py [--tenants 200] [--shards 50] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from readiness import evidence, report  # noqa: E402
+from readiness.shard import shard_of  # noqa: E402
+
+DEMO = ROOT / "fixtures" / "tenants"
+
+
+def generate(target: Path, count: int) -> list[str]:
+    """``count`` tenants: demo tenant i % 3 copied as ``agency-NNNN`` with its own name and tenant id."""
+    demos = sorted(p for p in DEMO.iterdir() if (p / "tenant.yaml").is_file())
+    slugs = []
+    for number in range(count):
+        demo, slug = demos[number % len(demos)], f"agency-{number:04d}"
+        folder = target / slug
+        shutil.copytree(demo, folder)
+        profile = folder / "tenant.yaml"
+        text = re.sub(r"(?m)^tenant_id: \d+", f"tenant_id: {910000000 + number}", profile.read_text())
+        text = re.sub(r"(?m)^name: (.*)$", rf"name: \1 #{number:04d}", text)
+        profile.write_text(text)
+        slugs.append(slug)
+    return slugs
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def gate(tenants_dir: Path, report_dir: Path, *args: str) -> tuple[float, float]:
+    """Wall-clock and CPU seconds (all processes of the run, workers included) of one gate run."""
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", f"--tenants-dir={tenants_dir}",
+               f"--report-dir={report_dir}", *args]
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "1764000000"}
+    cpu, start = _children_cpu(), time.perf_counter()
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env)
+    elapsed, cpu = time.perf_counter() - start, _children_cpu() - cpu
+    if done.returncode != 0:
+        sys.exit(f"gate failed ({' '.join(args)}):\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
+    return elapsed, cpu
+
+
+def split(full: dict, shards: int) -> list[dict]:
+    """The reports ``--shard K/N`` runs write: each shard's tenants (product scenarios in shard 1)."""
+    tenant_files = {t["slug"]: f"/{t['slug']}/" for t in full["tenants"]}
+    parts = []
+    for index in range(1, shards + 1):
+        slugs = {slug for slug in tenant_files if shard_of(slug, shards) == index}
+        records = [r for r in full["scenarios"]
+                   if (r["tenant"] in slugs if r["tenant"] else index == 1)]
+        manifest = [e for e in full["evidence"]
+                    if not any(marker in e["path"] for marker in tenant_files.values())
+                    or any(tenant_files[s] in e["path"] for s in slugs)]
+        built = report.build(
+            mode=full["mode"], scenarios=records,
+            requirements=[{"id": r["id"], "text": r["text"], "planned": r["planned"]} for r in full["requirements"]],
+            tenants=[{k: t[k] for k in ("slug", "name", "package")} for t in full["tenants"] if t["slug"] in slugs],
+            evidence=manifest, evidence_root=evidence.root_digest(manifest), commit=full["commit"],
+            policy_digest=full["policy_digest"], generated_at=full["generated_at"],
+            gate_problems=full["gate"]["problems"], shard={"index": index, "count": shards},
+        )
+        parts.append(built)
+    return parts
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tenants", type=int, default=200)
+    parser.add_argument("--shards", type=int, default=50)
+    parser.add_argument("--keep", type=Path, default=None, help="generate here and keep it (default: a temp folder)")
+    args = parser.parse_args()
+    base = args.keep or Path(tempfile.mkdtemp(prefix="agency-scale-"))
+    try:
+        tenants_dir = base / "tenants"
+        shutil.rmtree(tenants_dir, ignore_errors=True)
+        slugs = generate(tenants_dir, args.tenants)
+        print(f"{len(slugs)} generated tenants under {tenants_dir}")
+        print(f"cpus: {os.cpu_count()}, load average before: {os.getloadavg()[0]:.1f} (other work shares the machine)")
+
+        one, one_cpu = gate(tenants_dir, base / "one", f"--tenant={slugs[0]}")
+        serial, serial_cpu = gate(tenants_dir, base / "serial")
+        parallel, parallel_cpu = gate(tenants_dir, base / "parallel", "-n", "2")
+        same = (base / "serial/readiness.json").read_bytes() == (base / "parallel/readiness.json").read_bytes()
+        print("                                    wall      cpu")
+        print(f"gate, 1 tenant, serial:          {one:7.2f} s {one_cpu:7.2f} s")
+        print(f"gate, {len(slugs)} tenants, serial:      {serial:7.2f} s {serial_cpu:7.2f} s")
+        print(f"gate, {len(slugs)} tenants, -n 2:        {parallel:7.2f} s {parallel_cpu:7.2f} s")
+        print(f"speed-up serial / -n 2 (wall):   {serial / parallel:7.2f}x (target >= 1.7x)")
+        for label, total, single in (("wall", serial, one), ("cpu", serial_cpu, one_cpu)):
+            print(f"per-tenant overhead, serial ({label}): {(total - single) / (len(slugs) - 1) * 1000:6.1f} ms "
+                  "(target < 150 ms)")
+        print(f"serial and -n 2 readiness.json identical: {same}")
+
+        full = json.loads((base / "serial/readiness.json").read_text())
+        paths = []
+        for built in split(full, args.shards):
+            path = base / "shards" / f"{built['shard']['index']:02d}" / "readiness.json"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(built, indent=2, ensure_ascii=False) + "\n")
+            paths.append(str(path))
+        start = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "readiness", "merge", str(base / "merged"), *paths],
+                              cwd=ROOT, capture_output=True, text=True)
+        merge_seconds = time.perf_counter() - start
+        if done.returncode != 0:
+            sys.exit(f"merge failed: {done.stderr}")
+        merged_same = (base / "merged/readiness.json").read_bytes() == (base / "serial/readiness.json").read_bytes()
+        print(f"merge of {args.shards} shard reports:     {merge_seconds:7.2f} s "
+              f"(merged == unsharded readiness.json: {merged_same})")
+        print(f"load average after: {os.getloadavg()[0]:.1f}")
+    finally:
+        if args.keep is None:
+            shutil.rmtree(base, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
