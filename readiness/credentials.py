@@ -39,7 +39,7 @@ from detect_secrets.plugins.basic_auth import BasicAuthDetector
 from detect_secrets.plugins.jwt import JwtTokenDetector
 from detect_secrets.plugins.private_key import PrivateKeyDetector
 
-from .errors import PolicyError
+from .errors import PolicyError, ReadinessError
 from .findings import Finding
 
 # A leaked credential is fixed by removing it from the product (and rotating it), not by an operations runbook.
@@ -518,3 +518,36 @@ def excused_samples(policy: CredentialPolicy, rounds: int = 20) -> list[str]:
                     if entry.allows(detector_id, secret):
                         problems.add(f"allow-list entry {entry.id} excuses {kind} ({detector_id}: {mask(secret)})")
     return sorted(problems)
+
+
+# ---------------------------------------------------------------------------------------------- command line
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "scan-credentials", help="scan folders or files for credentials (the gate's credential boundary)",
+        description="Scan folders or files with the gate's credential detectors and allow-list. Prints one line per "
+                    "finding (file:line, detector, masked value); exit 1 when something was found or could not be "
+                    "read, 0 when clean.")
+    parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="folder or file to scan")
+    parser.add_argument("--policies-dir", type=Path, default=Path("policies"), help="policy folder (default: policies)")
+    parser.set_defaults(func=scan_command)
+
+
+def scan_command(args) -> int:
+    from .policy import PolicySet
+
+    policies = PolicySet.load(args.policies_dir)
+    policy = CredentialPolicy.from_policy(policies["credentials"], policies)
+    total = ScanResult()
+    for path in args.paths:
+        if not path.exists() and not path.is_symlink():
+            raise ReadinessError(path, "no such file or folder to scan")
+        result = scan_folder(path, policy) if path.is_dir() else scan_paths([path], policy, path.parent)
+        total.findings += result.findings
+        total.files += result.files
+        total.bytes += result.bytes
+    for finding in total.findings:
+        print(finding)
+    print(f"{total.files} files, {total.bytes / 1e6:.1f} MB scanned; {len(total.failures)} failing findings")
+    return 1 if total.failures else 0

@@ -250,3 +250,16 @@ def test_gate_passes_documented_placeholders(workspace):
     )
     result = workspace.run(tenants=["comfort-launch"])
     assert result.exit_code == 0, result.output[-3000:]
+
+
+def test_command_line_scan(tmp_path, capsys):
+    from readiness.__main__ import main
+
+    secret = "ak1." + rand(20)
+    (tmp_path / "config.yaml").write_text(f"app_key: {secret}\n")
+    assert main(["scan-credentials", str(tmp_path), f"--policies-dir={ROOT / 'policies'}"]) == 1
+    out = capsys.readouterr().out
+    assert "config.yaml:1" in out and "servicetitan-app-key" in out and secret not in out
+    (tmp_path / "config.yaml").write_text("app_key: <app-key>\n")
+    assert main(["scan-credentials", str(tmp_path / "config.yaml"), f"--policies-dir={ROOT / 'policies'}"]) == 0
+    assert main(["scan-credentials", str(tmp_path / "missing"), f"--policies-dir={ROOT / 'policies'}"]) == 2
