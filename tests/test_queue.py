@@ -534,7 +534,9 @@ def test_bundled_tenants_pass_and_the_report_shows_the_queue(workspace):
     html = (result.report_dir / "readiness.html").read_text()
     assert "<svg" in html and "The diagram as text" in html and "Items that need an operator" in html
     statuses = {r["id"]: r["status"] for r in report["requirements"]}
-    assert statuses["QUEUE-STATES"] == statuses["FAIL-DELIVERY"] == statuses["LEAD-HANDOFF"] == "met"
+    assert statuses["QUEUE-STATES"] == "met"
+    # Their offline scenarios pass; a future half tagged on @sandbox scenarios reads pending until access exists.
+    assert {statuses["FAIL-DELIVERY"], statuses["LEAD-HANDOFF"]} <= {"met", "pending"}
 
 
 @pytest.mark.parametrize("item_id, change, scenario, requirement", [
