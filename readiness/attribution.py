@@ -15,7 +15,6 @@ string amounts, never float.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterable
 
-from . import exportfeed
+from . import exportfeed, handoff
 from .documents import iter_json_lines
 from .errors import TenantDataError
 from .findings import Finding
@@ -47,11 +46,6 @@ CONFIDENCE_ORDER = ("high", "medium", "low")
 CANCELED = "Canceled"
 ZERO = Decimal("0.00")
 DAY = 86400.0
-
-
-def handoff_external_id(tenant_id: int, lead_id: str) -> str:
-    """The deterministic externalId the website handoff writes on a booking (also used for manual entry)."""
-    return "web-" + hashlib.sha256(f"{tenant_id}:{lead_id}".encode()).hexdigest()[:16]
 
 
 # --- normalisation --------------------------------------------------------------------------------------------
@@ -234,7 +228,7 @@ def read_leads(tenant) -> list[Lead]:
         leads.append(Lead(
             id=lead_id,
             submitted=submitted,
-            external_id=external if isinstance(external, str) else handoff_external_id(tenant_id, lead_id),
+            external_id=external if isinstance(external, str) else handoff.external_id(tenant_id, lead_id),
             phone=normal_phone(contact.get("phone")),
             email=normal_email(contact.get("email")),
             name_key=name_address_key(contact.get("name"), raw.get("address")),

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import yaml
 
-from .attribution import handoff_external_id
 from .errors import OptionError
+from .handoff import external_id
 
 MANIFEST = "synth-manifest.json"
 SNAPSHOT = "2026-10-01"
@@ -240,7 +240,7 @@ def generate(out: Path | str, jobs: int, seed: int, *, slug: str = "synthetic-te
         role = roles[i]
         web = {"name": name, "street": street, "zip": zip_code, "campaign": campaign,
                "job_type": service["job_type"]["id"], "unit": service["business_unit"]["id"], "lead": i}
-        external = handoff_external_id(tenant_id, lead["lead_id"])
+        external = external_id(tenant_id, lead["lead_id"])
         if role == "external-id":
             bookings.append({**web, "external": external, "created": submitted + HOUR + rng.randrange(DAY)})
         elif role == "ambiguous-external":
