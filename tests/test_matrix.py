@@ -151,7 +151,8 @@ def test_protocol_alignment_both_ways():
 def test_scope_named_in_another_policy_is_found(workspace):
     edit_yaml(workspace.policies / "sandbox-protocol.yaml", lambda d: d["tests"].append({
         "id": "CUSTOMERS-01", "title": "Customers", "proves": "Reads customers with tn.crm.customers:r.",
-        "scopes": ["tn.crm.customers:r"], "owner": "Integration engineer", "unblock": "Sandbox access."}))
+        "family": "crm", "scopes": ["tn.crm.customers:r"], "evidence": ["transcript"],
+        "owner": "Integration engineer", "unblock": "Sandbox access."}))
     found = matrix.scopes_outside_matrix(load(workspace))
     assert {f.subject.split(":")[0] for f in found} == {"sandbox-protocol.yaml"} and len(found) == 2
 
@@ -161,7 +162,8 @@ def test_scope_named_in_another_policy_is_found(workspace):
 def _plant_protocol_test(scopes):
     def plant(d):
         d["tests"].append({"id": "PLANTED-01", "title": "Planted", "proves": "A planted protocol test.",
-                           "scopes": scopes, "owner": "Integration engineer", "unblock": "Sandbox access."})
+                           "family": "planted", "scopes": scopes, "evidence": ["transcript"],
+                           "owner": "Integration engineer", "unblock": "Sandbox access."})
     return plant
 
 
@@ -183,7 +185,8 @@ GATE_CASES = {
     "protocol-scope-named-outside-matrix": (
         "sandbox-protocol.yaml", _plant_protocol_test(["tn.crm.customers:r"]), OUTSIDE, SCOPES),
     "matrix-scope-no-protocol-test-needs": (
-        "sandbox-protocol.yaml", _plant_protocol_test(["tn.jpm.jobtypes:r"]), PROTOCOL, SCOPES),
+        "sandbox-protocol.yaml", lambda d: [t.update(scopes=["tn.jpm.jobtypes:r"]) for t in d["tests"]],
+        PROTOCOL, SCOPES),
     "unpublished-endpoint": (
         "connection-matrix.yaml",
         lambda d: family(d, "dispatch")["endpoints"].append(
