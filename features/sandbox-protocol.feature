@@ -52,7 +52,7 @@ Feature: Sandbox validation protocol
 
   Rule: Imports are read-only and complete
 
-    @sbx-IMPORT-01 @req-MAP-TAXONOMY
+    @sbx-IMPORT-01
     Scenario: The taxonomy is imported read-only and compared with the Titan Map
       Given access to ServiceTitan's integration environment for protocol test "IMPORT-01"
       When the product runs the protocol test
@@ -61,7 +61,7 @@ Feature: Sandbox validation protocol
       And drift against the Titan Map is the same as from the customer's exports
       And nothing the client logged, raised or recorded contains a credential or token
 
-    @sbx-PAGE-01 @req-MAP-TAXONOMY
+    @sbx-PAGE-01
     Scenario: Lists are paged by hasMore and export feeds followed by continueFrom
       Given access to ServiceTitan's integration environment for protocol test "PAGE-01"
       When the product runs the protocol test
@@ -80,7 +80,7 @@ Feature: Sandbox validation protocol
 
   Rule: A website lead becomes exactly one booking, with visible retry status
 
-    @sbx-BOOK-01 @req-LEAD-HANDOFF
+    @sbx-BOOK-01
     Scenario: A booking handed off with its externalId is not duplicated when an answer is lost
       Given access to ServiceTitan's integration environment for protocol test "BOOK-01"
       When the product runs the protocol test
@@ -89,7 +89,7 @@ Feature: Sandbox validation protocol
       And exactly one booking exists for the externalId after the lost answer
       And nothing the client logged, raised or recorded contains a credential or token
 
-    @sbx-RETRY-01 @req-LEAD-HANDOFF
+    @sbx-RETRY-01
     Scenario: Retries wait as long as ServiceTitan asks, then the item is blocked after the limit
       Given access to ServiceTitan's integration environment for protocol test "RETRY-01"
       When the product runs the protocol test
@@ -100,7 +100,7 @@ Feature: Sandbox validation protocol
 
   Rule: Attribution is proven from ServiceTitan's own records where access allows
 
-    @sbx-ATTR-01 @req-ATTR-OUTCOMES
+    @sbx-ATTR-01
     Scenario: Website leads are linked to booked jobs and invoice revenue
       Given access to ServiceTitan's integration environment for protocol test "ATTR-01"
       When the product runs the protocol test
@@ -108,7 +108,7 @@ Feature: Sandbox validation protocol
       And every lead without a booked job is listed for the attribution-mismatch runbook
       And nothing the client logged, raised or recorded contains a credential or token
 
-    @sbx-ATTR-02 @req-ATTR-OUTCOMES
+    @sbx-ATTR-02
     Scenario: Web lead and web booking attributions are posted to marketing ads
       Given access to ServiceTitan's integration environment for protocol test "ATTR-02"
       When the product runs the protocol test

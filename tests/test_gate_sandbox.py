@@ -36,11 +36,11 @@ def test_simulator_mode_runs_every_protocol_scenario_as_a_passing_dry_run(worksp
 
 @pytest.mark.parametrize("client, selection, scenario, requirement", [
     ("ignores-retry-after", "retries_wait", "Retries wait as long as ServiceTitan asks, then the item is blocked "
-                                            "after the limit", "LEAD-HANDOFF"),
+                                            "after the limit", "SANDBOX-PROTOCOL"),
     ("reposts-without-lookup", "not_duplicated", "A booking handed off with its externalId is not duplicated when "
-                                                 "an answer is lost", "LEAD-HANDOFF"),
+                                                 "an answer is lost", "SANDBOX-PROTOCOL"),
     ("writes-during-import", "imported_read", "The taxonomy is imported read-only and compared with the Titan Map",
-     "MAP-TAXONOMY"),
+     "SANDBOX-PROTOCOL"),
     ("logs-token", "access_token", "The product obtains an access token by client credentials", "SANDBOX-PROTOCOL"),
 ])
 def test_a_wrong_client_makes_its_protocol_scenario_fail(workspace, monkeypatch, client, selection, scenario,
