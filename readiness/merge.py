@@ -27,6 +27,12 @@ MUST_AGREE = {
 _DERIVED_TENANT_KEYS = ("status", "scenario_counts", "findings", "sections")
 
 
+def scenario_identity(record: dict) -> tuple:
+    """One scenario for one tenant; each Examples row of an outline is its own (its steps carry the row's values)."""
+    return (record["feature"], record["line"], record["scenario"], record["tenant"] or "",
+            tuple(step["name"] for step in record["steps"]))
+
+
 def _check_agreement(inputs: list[tuple[Path, dict]]) -> None:
     first_path, first = inputs[0]
     for path, built in inputs[1:]:
@@ -71,7 +77,7 @@ def merge(inputs: list[tuple[Path, dict]]) -> dict:
     problems: set[str] = set()
     for path, built in inputs:
         for record in built["scenarios"]:
-            key = (record["feature"], record["line"], record["scenario"], record["tenant"] or "")
+            key = scenario_identity(record)
             if key in scenarios:
                 raise ReadinessError(path, f"scenario \"{record['scenario']}\""
                                            f"{' [' + record['tenant'] + ']' if record['tenant'] else ''} is also in "
