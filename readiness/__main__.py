@@ -15,6 +15,7 @@ from .errors import ReadinessError
 
 # Modules that contribute a command, in the order `--help` lists them.
 COMMAND_MODULES: list[str] = [
+    "readiness.credentials",
     "readiness.queue",
     "readiness.simulator",
     "readiness.merge",

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from . import client, evidence, features, history, packets, protocol, report
+from . import client, evidence, features, history, packets, protocol, report, security
 from .errors import OptionError, ReadinessError
 from .findings import Finding
 from .policy import PolicySet
@@ -23,7 +23,7 @@ from .tenants import FixtureTenant, discover
 SANDBOX_MODES = ("off", "simulator", "integration")
 
 # Checks over the files the run itself wrote (report, packets): each returns one-line problems, never secrets.
-OUTPUT_AUDITS: list[Callable[["GateRun", list[Path]], list[str]]] = []
+OUTPUT_AUDITS: list[Callable[["GateRun", list[Path]], list[str]]] = [security.audit_outputs]
 PROPERTY = "readiness-scenario"
 # In --sandbox simulator a @sandbox scenario's result is a dry run, never evidence.
 DRY_RUN_STATUSES = {"passed": "dry-run-passed", "failed": "dry-run-failed"}

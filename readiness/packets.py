@@ -13,11 +13,11 @@ from typing import Callable, Iterable
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from . import proof
+from . import proof, security
 
 Renderer = Callable[..., dict[str, str]]
 
-RENDERERS: list[Renderer] = [proof.render]
+RENDERERS: list[Renderer] = [proof.render, security.render_packet]
 
 
 def environment() -> Environment:
@@ -47,3 +47,4 @@ def write(documents: dict[str, str], out_dir: Path) -> list[Path]:
         path.write_text(text, encoding="utf-8")
         written.append(path)
     return written
+

@@ -19,6 +19,7 @@ from markupsafe import Markup
 from . import charts, livingdoc
 from .documents import read_json, schema, validate_data
 from .errors import ReadinessError
+from .privacy import mask_finding, mask_text
 
 SCHEMA_VERSION = "1.0"
 STATUSES = ("passed", "failed", "pending", "dry-run-passed", "dry-run-failed")
@@ -69,7 +70,8 @@ def build(
     gate_problems: list[str] = (),
     shard: dict[str, int] | None = None,
 ) -> dict[str, Any]:
-    scenarios = sorted(scenarios, key=_scenario_key)
+    # No personal data in any report: findings and failure reasons are masked before anything else sees them.
+    scenarios = sorted((_masked(s) for s in scenarios), key=_scenario_key)
     counts = Counter(s["status"] for s in scenarios)
     summary = {status: counts.get(status, 0) for status in STATUSES}
     summary["total"] = len(scenarios)
@@ -134,6 +136,14 @@ def build(
     if shard is not None:  # only a shard's own report says so; a merged or unsharded one has no such key
         built["shard"] = shard
     return built
+
+
+def _masked(record: dict) -> dict:
+    return {
+        **record,
+        "reason": mask_text(record["reason"]) if record.get("reason") else record.get("reason"),
+        "findings": [mask_finding(f) for f in record.get("findings", [])],
+    }
 
 
 def _findings(records: list[dict]) -> list[dict]:

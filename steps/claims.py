@@ -39,3 +39,38 @@ def statement_denies_sandbox_evidence(mode_statement):
     mode, text = mode_statement
     if mode != "integration":
         assert report.disclaims_sandbox_evidence(text), f'the {mode} mode statement is "{text}"'
+
+
+@given("the example claims in the claim policy as written", target_fixture="claim_examples")
+def examples_as_written(gate):
+    return gate.policies["claims"], None
+
+
+@given(parsers.parse("every example claim in the claim policy disguised with {disguise}"),
+       target_fixture="claim_examples")
+def examples_disguised(gate, disguise):
+    return gate.policies["claims"], disguise
+
+
+@then("the claim boundary catches every one")
+def catches_every_example(claim_examples):
+    missed = claims.missed_examples(*claim_examples)
+    assert not missed, "not caught:\n" + "\n".join(missed)
+
+
+@given("the honest sentences in the claim policy and its claims placed under a Future label",
+       target_fixture="claim_policy")
+def honest_sentences(gate):
+    return gate.policies["claims"]
+
+
+@then("none of them is reported as a forbidden claim")
+def honest_not_reported(claim_policy):
+    reported = claims.reported_honest_examples(claim_policy)
+    assert not reported, "\n".join(reported)
+
+
+@then("a Future label excuses only the claims about API-backed capabilities")
+def future_label_is_narrow(claim_examples):
+    excused = claims.future_label_excuses(claim_examples[0])
+    assert not excused, "\n".join(excused)

@@ -1,0 +1,80 @@
+"""Personal data in text: find and mask e-mail addresses, phone numbers and street addresses.
+
+Fixture tenants hold fake personal data (example.com e-mails, 555 numbers); it
+may sit in fixtures but never in a finding, report or packet. ``mask_text`` is
+what the report applies to every finding; ``find`` is what the gate's audit of
+its own outputs and the Titan Map boundary use.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterator
+
+EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
+# North American numbers with separators, optionally +1: an id or a date never has this shape.
+PHONE = re.compile(r"(?<![\w+])(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}(?![\w])")
+STREET_TYPES = (
+    "street|st|avenue|ave|road|rd|lane|ln|drive|dr|court|ct|way|row|boulevard|blvd|place|pl|circle|cir|terrace|"
+    "ter|trail|trl|parkway|pkwy|highway|hwy|square|sq|loop|run|path|pike|alley|crescent|close"
+)
+STREET = re.compile(
+    r"\b\d{1,6}\s+(?:[NSEW]\.?\s+)?(?:[A-Z][A-Za-z'-]+\s+){1,4}(?:" + STREET_TYPES + r")\b\.?", re.I
+)
+# Street numbers need a capitalised name after them; the case-insensitive flag above only serves the street type.
+_CAPITALISED = re.compile(r"\b\d{1,6}\s+(?:[NSEW]\.?\s+)?[A-Z]")
+
+KINDS = {"email": EMAIL, "phone": PHONE, "street address": STREET}
+
+
+@dataclass(frozen=True)
+class Hit:
+    kind: str
+    start: int
+    end: int
+
+
+def find(text: str) -> Iterator[Hit]:
+    """Every e-mail address, phone number and street address in ``text``."""
+    for kind, pattern in KINDS.items():
+        for match in pattern.finditer(text):
+            if kind == "street address" and not _CAPITALISED.match(match.group(0)):
+                continue
+            yield Hit(kind, match.start(), match.end())
+
+
+def _masked(kind: str, value: str) -> str:
+    if kind == "email":
+        return f"[email {value[0]}…]"
+    if kind == "phone":
+        return f"[phone …{value[-2:]}]"
+    return "[street address]"
+
+
+def mask_text(text: str) -> str:
+    """``text`` with each e-mail, phone number and street address replaced by a masked form."""
+    hits = sorted(find(text), key=lambda h: (h.start, -h.end))
+    out, position = [], 0
+    for hit in hits:
+        if hit.start < position:
+            continue
+        out.append(text[position:hit.start])
+        out.append(_masked(hit.kind, text[hit.start:hit.end]))
+        position = hit.end
+    out.append(text[position:])
+    return "".join(out)
+
+
+def mask_finding(finding: dict) -> dict:
+    """A finding row (as the report holds it) with personal data masked in its subject and detail."""
+    return {**finding, "subject": mask_text(finding["subject"]), "detail": mask_text(finding["detail"])}
+
+
+def describe(text: str) -> list[str]:
+    """One line per piece of personal data found: its kind and where (never the value itself)."""
+    lines = []
+    for hit in sorted(find(text), key=lambda h: h.start):
+        line = text.count("\n", 0, hit.start) + 1
+        lines.append(f"line {line}: unmasked {hit.kind}")
+    return lines

@@ -1,0 +1,130 @@
+"""The security packet and implementation playbook, and the audit of everything the gate run writes.
+
+The packet is rendered with Jinja2 from the policies (credentials, envelopes,
+data boundaries) into ``<report-dir>/packets/security-packet.md``; the same
+model feeds the HTML report's section. ``audit_outputs`` is the gate's
+``OUTPUT_AUDITS`` entry: after the run writes its report and packets, it scans
+them for credentials, unmasked personal data and forbidden claims.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+from typing import Any
+
+from . import claims, credentials, privacy
+
+PACKET = "security-packet.md"
+SECTION = "security-packet"
+
+# What the packet must state, each checked against the rendered text (see ``missing_topics``).
+TOPICS = {
+    "current no-credential mode": r"(?i)## 1\. current mode: no credentials\n\n[^\n]*\bno servicetitan credential",
+    "data minimization per envelope": r"(?i)## 2\. data minimization\n(.|\n)*### lead envelope(.|\n)*### booking envelope",
+    "consent artifacts": r"(?i)## 3\. consent artifacts\n\n[^\n]*consent artifact[^\n]*capture time",
+    "retention windows": r"(?i)## 4\. retention windows\n(.|\n)*exports \| \d+ days(.|\n)*submissions \| \d+ days",
+    "future encrypted storage": r"(?i)- credentials at rest: [^\n]*\bencrypted\b",
+    "tokens in memory only": r"(?i)- access tokens: [^\n]*\bmemory\b",
+}
+
+
+def _envelope_rows(envelope: dict) -> list[dict]:
+    return [
+        {"field": name, "purpose": spec["purpose"], "personal": bool(spec.get("personal")),
+         "subfields": spec.get("subfields", [])}
+        for name, spec in envelope["fields"].items()
+    ]
+
+
+def packet_model(policies, tenants) -> dict[str, Any]:
+    """Everything the packet says, as plain data (JSON-serialisable for the report section)."""
+    envelopes = policies["envelopes"]
+    limits = policies["data-boundaries"]
+    secret_policy = policies["credentials"]
+    tenant_rows = []
+    for tenant in tenants:
+        try:
+            profile = tenant.profile
+            captured = profile["exports"]["captured_on"]
+            status = profile["connection"]["status"]
+        except Exception:  # a malformed tenant is reported by its own scenarios; the packet still renders
+            captured, status = "unknown", "unknown"
+        tenant_rows.append({"slug": tenant.slug, "exports_captured_on": captured, "connection": status})
+    return {
+        "current": limits["tokens"]["current"],
+        "future": limits["tokens"]["future"],
+        "static_check": limits["tokens"]["static_check"]["description"],
+        "detectors": [d["id"] for d in secret_policy["detectors"]],
+        "allow": [{"id": a["id"], "reason": a["reason"]} for a in secret_policy["allow"]],
+        "envelopes": [
+            {"name": name, "description": " ".join(envelope["description"].split()), "fields": _envelope_rows(envelope)}
+            for name, envelope in envelopes.items()
+        ],
+        "booking_create": {"operation": limits["booking_create"]["operation"],
+                           "required": limits["booking_create"]["required"]},
+        "titan_map": " ".join(limits["titan_map"]["description"].split()),
+        "export_fields": [r["reason"] for r in limits["export_fields"]["forbidden"]]
+        + [r["reason"] for r in limits["export_fields"]["forbidden_values"]],
+        "consent": {**limits["consent"], "description": " ".join(limits["consent"]["description"].split())},
+        "retention": limits["retention"],
+        "tenants": tenant_rows,
+    }
+
+
+def render_packet(policies, tenants) -> dict[str, str]:
+    """The ``RENDERERS`` entry: ``{"security-packet.md": text}``."""
+    from .packets import environment
+
+    text = environment().get_template("packets/security-packet.md.j2").render(packet=packet_model(policies, tenants))
+    return {PACKET: text}
+
+
+def missing_topics(text: str) -> list[str]:
+    return [topic for topic, pattern in TOPICS.items() if not re.search(pattern, text)]
+
+
+# ---------------------------------------------------------------------------------------------- output audit
+
+
+def _quoted_findings(gate) -> list[str]:
+    """Finding details and failure reasons the report quotes on purpose (an offending sentence, with its file)."""
+    quoted = []
+    for record in gate.records.values():
+        quoted += [privacy.mask_text(f["detail"]) for f in record.get("findings", [])]
+        if record.get("reason"):
+            quoted.append(privacy.mask_text(record["reason"]))
+    return sorted(set(quoted), key=len, reverse=True)
+
+
+def audit_outputs(gate, written: list[Path]) -> list[str]:
+    """The ``OUTPUT_AUDITS`` entry: problems in the files this run wrote (report and packets)."""
+    report_dir = Path(gate.options.report_dir)
+    quoted = _quoted_findings(gate)
+    problems = []
+    for path in written:
+        where = path.relative_to(report_dir).as_posix() if path.is_relative_to(report_dir) else path.name
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(f"{where}: cannot be read back for the output audit ({exc})")
+            continue
+        problems += audit_text(gate, where, text, quoted)
+    return problems
+
+
+def audit_text(gate, where: str, text: str, quoted: list[str] = ()) -> list[str]:
+    """Credentials, unmasked personal data and (in Markdown and HTML) forbidden claims in one written document;
+    ``quoted`` are finding details the report repeats on purpose and are not judged again."""
+    secret_policy = credentials.CredentialPolicy.from_policy(gate.policies["credentials"], gate.policies)
+    problems = [f"{f.subject}: {f.detail}" for f in credentials.scan_text(text, where, secret_policy)
+                if f.severity in ("blocker", "major")]
+    problems += [f"{where}: {line}" for line in privacy.describe(text)]
+    if Path(where).suffix in (".md", ".html"):
+        for quote in quoted:
+            text = text.replace(quote, " ").replace(html.escape(quote), " ").replace(html.escape(quote, False), " ")
+        claim_policy = claims.ClaimPolicy.from_policy(gate.policies["claims"])
+        problems += [f"{f.subject}: {f.detail.split(':')[0]}: a forbidden claim in the gate's own output"
+                     for f in claims.scan_text(text, where, claim_policy)]
+    return problems

@@ -1,0 +1,201 @@
+"""Claim boundary: normalisation, Future labels, disguises, honest wording; the gate fails on each planted claim."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from readiness import claims
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def policy_data() -> dict:
+    return yaml.safe_load((ROOT / "policies/claims.yaml").read_text())
+
+
+@pytest.fixture(scope="module")
+def policy(policy_data) -> claims.ClaimPolicy:
+    return claims.ClaimPolicy.from_policy(policy_data)
+
+
+def rules(policy, text: str) -> list[str]:
+    return [f.detail.split(" ")[0] for f in claims.scan_text(text, "page.html", policy)]
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("Ѕеrviсе Тitаn", "servicetitan"),  # Cyrillic lookalikes
+    ("Αpprοved", "approved"),  # Greek lookalikes
+    ("ap\u200bpro\u200dved\u00ad", "approved"),
+    ("appr<span>ov</span>ed", "approved"),
+    ("appr<!-- hidden -->oved", "approved"),
+    ("&#97;pproved&nbsp;&amp; ok", "approved & ok"),
+    ("ＡＰＰＲＯＶＥＤ", "approved"),
+    ("Service-Titan\u2011approved", "servicetitan-approved"),
+    ("<p>one</p><p>two</p>", "one two"),
+])
+def test_normalise(raw, expected):
+    assert claims.normalise(raw) == expected
+
+
+def test_line_break_inside_a_phrase_is_one_sentence_on_its_first_line(policy):
+    [finding] = claims.scan_text("Intro.\n\nWe are an official\nServiceTitan\npartner.\n", "a.md", policy)
+    assert finding.subject == "a.md:3"
+    assert '"we are an official servicetitan partner."' in finding.detail
+    assert "Say instead:" in finding.detail
+
+
+@pytest.mark.parametrize("text", [
+    "Future: real-time sync of every lead.",
+    "- Future: automatic booking handoff to ServiceTitan.",
+    "## Future\n\nOur website integrates seamlessly with ServiceTitan.\n",
+    "<section class=\"future\"><p>Website requests are automatically booked.</p></section>",
+    "<h2>Future: planned</h2><ul><li>Real-time sync</li><li>Automatic attribution</li></ul>",
+    "No marketplace or partner approval is claimed.",
+    "It does not mean the website is connected to ServiceTitan.",
+    "Today there is no webhook receiver.",
+    "Your office books the job in ServiceTitan by hand.",
+    "Nothing is sent anywhere automatically.",
+])
+def test_honest_wording_and_future_labels_pass(policy, text):
+    assert rules(policy, text) == []
+
+
+@pytest.mark.parametrize("text, rule", [
+    ("<h2>Future</h2><p>x</p><h2>Today</h2><p>Real-time sync of every lead.</p>", "automatic-now"),
+    ("<section class=\"future\"><p>Later.</p></section><p>Website requests are automatically booked.</p>",
+     "automatic-now"),
+    ("## Future\n\nLater.\n\n## Today\n\nOur website integrates seamlessly with ServiceTitan.\n", "integrates-now"),
+    ("Future: we are an official ServiceTitan partner.", "partner-approval"),
+    ("Future: we passed the sandbox validation tests.", "sandbox-evidence"),
+    ("Future: events arrive at https://hooks.example.com/webhooks.", "webhook-endpoint-url"),
+    ("<p>Our production webhook endpoint receives every job update.</p>", "production-webhook"),
+    ("Ѕervicеtitаn pаrtner since 2024.", "partner-approval"),
+    ("<p>Service<b>Titan</b>-<i>certified</i> partner</p>", "partner-approval"),
+])
+def test_claims_outside_future_or_never_excused_are_caught(policy, text, rule):
+    assert rules(policy, text) == [rule]
+
+
+def test_script_and_style_are_not_copy(policy):
+    assert rules(policy, "<style>.official-partner{}</style><script>var x='approved integration';</script>") == []
+
+
+def test_requirement_filter(policy_data):
+    only_webhook = claims.ClaimPolicy.from_policy(policy_data, ["CLAIM-WEBHOOK"])
+    assert claims.scan_text("We are an official ServiceTitan partner.", "x", only_webhook) == []
+
+
+@pytest.mark.parametrize("disguise", sorted(claims.DISGUISES))
+def test_policy_examples_caught_in_every_disguise(policy_data, disguise):
+    assert claims.missed_examples(policy_data, disguise) == []
+
+
+def test_self_checks_catch_a_broken_policy(policy_data):
+    broken = yaml.safe_load(yaml.safe_dump(policy_data))
+    broken["forbidden"][0]["patterns"] = ["nothing-will-match-this"]
+    assert claims.missed_examples(broken)
+    lax = yaml.safe_load(yaml.safe_dump(policy_data))
+    next(r for r in lax["forbidden"] if r["id"] == "partner-approval")["unless_future"] = True
+    assert claims.future_label_excuses(lax)
+    strict = yaml.safe_load(yaml.safe_dump(policy_data))
+    strict["forbidden"][1]["patterns"].append(r"\btoday\b")
+    assert claims.reported_honest_examples(strict)
+
+
+def test_unreadable_file_is_a_finding(policy, tmp_path):
+    (tmp_path / "page.html").symlink_to(tmp_path / "missing.html")
+    [finding] = claims.scan_files([tmp_path / "page.html"], policy, tmp_path)
+    assert finding.kind == "claim-unreadable" and finding.severity == "blocker"
+
+
+# ---------------------------------------------------------------------------------------------- the gate
+
+def page(workspace, name: str, body: str) -> Path:
+    path = workspace.product / "site" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"<!DOCTYPE html>\n<html><body>\n{body}\n</body></html>\n", encoding="utf-8")
+    return path
+
+
+def test_gate_fails_on_a_homoglyph_approval_claim(workspace):
+    page(workspace, "about.html", "<p>We are a ServiceTitan аpprovеd integration.</p>")
+    result = workspace.run(tenants=["comfort-launch"])
+    result.assert_fails("Product copy claims no marketplace listing or partner approval", "CLAIM-APPROVAL")
+    [finding] = [f for f in result.report["product"]["findings"] if f["kind"] == "forbidden-claim"]
+    assert finding["subject"] == "site/about.html:3"
+
+
+def test_gate_fails_on_a_claim_split_by_html_tags(workspace):
+    page(workspace, "about.html", "<p>Listed on the Service<span>Titan</span>\n<em>Market</em>place.</p>")
+    workspace.run(tenants=["comfort-launch"]).assert_fails(
+        "Product copy claims no marketplace listing or partner approval", "CLAIM-APPROVAL")
+
+
+def test_gate_fails_on_an_overpromise_outside_a_future_label(workspace):
+    page(workspace, "services.html", "<h2>Future</h2><p>Later.</p>\n<h2>Today</h2><p>Real-time sync with ServiceTitan.</p>")
+    workspace.run(tenants=["comfort-launch"]).assert_fails(
+        "Product copy presents API-backed capabilities only under a Future label", "CLAIM-OVERPROMISE")
+
+
+def test_gate_passes_the_same_capability_under_a_future_label(workspace):
+    page(workspace, "services.html",
+         "<section class=\"future\"><h2>Future: planned</h2>\n<p>Real-time sync with ServiceTitan.</p></section>\n"
+         "<p>No marketplace or partner approval is claimed. There is no webhook receiver.</p>")
+    result = workspace.run(tenants=["comfort-launch"])
+    assert result.exit_code == 0, result.output[-3000:]
+
+
+def test_gate_fails_on_a_production_webhook_endpoint(workspace):
+    page(workspace, "developers.html", "<p>Our production webhook endpoint receives every job update.</p>")
+    workspace.run(tenants=["comfort-launch"]).assert_fails(
+        "Product copy claims no production webhook endpoint", "CLAIM-WEBHOOK")
+
+
+def test_gate_fails_on_an_overpromise_in_a_tenant_document(workspace):
+    note = workspace.tenant("riverside-growth") / "evidence" / "welcome-letter.md"
+    note.write_text("# Welcome\n\nYour website leads are\nautomatically booked in ServiceTitan.\n")
+    workspace.run(tenants=["riverside-growth"]).assert_fails(
+        "A tenant's documents promise nothing API-backed as current and no webhook endpoint",
+        "CLAIM-OVERPROMISE", tenant="riverside-growth")
+
+
+def test_gate_fails_on_sandbox_evidence_in_a_tenant_document(workspace):
+    note = workspace.tenant("comfort-launch") / "evidence" / "titan-map-review-2026-11-18.md"
+    note.write_text(note.read_text() + "\nThe mapping was valid&#97;ted in the ServiceTitan sandbox.\n")
+    workspace.run(tenants=["comfort-launch"]).assert_fails(
+        "A tenant's documents claim no approval and no sandbox evidence", "CLAIM-SANDBOX", tenant="comfort-launch")
+
+
+def _edit_policy(workspace, change) -> None:
+    path = workspace.policies / "claims.yaml"
+    data = yaml.safe_load(path.read_text())
+    change(data)
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+
+
+def test_gate_fails_when_a_rule_no_longer_catches_its_examples(workspace):
+    _edit_policy(workspace, lambda d: d["forbidden"][1].update(patterns=["never-matches-anything"]))
+    workspace.run(tenants=["comfort-launch"]).assert_fails(
+        "Every example claim in the claim policy is caught as written", "CLAIM-APPROVAL")
+
+
+def test_gate_fails_when_an_allowed_phrase_swallows_claims(workspace):
+    _edit_policy(workspace, lambda d: d["allowed"].append(
+        {"id": "everything", "pattern": "servicetitan", "reason": "far too broad an allowance"}))
+    workspace.run(tenants=["comfort-launch"]).assert_fails(
+        "A claim disguised with <disguise> is still caught", "CLAIM-OVERPROMISE")
+
+
+def test_gate_fails_when_a_future_label_would_excuse_approval(workspace):
+    _edit_policy(workspace, lambda d: d["forbidden"][1].update(unless_future=True))
+    workspace.run(tenants=["comfort-launch"]).assert_fails(
+        "A Future label does not excuse an approval, sandbox evidence or endpoint address claim", "CLAIM-APPROVAL")
+
+
+def test_gate_fails_when_honest_wording_is_reported(workspace):
+    _edit_policy(workspace, lambda d: d["forbidden"][1]["patterns"].append(r"\btoday\b"))
+    workspace.run(tenants=["comfort-launch"]).assert_fails("Honest wording is not reported", "CLAIM-OVERPROMISE")
