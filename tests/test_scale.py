@@ -26,7 +26,7 @@ GateResult, Workspace = _HARNESS.GateResult, _HARNESS.Workspace
 # Every gate run here shares one worker: the module's runs are reused across its tests.
 pytestmark = pytest.mark.xdist_group("scale")
 
-EPOCH = "1764000000"
+EPOCH = "1795953600"  # 2026-11-29T12:00Z: after the fixtures were captured, inside their retention windows
 REPORT_FILES = ("readiness.json", "readiness.md", "readiness.html")
 TENANT_SCENARIO = "A tenant's documents claim no approval and no sandbox evidence"
 PLANTED_FILE = "evidence/titan-map-review-2026-11-18.md"
@@ -322,7 +322,7 @@ def test_two_runs_with_source_date_epoch_are_byte_identical(runs):
     assert report_bytes(again) == report_bytes(serial)
     text = b"".join(report_bytes(serial).values()).decode()
     assert str(ws.base) not in text and "/tmp/" not in text  # no absolute paths
-    assert serial.report["generated_at"] == "2025-11-24T16:00:00Z"
+    assert serial.report["generated_at"] == "2026-11-29T12:00:00Z"
 
 
 def test_report_header_shows_the_root_digest_over_the_manifest(runs):
