@@ -211,15 +211,15 @@ def test_merge_refuses_a_missing_shard_and_overlapping_reports(runs, tmp_path):
         k: v for k, v in serial.report.items() if k != "shard"}
 
 
-def test_merge_copies_packets_and_refuses_conflicting_ones(tmp_path):
+def test_merge_copies_packets_and_names_those_that_differ_between_shards(tmp_path):
     for name, text in (("a", "same"), ("b", "same")):
         (tmp_path / name / "packets" / "x").mkdir(parents=True)
         (tmp_path / name / "packets" / "x" / "p.md").write_text(text)
+        (tmp_path / name / "packets" / "all.md").write_text(f"tenants of {name}")
     reports = [tmp_path / "a" / "readiness.json", tmp_path / "b" / "readiness.json"]
-    assert merge.copy_packets(reports, tmp_path / "out") == [tmp_path / "out" / "packets" / "x" / "p.md"]
-    (tmp_path / "b" / "packets" / "x" / "p.md").write_text("different")
-    with pytest.raises(ReadinessError, match="packet x/p.md differs"):
-        merge.copy_packets(reports, tmp_path / "out2")
+    written, differing = merge.copy_packets(reports, tmp_path / "out")
+    assert written == [tmp_path / "out" / "packets" / "x" / "p.md"] and differing == ["all.md"]
+    assert not (tmp_path / "out" / "packets" / "all.md").exists()
 
 
 def test_a_failed_merged_gate_exits_non_zero(runs, tmp_path, capsys):
