@@ -102,6 +102,7 @@ def _scenario_meta(item: pytest.Item) -> dict | None:
     }
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's worker hook turns xdist_group marks into loadgroup scopes
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     gate = config.stash[GATE]
     for item in items:

@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from readiness import evidence, report  # noqa: E402
+from readiness.attribution import handoff_external_id  # noqa: E402
 from readiness.shard import shard_of  # noqa: E402
 
 DEMO = ROOT / "fixtures" / "tenants"
@@ -47,9 +48,19 @@ def generate(target: Path, count: int) -> list[str]:
         folder = target / slug
         shutil.copytree(demo, folder)
         profile = folder / "tenant.yaml"
-        text = re.sub(r"(?m)^tenant_id: \d+", f"tenant_id: {910000000 + number}", profile.read_text())
-        text = re.sub(r"(?m)^name: (.*)$", rf"name: \1 #{number:04d}", text)
-        profile.write_text(text)
+        text = profile.read_text()
+        old_id, new_id = int(re.search(r"(?m)^tenant_id: (\d+)", text)[1]), 910000000 + number
+        text = re.sub(r"(?m)^tenant_id: \d+", f"tenant_id: {new_id}", text)
+        profile.write_text(re.sub(r"(?m)^name: (.*)$", rf"name: \1 #{number:04d}", text))
+        # Booking externalIds derive from the tenant id and lead id: re-derive them for the new tenant id.
+        leads = [json.loads(line)["lead_id"] for line in (folder / "leads/submissions.jsonl").read_text().splitlines()
+                 if line.strip()] if (folder / "leads/submissions.jsonl").is_file() else []
+        renamed = {handoff_external_id(old_id, lead): handoff_external_id(new_id, lead) for lead in leads}
+        for file in (f for f in folder.rglob("*") if f.is_file() and f.suffix in (".json", ".jsonl", ".md", ".yaml")):
+            body = file.read_text()
+            changed = re.sub(r"web-[0-9a-f]{16}", lambda m: renamed.get(m[0], m[0]), body)
+            if changed != body:
+                file.write_text(changed)
         slugs.append(slug)
     return slugs
 
@@ -59,7 +70,7 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-ENV = {**os.environ, "SOURCE_DATE_EPOCH": "1764000000"}
+ENV = {**os.environ, "SOURCE_DATE_EPOCH": "1795953600"}
 
 
 def gate(tenants_dir: Path, report_dir: Path, *args: str) -> tuple[float, float]:

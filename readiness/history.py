@@ -21,11 +21,13 @@ PRODUCT = None  # the tenant key of product-level findings
 
 
 def _scenario_keys(built: dict) -> dict[tuple, dict]:
-    """Scenarios by (feature, scenario, tenant, n-th of that name): stable when lines move in a feature file."""
+    """Scenarios by feature, name, tenant and steps (an Examples row's values), numbered when still equal:
+    stable when lines move in a feature file."""
     seen: Counter[tuple] = Counter()
     keyed = {}
     for record in built["scenarios"]:
-        base = (record["feature"], record["scenario"], record["tenant"] or "")
+        base = (record["feature"], record["scenario"], record["tenant"] or "",
+                tuple(step["name"] for step in record["steps"]))
         keyed[base + (seen[base],)] = record
         seen[base] += 1
     return keyed

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import sys
 from pathlib import Path
 
 from . import evidence, history, report
@@ -25,6 +26,12 @@ MUST_AGREE = {
 }
 # Keys report.build derives; the rest of a tenant row is what the gate knew about the tenant.
 _DERIVED_TENANT_KEYS = ("status", "scenario_counts", "findings", "sections")
+
+
+def scenario_identity(record: dict) -> tuple:
+    """One scenario for one tenant; each Examples row of an outline is its own (its steps carry the row's values)."""
+    return (record["feature"], record["line"], record["scenario"], record["tenant"] or "",
+            tuple(step["name"] for step in record["steps"]))
 
 
 def _check_agreement(inputs: list[tuple[Path, dict]]) -> None:
@@ -71,7 +78,7 @@ def merge(inputs: list[tuple[Path, dict]]) -> dict:
     problems: set[str] = set()
     for path, built in inputs:
         for record in built["scenarios"]:
-            key = (record["feature"], record["line"], record["scenario"], record["tenant"] or "")
+            key = scenario_identity(record)
             if key in scenarios:
                 raise ReadinessError(path, f"scenario \"{record['scenario']}\""
                                            f"{' [' + record['tenant'] + ']' if record['tenant'] else ''} is also in "
@@ -101,23 +108,28 @@ def merge(inputs: list[tuple[Path, dict]]) -> dict:
     )
 
 
-def copy_packets(report_paths: list[Path], out_dir: Path) -> list[Path]:
-    """Each shard's ``packets/`` into OUT_DIR/packets; different text under one name in two shards is refused."""
+def copy_packets(report_paths: list[Path], out_dir: Path) -> tuple[list[Path], list[str]]:
+    """Each shard's ``packets/`` into OUT_DIR/packets, and the names of packets whose text differs between shards.
+
+    A packet rendered over all tenants differs per shard; no shard's copy is the whole, so none is copied."""
     sources: dict[str, Path] = {}
+    differing: set[str] = set()
     for report_path in report_paths:
         folder = report_path.parent / "packets"
         for file in sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []:
             name = file.relative_to(folder).as_posix()
             if name in sources and sources[name].read_bytes() != file.read_bytes():
-                raise ReadinessError(file, f"packet {name} differs from the one in {sources[name].as_posix()}")
+                differing.add(name)
             sources.setdefault(name, file)
     written = []
     for name, file in sorted(sources.items()):
+        if name in differing:
+            continue
         target = out_dir / "packets" / name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(file, target)
         written.append(target)
-    return written
+    return written, sorted(differing)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -126,7 +138,11 @@ def run(args: argparse.Namespace) -> int:
     if args.baseline:
         merged["baseline"] = history.diff(report.load(args.baseline), merged)
     out_dir = Path(args.out_dir)
-    written = copy_packets(paths, out_dir) + report.write(merged, out_dir)
+    packets, differing = copy_packets(paths, out_dir)
+    written = packets + report.write(merged, out_dir)
+    for name in differing:
+        print(f"packet {name} differs between shards (it covers several tenants): not merged; each shard's "
+              "report folder keeps its part", file=sys.stderr)
     summary = merged["summary"]
     print(f"merged {len(paths)} reports: {summary['total']} scenarios over {len(merged['tenants'])} tenants, "
           f"gate {merged['gate']['status'].upper()}, evidence root {merged['evidence_root'][:16]}")

@@ -26,7 +26,7 @@ GateResult, Workspace = _HARNESS.GateResult, _HARNESS.Workspace
 # Every gate run here shares one worker: the module's runs are reused across its tests.
 pytestmark = pytest.mark.xdist_group("scale")
 
-EPOCH = "1764000000"
+EPOCH = "1795953600"  # 2026-11-29T12:00Z: after the fixtures were captured, inside their retention windows
 REPORT_FILES = ("readiness.json", "readiness.md", "readiness.html")
 TENANT_SCENARIO = "A tenant's documents claim no approval and no sandbox evidence"
 PLANTED_FILE = "evidence/titan-map-review-2026-11-18.md"
@@ -211,15 +211,15 @@ def test_merge_refuses_a_missing_shard_and_overlapping_reports(runs, tmp_path):
         k: v for k, v in serial.report.items() if k != "shard"}
 
 
-def test_merge_copies_packets_and_refuses_conflicting_ones(tmp_path):
+def test_merge_copies_packets_and_names_those_that_differ_between_shards(tmp_path):
     for name, text in (("a", "same"), ("b", "same")):
         (tmp_path / name / "packets" / "x").mkdir(parents=True)
         (tmp_path / name / "packets" / "x" / "p.md").write_text(text)
+        (tmp_path / name / "packets" / "all.md").write_text(f"tenants of {name}")
     reports = [tmp_path / "a" / "readiness.json", tmp_path / "b" / "readiness.json"]
-    assert merge.copy_packets(reports, tmp_path / "out") == [tmp_path / "out" / "packets" / "x" / "p.md"]
-    (tmp_path / "b" / "packets" / "x" / "p.md").write_text("different")
-    with pytest.raises(ReadinessError, match="packet x/p.md differs"):
-        merge.copy_packets(reports, tmp_path / "out2")
+    written, differing = merge.copy_packets(reports, tmp_path / "out")
+    assert written == [tmp_path / "out" / "packets" / "x" / "p.md"] and differing == ["all.md"]
+    assert not (tmp_path / "out" / "packets" / "all.md").exists()
 
 
 def test_a_failed_merged_gate_exits_non_zero(runs, tmp_path, capsys):
@@ -322,7 +322,7 @@ def test_two_runs_with_source_date_epoch_are_byte_identical(runs):
     assert report_bytes(again) == report_bytes(serial)
     text = b"".join(report_bytes(serial).values()).decode()
     assert str(ws.base) not in text and "/tmp/" not in text  # no absolute paths
-    assert serial.report["generated_at"] == "2025-11-24T16:00:00Z"
+    assert serial.report["generated_at"] == "2026-11-29T12:00:00Z"
 
 
 def test_report_header_shows_the_root_digest_over_the_manifest(runs):
