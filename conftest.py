@@ -252,4 +252,5 @@ class ReportHook:
                 tenant = f" [{record['tenant']}]" if record["tenant"] else ""
                 write(f"FAILED {record['feature']}: {record['scenario']}{tenant} "
                       f"({', '.join(record['requirements'])}): {record['reason']}")
-        write(f"report: {', '.join(str(p) for p in self.written)}")
+        report_dir = self.gate.options.report_dir
+        write(f"report: {report_dir / 'readiness.html'} (and {len(self.written) - 1} more files in {report_dir})")

@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 import yaml  # noqa: E402
 
 from readiness import protocol  # noqa: E402
+from readiness.policy import PolicySet  # noqa: E402
 from readiness.tenants import FixtureTenant  # noqa: E402
 
 SOURCE = ROOT / "fixtures" / "tenants" / "riverside-growth"
@@ -74,8 +75,7 @@ def main() -> int:
     parser.add_argument("--page-size", type=int, default=5000)
     args = parser.parse_args()
     catalog = yaml.safe_load((ROOT / "policies" / "sandbox-protocol.yaml").read_text())
-    context = {"retention": catalog["retention"],
-               "webhooks": yaml.safe_load((ROOT / "policies" / "webhooks.yaml").read_text())}
+    context = protocol.context(PolicySet.load(ROOT / "policies"))
     with tempfile.TemporaryDirectory() as scratch:
         tenant = build_tenant(Path(scratch) / "bench-tenant", args.jobs, args.page_size)
         records = [r for page in tenant.export_pages("jpm/export/jobs") for r in page["data"]]

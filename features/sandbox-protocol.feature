@@ -8,7 +8,7 @@ Feature: Sandbox validation protocol
 
   Rule: The app connects only as ServiceTitan's OAuth2 client credentials allow
 
-    @sbx-TOKEN-01 @req-SEC-BOUNDARIES
+    @sbx-TOKEN-01
     Scenario: The product obtains an access token by client credentials
       Given access to ServiceTitan's integration environment for protocol test "TOKEN-01"
       When the product runs the protocol test
@@ -17,7 +17,7 @@ Feature: Sandbox validation protocol
       And a call with an expired token is refused
       And nothing the client logged, raised or recorded contains a credential or token
 
-    @sbx-APPKEY-01 @req-SEC-BOUNDARIES
+    @sbx-APPKEY-01
     Scenario: Calls without the app key, without a token or to another tenant are refused
       Given access to ServiceTitan's integration environment for protocol test "APPKEY-01"
       When the product runs the protocol test
@@ -26,7 +26,7 @@ Feature: Sandbox validation protocol
       And a call to a tenant the app is not connected to is refused
       And nothing the client logged, raised or recorded contains a credential or token
 
-    @sbx-SCOPE-01 @req-FAIL-AUTH
+    @sbx-SCOPE-01
     Scenario: Each API family is reachable only with the scope the tenant admin granted
       Given access to ServiceTitan's integration environment for protocol test "SCOPE-01"
       When the product runs the protocol test
@@ -34,7 +34,7 @@ Feature: Sandbox validation protocol
       And every refused family is marked ineligible and routed to the disconnect runbook
       And nothing the client logged, raised or recorded contains a credential or token
 
-    @sbx-REVOKE-01 @req-FAIL-AUTH
+    @sbx-REVOKE-01
     Scenario: The tenant revokes the app's access in the middle of a run
       Given access to ServiceTitan's integration environment for protocol test "REVOKE-01"
       When the product runs the protocol test
@@ -43,7 +43,7 @@ Feature: Sandbox validation protocol
       And no local lead or queue item was deleted
       And nothing the client logged, raised or recorded contains a credential or token
 
-    @sbx-SECRET-01 @req-SEC-NO-CREDENTIALS
+    @sbx-SECRET-01
     Scenario: Credentials and tokens never show in logs, errors or transcripts
       Given access to ServiceTitan's integration environment for protocol test "SECRET-01"
       When the product runs the protocol test
@@ -70,7 +70,7 @@ Feature: Sandbox validation protocol
       And a cut-off page was fetched again instead of being accepted
       And nothing the client logged, raised or recorded contains a credential or token
 
-    @sbx-MINIMIZE-01 @req-SEC-BOUNDARIES
+    @sbx-MINIMIZE-01
     Scenario: Only the fields on the retention list are kept from ServiceTitan's answers
       Given access to ServiceTitan's integration environment for protocol test "MINIMIZE-01"
       When the product runs the protocol test
@@ -89,7 +89,7 @@ Feature: Sandbox validation protocol
       And exactly one booking exists for the externalId after the lost answer
       And nothing the client logged, raised or recorded contains a credential or token
 
-    @sbx-RETRY-01 @req-FAIL-DELIVERY @req-LEAD-HANDOFF
+    @sbx-RETRY-01 @req-LEAD-HANDOFF
     Scenario: Retries wait as long as ServiceTitan asks, then the item is blocked after the limit
       Given access to ServiceTitan's integration environment for protocol test "RETRY-01"
       When the product runs the protocol test

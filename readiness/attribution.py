@@ -144,8 +144,7 @@ class Lead:
     lead_source: str | None
     offer: str | None
     queue_state: str | None
-    masked_phone: str
-    masked_email: str
+    contact: dict  # as submitted; only ever shown masked (mask_phone, mask_email)
 
 
 @dataclass
@@ -243,8 +242,7 @@ def read_leads(tenant) -> list[Lead]:
             lead_source=source.get("lead_source") if isinstance(source.get("lead_source"), str) else None,
             offer=raw.get("offer") if isinstance(raw.get("offer"), str) else None,
             queue_state=item.get("state") if isinstance(item.get("state"), str) else None,
-            masked_phone=mask_phone(contact.get("phone")),
-            masked_email=mask_email(contact.get("email")),
+            contact=contact,
         ))
     return leads
 
@@ -290,6 +288,11 @@ def _bad_job(path: Path, index: int, raw: dict) -> None:
 
 def attribute(tenant, rules: Rules) -> Attribution:
     """Link every lead of a tenant to its outcomes. Bad export data raises a TenantDataError naming file and record."""
+    with exportfeed.bulk_load():
+        return _attribute(tenant, rules)
+
+
+def _attribute(tenant, rules: Rules) -> Attribution:
     exports = tenant.folder / "exports"
     for name in REQUIRED_EXPORTS:
         if not exportfeed.has_export(exports, EXPORTS[name]):
@@ -301,7 +304,9 @@ def attribute(tenant, rules: Rules) -> Attribution:
     for lead in leads:
         if lead.name_key:
             by_name[lead.name_key].append(lead)
-    lead_names = {key[0] for key in by_name}
+    lead_streets: dict[str, set[str]] = defaultdict(set)  # zip -> normalised streets of leads: a cheap first test
+    for name_key in by_name:
+        lead_streets[name_key[2]].add(name_key[1])
     by_contact = defaultdict(set)
     for lead in leads:
         for value in (lead.phone, lead.email):
@@ -319,7 +324,10 @@ def attribute(tenant, rules: Rules) -> Attribution:
     seen: set[int] = set()
     for path, data in exportfeed.iter_pages(exports, EXPORTS["bookings"]):
         for index, raw in enumerate(data):
-            get = raw.get
+            try:
+                get = raw.get
+            except AttributeError:
+                exportfeed.not_an_object(path, index)
             ident, created, external = get("id"), get("createdOn"), get("externalId")
             job_id, campaign_id = get("jobId"), get("campaignId")
             if (type(ident) is not int or type(created) is not str or not is_date(created)
@@ -335,11 +343,13 @@ def attribute(tenant, rules: Rules) -> Attribution:
             if lead is not None:
                 external_candidates[lead.id].append(ident)
                 hit = True
-            name = get("name")
-            if type(name) is str and normal_words(name) in lead_names:
-                for lead in by_name.get(name_address_key(name, get("address")), ()):
-                    name_candidates[lead.id].append(ident)
-                    hit = True
+            address = get("address")
+            if type(address) is dict:
+                streets = lead_streets.get(str(address.get("zip") or "")[:5])
+                if streets and normal_words(address.get("street")) in streets:
+                    for lead in by_name.get(name_address_key(get("name"), address), ()):
+                        name_candidates[lead.id].append(ident)
+                        hit = True
             if hit:
                 bookings[ident] = Booking(ident, created, job_id, campaign_id)
 
@@ -349,7 +359,10 @@ def attribute(tenant, rules: Rules) -> Attribution:
         seen = set()
         for path, data in exportfeed.iter_pages(exports, EXPORTS["contacts"]):
             for index, raw in enumerate(data):
-                get = raw.get
+                try:
+                    get = raw.get
+                except AttributeError:
+                    exportfeed.not_an_object(path, index)
                 ident, customer, value, kind = get("id"), get("customerId"), get("value"), get("type")
                 if type(ident) is not int or type(customer) is not int or type(value) is not str or type(kind) is not str:
                     for name in ("id", "customerId"):
@@ -371,7 +384,10 @@ def attribute(tenant, rules: Rules) -> Attribution:
     seen = set()
     for path, data in exportfeed.iter_pages(exports, EXPORTS["jobs"]):
         for index, raw in enumerate(data):
-            get = raw.get
+            try:
+                get = raw.get
+            except AttributeError:
+                exportfeed.not_an_object(path, index)
             ident, created, customer = get("id"), get("createdOn"), get("customerId")
             booking_id, campaign_id, status = get("bookingId"), get("campaignId"), get("jobStatus")
             if (type(ident) is not int or type(customer) is not int or type(status) is not str
@@ -395,7 +411,10 @@ def attribute(tenant, rules: Rules) -> Attribution:
     seen = set()
     for path, data in exportfeed.iter_pages(exports, EXPORTS["invoices"]):
         for index, raw in enumerate(data):
-            get = raw.get
+            try:
+                get = raw.get
+            except AttributeError:
+                exportfeed.not_an_object(path, index)
             ident, total, job = get("id"), get("total"), get("job")
             if type(ident) is not int:
                 exportfeed.need_int(path, index, raw, "id")
@@ -418,7 +437,10 @@ def attribute(tenant, rules: Rules) -> Attribution:
     seen = set()
     for path, data in exportfeed.iter_pages(exports, EXPORTS["payments"]):
         for index, raw in enumerate(data):
-            get = raw.get
+            try:
+                get = raw.get
+            except AttributeError:
+                exportfeed.not_an_object(path, index)
             ident, entries = get("id"), get("appliedTo")
             if type(ident) is not int:
                 exportfeed.need_int(path, index, raw, "id")
@@ -641,8 +663,8 @@ def summary(result: Attribution, source: str) -> dict:
         "lead_source": o.lead.lead_source or "",
         "status": o.status,
         "reason": o.reason,
-        "phone": o.lead.masked_phone,
-        "email": o.lead.masked_email,
+        "phone": mask_phone(o.lead.contact.get("phone")),
+        "email": mask_email(o.lead.contact.get("email")),
     } for o in outcomes if o.status != "matched"]
     return {
         "source": source,

@@ -85,13 +85,14 @@ def bar_chart(rows: Sequence[tuple[str, int]], title: str, *, width: int = 560, 
 
 def grid(
     rows: Sequence[str], columns: Sequence[str], cells: dict[tuple[str, str], str], title: str,
-    *, cell_width: int = 96, label_width: int = 170,
+    *, cell_width: int = 96, label_width: int = 120,
 ) -> Markup:
     """A rows × columns grid (e.g. API families × gates); each cell shows its status word, symbol and colour.
 
     ``cells[(row, column)]`` is a status word; a missing cell reads "n/a".
     """
     head, row_height = 34, 28
+    label_width = max(label_width, 8 * max((len(row) for row in rows), default=0) + 12)  # never cut a row label
     body = []
     for c, column in enumerate(columns):
         x = label_width + c * cell_width + cell_width / 2

@@ -187,6 +187,16 @@ class RetryPolicy:
     def fallback_wait(self, attempt: int) -> float:
         return self.backoff[min(attempt - 1, len(self.backoff) - 1)]
 
+    def wait(self, attempt: int, retry_after: float | None) -> float:
+        """The backoff after the ``attempt``-th failure, or the server's Retry-After when longer; capped."""
+        return min(max(self.fallback_wait(attempt), retry_after or 0.0), self.max_wait)
+
+    @classmethod
+    def from_queue_policy(cls, retry: dict) -> "RetryPolicy":
+        """The retry rules of ``policies/sync-queue.yaml`` (max attempts, backoff, longest wait)."""
+        return cls(max_attempts=retry["max_attempts"], backoff=tuple(float(s) for s in retry["backoff_seconds"]),
+                   max_wait=float(retry["max_wait_seconds"]))
+
 
 @dataclass
 class Exchange:
@@ -316,8 +326,7 @@ class ServiceTitanClient:
                     raise self._give_up(method, api_path, failure, attempt, RetriesExhausted) from None
                 if attempt >= self.retry.max_attempts:
                     raise self._give_up(method, api_path, failure, attempt, RetriesExhausted) from None
-                wait = min(failure.wait if failure.wait is not None else self.retry.fallback_wait(attempt),
-                           self.retry.max_wait)
+                wait = self.retry.wait(attempt, failure.wait)
                 self._notify(method, api_path, "retrying", attempt, failure.status, wait, failure.reason)
                 log.info("%s %s: %s; retry %d in %.1f s", method, api_path, failure.reason, attempt, wait)
                 await self.clock.sleep(wait)
@@ -339,7 +348,7 @@ class ServiceTitanClient:
     def _notify(self, method, path, state, attempt, status, wait, reason) -> None:
         if self.on_attempt is not None:
             self.on_attempt({"method": method, "path": path, "state": state, "attempt": attempt,
-                             "status": status, "wait": wait, "reason": reason})
+                             "status": status, "wait": wait, "reason": reason, "at": self.clock.now()})
 
     async def send_once(self, method: str, api_path: str, *, params=None, json_body=None) -> Any:
         """One attempt: a retryable failure raises TransientFailure, an error raises ApiError, else the JSON body."""
@@ -441,9 +450,9 @@ class ServiceTitanClient:
             except TransientFailure as failure:
                 if attempt >= self.retry.max_attempts:
                     raise self._give_up("POST", api_path, failure, attempt, RetriesExhausted) from None
-                wait = failure.wait if failure.wait is not None else self.retry.fallback_wait(attempt)
+                wait = self.retry.wait(attempt, failure.wait)
                 self._notify("POST", api_path, "retrying", attempt, failure.status, wait, failure.reason)
-                await self.clock.sleep(min(wait, self.retry.max_wait))
+                await self.clock.sleep(wait)
             except _Unauthorized as unauthorized:
                 if refreshed:
                     raise problem_error("POST", api_path, unauthorized.response, AuthorizationError) from None

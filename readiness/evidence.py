@@ -52,8 +52,8 @@ def manifest(
     """``[{path, sha256}]`` sorted by path; paths as :func:`label` names them."""
     # Files listed below an input folder are named from the folder's label: resolving each of thousands of
     # files on its own is most of the manifest's cost at agency scale.
-    folders = sorted(((Path(folder), label(folder, root, {option: folder})) for option, folder in (roots or {}).items()),
-                     key=lambda pair: -len(pair[0].parts))
+    folders = sorted(((Path(folder), label(folder, root, {option: folder}))
+                      for option, folder in (roots or {}).items()), key=lambda pair: -len(pair[0].parts))
     unique = {}
     for file in map(Path, files):
         if not file.is_file():

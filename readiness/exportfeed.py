@@ -10,8 +10,10 @@ or a silent pass.
 
 from __future__ import annotations
 
+import gc
 import json
 import re
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -61,7 +63,8 @@ def read_page(path: Path) -> dict[str, Any]:
 
 
 def iter_pages(root: Path, api_path: str) -> Iterator[tuple[Path, list]]:
-    """``(page file, data list)`` per page, one page in memory at a time; callers check each record is an object.
+    """``(page file, data list)`` per page, one page in memory at a time; callers check each record is an object
+    (see :func:`not_an_object`).
 
     The last page must say ``hasMore: false``: otherwise pages are missing and totals would be silently short.
     """
@@ -69,9 +72,6 @@ def iter_pages(root: Path, api_path: str) -> Iterator[tuple[Path, list]]:
     for number, path in enumerate(files, start=1):
         body = read_page(path)
         data = body["data"]
-        if not all(type(record) is dict for record in data):
-            index = next(i for i, record in enumerate(data) if type(record) is not dict)
-            raise TenantDataError(path, "each record must be an object", key=f"data[{index}]")
         yield path, data
         if number == len(files) and body.get("hasMore") is True:
             raise TenantDataError(path, "last page says hasMore: true, so later pages are missing")
@@ -82,7 +82,29 @@ def iter_records(root: Path, api_path: str) -> Iterator[tuple[Path, int, dict[st
     """``(page file, index in data, record)`` for every record (see :func:`iter_pages`)."""
     for path, data in iter_pages(root, api_path):
         for index, record in enumerate(data):
+            if type(record) is not dict:
+                not_an_object(path, index)
             yield path, index, record
+
+
+def not_an_object(path: Path, index: int) -> None:
+    raise TenantDataError(path, "each record must be an object", key=f"data[{index}]")
+
+
+@contextmanager
+def bulk_load():
+    """Pause the cyclic garbage collector while millions of acyclic records (parsed JSON) stream through.
+
+    Parsed pages hold no reference cycles, so collection finds nothing, yet each pass over the long-lived
+    indexes costs about a third of the run at a million jobs. Reference counting still frees every page.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def where(index: int, record: dict) -> str:

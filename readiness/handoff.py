@@ -19,7 +19,7 @@ from typing import Any, Iterable
 
 import jsonschema
 
-from . import queue
+from . import drift, queue
 from .documents import schema
 from .findings import Finding
 
@@ -32,14 +32,6 @@ FINDING_KINDS: dict[str, str | None] = {
     "handoff-external-id-mismatch": "failed-sync",
     "handoff-unknown-lead": "failed-sync",
 }
-
-# Where each Titan Map target is checked against the tenant's exported ServiceTitan data.
-TAXONOMY_EXPORTS = {
-    "job type": "jpm/job-types",
-    "business unit": "settings/business-units",
-    "campaign": "marketing/campaigns",
-}
-
 
 def external_id(tenant_id: int | str, lead_id: str) -> str:
     """The handoff's id in ServiceTitan: the same lead gives the same id every time; no personal data inside."""
@@ -61,66 +53,49 @@ class Handoff:
         return "review" if self.reason else "queued"
 
 
-def taxonomy(tenant) -> dict[str, dict[int, dict]]:
-    """The tenant's exported job types, business units and campaigns by id (kinds without an export are absent)."""
-    found = {}
-    for kind, api_path in TAXONOMY_EXPORTS.items():
-        if tenant.has_export(api_path):
-            found[kind] = {record["id"]: record for record in tenant.export_records(api_path)}
-    return found
+def drifted_leads(tenant, drift_policy: dict) -> dict[str, list[str]]:
+    """Leads whose mapping depends on Titan Map drift that the drift policy counts as blocking, with the drift.
 
-
-def _drift(kind: str, target: dict, known: dict[str, dict[int, dict]]) -> str | None:
-    records = known.get(kind)
-    if records is None:
-        return None
-    record = records.get(target["id"])
-    if record is None:
-        return f"{kind} {target['id']} is not in the tenant's ServiceTitan data"
-    if not record.get("active", True):
-        return f"{kind} {target['id']} ({record.get('name')}) is inactive in ServiceTitan"
-    if "name" in target and record.get("name") != target["name"]:
-        return f"{kind} {target['id']} is named {record.get('name')!r} in ServiceTitan, {target['name']!r} in the Titan Map"
-    return None
+    The drift check (``readiness.drift``) decides what drifted and how much it matters: a renamed campaign
+    (minor) keeps its id and the handoff stays queued; a missing or inactive id (blocker) sends it to review.
+    """
+    serious = [d for d in drift.map_drift(tenant)
+               if drift_policy["severities"][d.kind] in drift_policy["blocking_severities"]]
+    affected = drift.affected_handoffs(serious, tenant.submissions())
+    by_lead: dict[str, list[str]] = {}
+    for found in serious:
+        for lead in affected.get(f"{found.kind}:{found.entity}:{found.id}", []):
+            by_lead.setdefault(lead, []).append(f"{found.kind} {found.subject}")
+    return by_lead
 
 
 def _by_website(entries: Iterable[dict]) -> dict[str, dict]:
     return {entry["website"]: entry for entry in entries or []}
 
 
-def resolve(submission: dict, titan_map: dict, known: dict[str, dict[int, dict]]) -> tuple[dict, list[str], list[str]]:
-    """ServiceTitan ids for a submission through the Titan Map: (ids, missing, drifted)."""
+def resolve(submission: dict, titan_map: dict) -> tuple[dict, list[str]]:
+    """ServiceTitan ids for a submission through the Titan Map: (ids, what has no Titan Map entry)."""
     ids: dict[str, int] = {}
     missing: list[str] = []
-    drifted: list[str] = []
     service = _by_website(titan_map.get("services")).get(submission.get("service"))
     if service is None:
         missing.append(f"service {submission.get('service')!r} has no Titan Map entry")
     else:
-        for kind, key, field_name in (("job type", "job_type", "jobTypeId"),
-                                      ("business unit", "business_unit", "businessUnitId")):
-            ids[field_name] = service[key]["id"]
-            problem = _drift(kind, service[key], known)
-            if problem:
-                drifted.append(problem)
+        ids["jobTypeId"] = service["job_type"]["id"]
+        ids["businessUnitId"] = service["business_unit"]["id"]
     offer = submission.get("offer")
     lead_source = (submission.get("source") or {}).get("lead_source")
     if offer:
-        campaign_entry = _by_website(titan_map.get("offers")).get(offer)
-        named = f"offer {offer!r}"
+        campaign_entry, named = _by_website(titan_map.get("offers")).get(offer), f"offer {offer!r}"
     elif lead_source:
-        campaign_entry = _by_website(titan_map.get("lead_sources")).get(lead_source)
-        named = f"lead source {lead_source!r}"
+        campaign_entry, named = _by_website(titan_map.get("lead_sources")).get(lead_source), f"lead source {lead_source!r}"
     else:
         campaign_entry, named = None, None
     if named and campaign_entry is None:
         missing.append(f"{named} has no Titan Map entry")
     elif campaign_entry is not None:
         ids["campaignId"] = campaign_entry["campaign"]["id"]
-        problem = _drift("campaign", campaign_entry["campaign"], known)
-        if problem:
-            drifted.append(problem)
-    return ids, missing, drifted
+    return ids, missing
 
 
 def _service_label(submission: dict, titan_map: dict) -> str:
@@ -155,12 +130,13 @@ def booking_envelope(submission: dict, ids: dict, summary: str, identifier: str,
     return envelope
 
 
-def prepare(submission: dict, tenant_id: int | str, titan_map: dict, known: dict, offline: dict) -> Handoff:
-    ids, missing, drifted = resolve(submission, titan_map, known)
+def prepare(submission: dict, tenant_id: int | str, titan_map: dict, drifted: list[str], offline: dict) -> Handoff:
+    """The handoff of one submission; ``drifted`` lists the blocking drift its mapping depends on."""
+    ids, missing = resolve(submission, titan_map)
     identifier = external_id(tenant_id, submission["lead_id"])
     envelope = booking_envelope(submission, ids, _service_label(submission, titan_map), identifier, offline)
     reason = "mapping-missing" if missing else ("mapping-drifted" if drifted else None)
-    return Handoff(submission["lead_id"], identifier, envelope, tuple(missing + drifted), reason)
+    return Handoff(submission["lead_id"], identifier, envelope, tuple(missing + list(drifted)), reason)
 
 
 def allow_list_violations(envelope: dict, allow_list: dict, subject: str) -> list[Finding]:
@@ -215,13 +191,14 @@ def notification_fallback(submission: dict, handoff: Handoff, channel: str) -> d
             "summary": handoff.envelope["summary"]}
 
 
-def offline_cycle(tenant, policy: queue.QueuePolicy) -> OfflineCycle:
+def offline_cycle(tenant, policy: queue.QueuePolicy, drift_policy: dict) -> OfflineCycle:
     """Each submission -> handoff, local record, notification fallback and a queue item. No delivery path exists."""
     tenant_id = tenant.profile["tenant_id"]
-    known = taxonomy(tenant)
+    drifted = drifted_leads(tenant, drift_policy)
     cycle = OfflineCycle()
     for submission in tenant.submissions():
-        handoff = prepare(submission, tenant_id, tenant.titan_map, known, policy.offline)
+        handoff = prepare(submission, tenant_id, tenant.titan_map, drifted.get(submission["lead_id"], []),
+                          policy.offline)
         cycle.handoffs.append(handoff)
         cycle.local_records.append(local_record(submission))
         cycle.notifications.append(notification_fallback(submission, handoff, policy.offline["notification_channel"]))

@@ -394,9 +394,10 @@ def example_profile(matrix: Matrix, family_id: str, package: str, *, module_purc
     family = matrix.family(family_id)
     if family is None:
         raise KeyError(f"no family {family_id!r} in the connection matrix")
+    module = (family.get("module_gate") or {}).get("module")
     return {
         "package": package,
-        "purchased_modules": [family["module_gate"]["module"]] if module_purchased else [],
+        "purchased_modules": [module] if module_purchased and module else [],
         "authorization_owners": [{"role": "Owner", "authorizes": [family_id]}] if has_owner else [],
         "connection": {"status": status, "granted_scopes": matrix.family_scopes(family) if scopes_granted else []},
     }

@@ -102,7 +102,7 @@ def merge(inputs: list[tuple[Path, dict]]) -> dict:
 
 
 def copy_packets(report_paths: list[Path], out_dir: Path) -> list[Path]:
-    """Each shard's ``packets/`` into OUT_DIR/packets; two shards publishing different text under one name is refused."""
+    """Each shard's ``packets/`` into OUT_DIR/packets; different text under one name in two shards is refused."""
     sources: dict[str, Path] = {}
     for report_path in report_paths:
         folder = report_path.parent / "packets"

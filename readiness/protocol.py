@@ -22,6 +22,7 @@ import logging
 import os
 import secrets
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Awaitable, Callable
@@ -29,6 +30,7 @@ from typing import Any, Awaitable, Callable
 import httpx
 
 from . import client as st
+from . import queue
 from . import simulator as sim
 from . import webhooks
 from .errors import OptionError
@@ -140,38 +142,53 @@ class Outcome:
 
 
 class QueueTrace:
-    """The sync-queue view of handoffs during a test: states per item from the client's attempt events.
+    """The sync queue (``readiness.queue``, ``policies/sync-queue.yaml``) driven by the client's attempt events.
 
-    A minimal stand-in for the queue state machine: states queued, retrying, delivered, blocked; the
-    reason and runbook of every ``blocked`` item.
+    Each handoff is a queue item: the client's ``retrying``/``blocked`` attempts become delivery-attempt-failed
+    events, ``delivered`` a delivered event, a refused authorization an authorization-revoked event. The queue
+    decides the states; a transition the policy does not allow is recorded, and fails the test's checks.
     """
 
-    def __init__(self):
-        self.items: dict[str, dict] = {}
+    EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+    def __init__(self, policy: queue.QueuePolicy, clock):
+        self.policy = policy
+        self.clock = clock
+        self.items: dict[str, queue.QueueItem] = {}
         self.current: str | None = None
+        self.illegal: list[str] = []
+
+    def _at(self, seconds: float | None = None) -> datetime:
+        return self.EPOCH + timedelta(seconds=self.clock.now() if seconds is None else seconds)
 
     def enqueue(self, item_id: str) -> None:
-        self.items[item_id] = {"item": item_id, "states": ["queued"], "attempts": 0, "runbook": None, "reason": None}
+        self.items[item_id] = queue.intake(item_id, item_id.split("#")[0], "", self._at(), self.policy)
         self.current = item_id
 
+    def _apply(self, item_id: str, event) -> None:
+        try:
+            self.items[item_id] = queue.apply(self.items[item_id], event, self.policy)
+        except queue.IllegalTransition as exc:
+            self.illegal.append(str(exc))
+
     def on_attempt(self, event: dict) -> None:
-        item = self.items.get(self.current or "")
-        if item is None or "/bookings" not in event["path"] or event["method"] != "POST":
+        if self.current not in self.items or "/bookings" not in event["path"] or event["method"] != "POST":
             return
-        item["attempts"] = event["attempt"]
-        if item["states"][-1] != event["state"] or event["state"] == "retrying":
-            item["states"].append(event["state"])
-        if event["state"] == "blocked":
-            item["runbook"], item["reason"] = "failed-sync", "retries-exhausted"
+        at = self._at(event.get("at"))
+        if event["state"] == "delivered":
+            self._apply(self.current, queue.Delivered(at))
+        else:
+            self._apply(self.current, queue.DeliveryAttemptFailed(at, event["status"], event["wait"]))
 
     def block(self, item_id: str, reason: str, runbook: str) -> None:
-        item = self.items[item_id]
-        if item["states"][-1] != "blocked":
-            item["states"].append("blocked")
-        item["reason"], item["runbook"] = reason, runbook
+        self._apply(item_id, queue.AuthorizationRevoked(self._at()))
+
+    def states(self, item_id: str) -> list[str]:
+        return [entry.state for entry in self.items[item_id].history]
 
     def rows(self) -> list[dict]:
-        return [self.items[k] for k in sorted(self.items)]
+        return [{"item": item.item_id, "states": [e.state for e in item.history], "attempts": item.attempts,
+                 "runbook": item.runbook, "reason": item.reason} for _, item in sorted(self.items.items())]
 
 
 # -- sessions ---------------------------------------------------------------------------------------------------
@@ -326,7 +343,8 @@ def open_session(mode: str, test: dict, *, tenants: list[FixtureTenant] | None =
 
 def context(policies) -> dict:
     """What the protocol tests read from the policy set besides their catalog entry."""
-    return {"retention": policies["sandbox-protocol"]["retention"], "webhooks": policies["webhooks"]}
+    return {"retention": policies["sandbox-protocol"]["retention"], "webhooks": policies["webhooks"],
+            "queue": queue.QueuePolicy.load(policies)}
 
 
 def leak_markers(mode: str, environ=None) -> list[tuple[str, str]]:
@@ -659,13 +677,20 @@ def drift(titan_map: dict, taxonomy: dict[str, list[dict]]) -> list[Finding]:
     return found
 
 
-async def import_taxonomy(made: st.ServiceTitanClient, modules: list[str]) -> dict[str, list[dict]]:
-    taxonomy = {}
+async def import_taxonomy(made: st.ServiceTitanClient, modules: list[str]) -> tuple[dict[str, list[dict]], list[str]]:
+    """The taxonomy of every purchased family, and the resources refused for want of a scope (403)."""
+    taxonomy, refused = {}, []
     for resource in sorted(set(TAXONOMY.values()) | {"pricebook/services"}):
         module, path = resource.split("/", 1)
-        if module in modules:
+        if module not in modules:
+            continue
+        try:
             taxonomy[resource] = await made.collect(module, path, page_size=50, params={"active": "Any"})
-    return taxonomy
+        except st.ApiError as exc:
+            if exc.status != 403:
+                raise
+            refused.append(resource)
+    return taxonomy, refused
 
 
 def _modules(session: Session) -> list[str]:
@@ -676,7 +701,10 @@ def _modules(session: Session) -> list[str]:
 
 async def run_import(session: Session, outcome: Outcome, catalog: dict) -> None:
     made = session.client()
-    taxonomy = await import_taxonomy(made, _modules(session))
+    taxonomy, refused = await import_taxonomy(made, _modules(session))
+    for resource in refused:
+        outcome.findings.append(Finding("family-ineligible", resource, "major", "disconnect",
+                                        "import refused: the scope is not granted or has expired"))
     methods = sorted({e.method for e in _api_calls(made)})
     server_methods = sorted({r["method"] for r in session.simulator.requests}) if session.simulator else methods
     outcome.record("read-only", methods == ["GET"] and server_methods == ["GET"],
@@ -702,12 +730,12 @@ async def run_import(session: Session, outcome: Outcome, catalog: dict) -> None:
 
 async def run_booking(session: Session, outcome: Outcome, catalog: dict) -> None:
     provider = _need_provider(session)
-    queue = QueueTrace()
-    made = session.client(on_attempt=queue.on_attempt)
+    trace = QueueTrace(catalog["queue"], session.clock)
+    made = session.client(on_attempt=trace.on_attempt, retry=st.RetryPolicy.from_queue_policy(catalog["queue"].retry))
     lead = _leads(session)[0]
     ext = protocol_external_id(session, lead["lead_id"], "BOOK-01")
     envelope = booking_envelope(lead, _titan_map(session), ext)
-    queue.enqueue(lead["lead_id"])
+    trace.enqueue(lead["lead_id"])
     session.inject(sim.Fault("drop-after", path="/bookings", method="POST"))
     booking = await made.create_booking(provider, envelope)
     outcome.record("booking-created", booking.get("externalId") == ext and all(
@@ -722,7 +750,7 @@ async def run_booking(session: Session, outcome: Outcome, catalog: dict) -> None
     looked = len(posts) <= 1 or all(any(posts[n - 1] < lk < posts[n] for lk in lookups) for n in range(1, len(posts)))
     outcome.record("lookup-before-repost", looked and bool(lookups),
                    f"{len(posts)} post(s), {len(lookups)} lookup(s) by externalId")
-    outcome.queue = queue.rows()
+    outcome.queue = trace.rows()
 
 
 def _retry_waits(made: st.ServiceTitanClient) -> list[str]:
@@ -740,23 +768,24 @@ def _retry_waits(made: st.ServiceTitanClient) -> list[str]:
 
 async def run_retry(session: Session, outcome: Outcome, catalog: dict) -> None:
     provider = _need_provider(session)
-    queue = QueueTrace()
-    made = session.client(on_attempt=queue.on_attempt)
+    trace = QueueTrace(catalog["queue"], session.clock)
+    made = session.client(on_attempt=trace.on_attempt, retry=st.RetryPolicy.from_queue_policy(catalog["queue"].retry))
     leads = _leads(session)
     first, second = leads[0], leads[1 % len(leads)]
-    session.inject(sim.Fault("status", path="/bookings", method="POST", status=429, retry_after=7),
+    session.inject(sim.Fault("status", path="/bookings", method="POST", status=429, retry_after=45),
                    sim.Fault("status", path="/bookings", method="POST", status=503, retry_after=2))
-    queue.enqueue(first["lead_id"])
+    trace.enqueue(first["lead_id"])
     await made.create_booking(provider, booking_envelope(first, _titan_map(session),
                                                          protocol_external_id(session, first["lead_id"], "RETRY-01")))
     early = _retry_waits(made)
     server_early = session.simulator.early_retries if session.simulator else 0
     outcome.record("retry-after-honoured", not early and server_early == 0,
                    "; ".join(early) or f"{server_early} early retr(y/ies) seen by the server")
-    states = queue.items[first["lead_id"]]["states"]
-    outcome.record("queue-retrying", "retrying" in states and states[-1] == "delivered", " -> ".join(states))
+    states = trace.states(first["lead_id"])
+    outcome.record("queue-retrying", "retrying" in states and states[-1] == "delivered" and not trace.illegal,
+                   " -> ".join(states) + "".join(f"; {problem}" for problem in trace.illegal))
     blocked_id = second["lead_id"] + "#limit"
-    queue.enqueue(blocked_id)
+    trace.enqueue(blocked_id)
     session.inject(sim.Fault("status", path="/bookings", method="POST", status=503, retry_after=1,
                              times=made.retry.max_attempts + 5))
     try:
@@ -765,28 +794,29 @@ async def run_retry(session: Session, outcome: Outcome, catalog: dict) -> None:
         delivered = True
     except st.RetriesExhausted:
         delivered = False
-    item = queue.items[blocked_id]
+    item = trace.items[blocked_id]
     if not delivered:
         outcome.findings.append(Finding("handoff-undeliverable", blocked_id, "major", "failed-sync",
-                                        f"still failing after {item['attempts']} attempts"))
-    outcome.record("blocked-after-limit", not delivered and item["states"][-1] == "blocked"
-                   and item["runbook"] == "failed-sync" and item["attempts"] <= made.retry.max_attempts,
-                   " -> ".join(item["states"]) + f" after {item['attempts']} attempts")
-    outcome.queue = queue.rows()
+                                        f"still failing after {item.attempts} attempts"))
+    outcome.record("blocked-after-limit", not delivered and item.state == "blocked" and item.runbook == "failed-sync"
+                   and item.attempts == catalog["queue"].max_attempts and not trace.illegal,
+                   " -> ".join(trace.states(blocked_id)) + f" after {item.attempts} attempts"
+                   + "".join(f"; {problem}" for problem in trace.illegal))
+    outcome.queue = trace.rows()
 
 
 async def run_revoke(session: Session, outcome: Outcome, catalog: dict) -> None:
     provider = _need_provider(session)
-    queue = QueueTrace()
-    made = session.client(on_attempt=queue.on_attempt)
+    trace = QueueTrace(catalog["queue"], session.clock)
+    made = session.client(on_attempt=trace.on_attempt, retry=st.RetryPolicy.from_queue_policy(catalog["queue"].retry))
     leads = _leads(session)[:3]
     local_before = len(_leads(session))
     revoked_error = None
     for index, lead in enumerate(leads):
         item = f"{lead['lead_id']}#{index}"
-        queue.enqueue(item)
+        trace.enqueue(item)
         if revoked_error is not None:
-            queue.block(item, "authorization-revoked", "disconnect")
+            trace.block(item, "authorization-revoked", "disconnect")
             continue
         if index == 1:
             session.revoke()
@@ -795,13 +825,13 @@ async def run_revoke(session: Session, outcome: Outcome, catalog: dict) -> None:
                                                                  protocol_external_id(session, lead["lead_id"], "REVOKE-01")))
         except st.AuthorizationError as exc:
             revoked_error = exc
-            queue.block(item, "authorization-revoked", "disconnect")
+            trace.block(item, "authorization-revoked", "disconnect")
     outcome.record("revocation-detected", revoked_error is not None,
                    str(revoked_error) if revoked_error else "no refusal seen after revocation")
     if revoked_error is not None:
         outcome.findings.append(Finding("authorization-revoked", "app connection", "blocker", "disconnect",
                                         "the tenant revoked the app's access; handoffs stopped"))
-    rows = queue.rows()
+    rows = trace.rows()
     undelivered = [r for r in rows if r["states"][-1] != "delivered"]
     outcome.record("items-blocked-disconnect", bool(undelivered) and all(
         r["states"][-1] == "blocked" and r["runbook"] == "disconnect" for r in undelivered),

@@ -191,12 +191,14 @@ class Entry:
     state: str
     at: datetime
     by: str
-    reason: str
+    reason: str | None  # optional in a snapshot; the machine always gives one
     status: int | None = None
     retry_after: float | None = None
 
     def to_record(self) -> dict:
-        record = {"state": self.state, "at": format_time(self.at), "by": self.by, "reason": self.reason}
+        record = {"state": self.state, "at": format_time(self.at), "by": self.by}
+        if self.reason is not None:
+            record["reason"] = self.reason
         if self.status is not None:
             record["status"] = self.status
         if self.retry_after is not None:
@@ -219,7 +221,7 @@ class QueueItem:
     evidence: str | None = None
 
     @property
-    def reason(self) -> str:
+    def reason(self) -> str | None:
         return self.history[-1].reason
 
     @property
@@ -235,7 +237,7 @@ class QueueItem:
             external_id=record["external_id"],
             state=record["state"],
             history=tuple(
-                Entry(e["state"], parse_time(e["at"]), e["by"], e["reason"], e.get("status"), e.get("retry_after"))
+                Entry(e["state"], parse_time(e["at"]), e["by"], e.get("reason"), e.get("status"), e.get("retry_after"))
                 for e in record["history"]
             ),
             attempts=record["attempts"],
@@ -483,6 +485,10 @@ class SnapshotCheck:
         if first.by not in policy.initial.get(first.state, ()):
             self.add("queue-illegal-transition", line, f"an item cannot start in {first.state} by {first.by}")
         for entry in item.history:
+            if entry.reason is None:
+                if entry.state in OPERATOR_STATES:
+                    self.add("queue-unknown-reason", line, f"{entry.state} names no reason, so no runbook applies")
+                continue
             defined = policy.reasons.get(entry.reason)
             if defined is None or defined["state"] != entry.state:
                 self.add("queue-unknown-reason", line,
@@ -503,7 +509,7 @@ class SnapshotCheck:
         if item.state == "retrying" and item.attempts >= policy.max_attempts:
             self.add("queue-exhausted-not-blocked", line,
                      f"used all {policy.max_attempts} attempts but is still retrying instead of blocked")
-        if item.state in OPERATOR_STATES and item.state == item.history[-1].state:
+        if item.state in OPERATOR_STATES and item.state == item.history[-1].state and item.reason:
             expected = policy.reason_runbook(item.reason)
             if not item.runbook or item.runbook != expected:
                 self.add("queue-runbook-missing", line,
@@ -583,14 +589,15 @@ def operator_view(items: list[QueueItem], policy: QueuePolicy) -> dict[str, Any]
             continue
         age = (as_of - item.since).total_seconds() if as_of else 0
         attention.append({
-            "item_id": item.item_id, "lead_id": item.lead_id, "state": item.state, "reason": item.reason,
+            "item_id": item.item_id, "lead_id": item.lead_id, "state": item.state, "reason": item.reason or "",
             "reason_text": policy.reasons.get(item.reason, {}).get("text", ""), "runbook": item.runbook,
             "attempts": item.attempts, "since": format_time(item.since), "age_seconds": int(age), "age": _age(age),
         })
     return {
         "as_of": format_time(as_of) if as_of else None,
         "total": len(items),
-        "counts": {state: counts.get(state, 0) for state in policy.states},
+        # A list, not a mapping: the report keeps it in policy order (mappings come back sorted by key).
+        "counts": [{"state": state, "count": counts.get(state, 0)} for state in policy.states],
         "attention": attention,
     }
 
@@ -599,13 +606,13 @@ def state_table(items: list[QueueItem], view: dict[str, Any]) -> str:
     """The command line's plain-text table of a tenant's queue."""
     header = ("ITEM", "LEAD", "STATE", "REASON", "RUNBOOK", "ATTEMPTS", "SINCE")
     rows = [header] + [
-        (i.item_id, i.lead_id, i.state, i.reason, i.runbook or "-", str(i.attempts), format_time(i.since))
+        (i.item_id, i.lead_id, i.state, i.reason or "-", i.runbook or "-", str(i.attempts), format_time(i.since))
         for i in items
     ]
     widths = [max(len(row[c]) for row in rows) for c in range(len(header))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
     lines.append("")
-    lines.append("counts: " + ", ".join(f"{state} {n}" for state, n in view["counts"].items()))
+    lines.append("counts: " + ", ".join(f"{row['state']} {row['count']}" for row in view["counts"]))
     for row in view["attention"]:
         lines.append(f"needs an operator: {row['item_id']} {row['state']} ({row['reason']}) "
                      f"runbook {row['runbook']}, for {row['age']} as of {view['as_of']}")

@@ -146,6 +146,7 @@ class TenantData:
     modules: list[str]
     records: dict[str, list[dict]]
     name: str = "tenant"
+    granted: set[str] | None = None  # a connected tenant's approved, unexpired scopes; None: all purchased
 
     @classmethod
     def from_fixture(cls, tenant: FixtureTenant) -> "TenantData":
@@ -153,7 +154,11 @@ class TenantData:
         records = {e.source: list(tenant.export_records(e.source)) for e in ENDPOINTS
                    if e.source and tenant.has_export(e.source)}
         profile = tenant.profile
-        return cls(int(profile["tenant_id"]), list(profile["purchased_modules"]), records, tenant.slug)
+        connection = profile.get("connection") or {}
+        granted = None
+        if connection.get("status") == "connected":
+            granted = set(connection.get("granted_scopes", [])) - set(connection.get("expired_scopes", []))
+        return cls(int(profile["tenant_id"]), list(profile["purchased_modules"]), records, tenant.slug, granted)
 
 
 @dataclass
@@ -226,7 +231,12 @@ class Simulator:
 
     # -- operator controls ----------------------------------------------------------------------------------
     def connect(self, client_id: str, client_secret: str, app_key: str, scopes=None) -> Connection:
-        granted = set(scopes) if scopes is not None else scopes_for_modules(self.tenant.modules)
+        if scopes is not None:
+            granted = set(scopes)
+        elif self.tenant.granted is not None:
+            granted = set(self.tenant.granted)
+        else:
+            granted = scopes_for_modules(self.tenant.modules)
         connection = Connection(client_id, client_secret, app_key, self.tenant.tenant_id, granted)
         self.connections[client_id] = connection
         return connection
@@ -446,7 +456,8 @@ class Simulator:
                       "continueFrom": f"sim-{endpoint.pattern.replace('/', '-')}-{end}", "data": chunk})
 
     def _provider_ids(self) -> set[int]:
-        return {b["bookingProviderId"] for b in self.bookings if b.get("bookingProviderId")}
+        """The tenant's booking providers; a tenant with no recorded bookings has the app's own provider, 1."""
+        return {b["bookingProviderId"] for b in self.bookings if b.get("bookingProviderId")} or {1}
 
     async def _list_bookings(self, request: Request, endpoint: Endpoint, args: dict) -> Response:
         provider = args["booking_provider"]

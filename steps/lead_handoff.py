@@ -15,7 +15,7 @@ def leads_awaiting_handoff(tenant):
 def run_offline_cycle(gate, handoff_tenant):
     policy = queue.QueuePolicy.load(gate.policies)
     with no_network() as network:
-        cycle = handoff.offline_cycle(handoff_tenant, policy)
+        cycle = handoff.offline_cycle(handoff_tenant, policy, gate.policies["drift"])
     return policy, cycle, network
 
 

@@ -147,6 +147,9 @@ GATE_CASES = {
     "blocked-family-routed-to-missing-runbook": (
         "runbooks.yaml", lambda d: d.update(runbooks=[r for r in d["runbooks"] if r["id"] != "disconnect"]),
         ROUTED, "FAIL-AUTH"),
+    "example-family-without-module-gate": (
+        "connection-matrix.yaml", lambda d: d["families"][0].pop("module_gate"),
+        "Eligibility outcomes for the CRM family of a Launch customer", "ACCESS-GATES"),
     "checklist-missing-module-gate": (
         "connection-matrix.yaml", lambda d: d["families"][0]["module_gate"].pop("name"),
         CHECKLIST, "ACCESS-GATES"),
@@ -158,7 +161,8 @@ def test_gate_fails_on_planted_policy_violation(workspace, case):
     policy, plant, scenario, requirement = GATE_CASES[case]
     edit_yaml(workspace.policies / policy, plant)
     result = workspace.run(tenants=["lakeside-connected"])
-    result.assert_fails(scenario, requirement, tenant="lakeside-connected")
+    tenant = None if scenario.startswith("Eligibility outcomes") else "lakeside-connected"
+    result.assert_fails(scenario, requirement, tenant=tenant)
 
 
 TENANT_CASES = {

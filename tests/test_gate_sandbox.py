@@ -36,7 +36,7 @@ def test_simulator_mode_runs_every_protocol_scenario_as_a_passing_dry_run(worksp
 
 @pytest.mark.parametrize("client, selection, scenario, requirement", [
     ("ignores-retry-after", "retries_wait", "Retries wait as long as ServiceTitan asks, then the item is blocked "
-                                            "after the limit", "FAIL-DELIVERY"),
+                                            "after the limit", "LEAD-HANDOFF"),
     ("reposts-without-lookup", "not_duplicated", "A booking handed off with its externalId is not duplicated when "
                                                  "an answer is lost", "LEAD-HANDOFF"),
     ("writes-during-import", "imported_read", "The taxonomy is imported read-only and compared with the Titan Map",

@@ -46,8 +46,8 @@ def served():
     thread.join(5)
 
 
-@pytest.mark.parametrize("test_id", ["APPKEY-01", "IMPORT-01", "BOOK-01", "RETRY-01", "PAGE-01", "ATTR-01",
-                                     "ATTR-02", "MINIMIZE-01", "SECRET-01"])
+@pytest.mark.parametrize("test_id", ["APPKEY-01", "IMPORT-01", "BOOK-01", "PAGE-01", "ATTR-01", "ATTR-02",
+                                     "MINIMIZE-01", "SECRET-01"])
 def test_protocol_tests_run_unchanged_over_the_network(served, test_id):
     _, env = served
     session = protocol.open_session("integration", TESTS[test_id], tenants=TENANTS, environ=env)

@@ -63,7 +63,8 @@ def test_matrix_separates_the_families_the_requirement_names():
 def test_writes_are_only_handoff_and_attribution():
     loaded = matrix.Matrix(PolicySet.load(ROOT / "policies"))
     writes = {s["scope"] for f in loaded.families for s in f["scopes"] if s["access"] == "write"}
-    assert writes == {"tn.crm.bookings:w", "tn.mads.webbookingattributions:w", "tn.mads.webleadformattributions:w"}
+    assert writes == {"tn.crm.bookings:w", "tn.crm.leads:w", "tn.mads.webbookingattributions:w",
+                      "tn.mads.webleadformattributions:w"}
 
 
 def test_known_endpoints_are_tenant_paths_with_scopes():
@@ -183,7 +184,11 @@ GATE_CASES = {
     "protocol-scope-named-outside-matrix": (
         "sandbox-protocol.yaml", _plant_protocol_test(["tn.crm.customers:r"]), OUTSIDE, SCOPES),
     "matrix-scope-no-protocol-test-needs": (
-        "sandbox-protocol.yaml", _plant_protocol_test(["tn.jpm.jobtypes:r"]), PROTOCOL, SCOPES),
+        "connection-matrix.yaml", lambda d: (
+            family(d, "crm")["endpoints"].append(
+                {"method": "GET", "path": "/crm/v2/tenant/{tenant}/export/customers", "scope": "tn.crm.customers:r"}),
+            family(d, "crm")["scopes"].append({"scope": "tn.crm.customers:r", "access": "read", "use": "x"})),
+        PROTOCOL, SCOPES),
     "unpublished-endpoint": (
         "connection-matrix.yaml",
         lambda d: family(d, "dispatch")["endpoints"].append(

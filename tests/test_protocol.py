@@ -10,14 +10,14 @@ import yaml
 
 from readiness import protocol
 from readiness.errors import OptionError
+from readiness.policy import PolicySet
 from readiness.tenants import FixtureTenant
 from tests.protocol_clients import BAD_CLIENTS
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = yaml.safe_load((ROOT / "policies" / "sandbox-protocol.yaml").read_text())
 TESTS = {t["id"]: t for t in CATALOG["tests"]}
-CONTEXT = {"retention": CATALOG["retention"],
-           "webhooks": yaml.safe_load((ROOT / "policies" / "webhooks.yaml").read_text())}
+CONTEXT = protocol.context(PolicySet.load(ROOT / "policies"))
 TENANTS = [FixtureTenant(p) for p in sorted((ROOT / "fixtures" / "tenants").iterdir()) if (p / "tenant.yaml").exists()]
 
 
@@ -43,10 +43,18 @@ def test_catalog_and_runners_match_one_to_one():
     assert set(TESTS) == set(protocol.RUNNERS)
 
 
-@pytest.mark.parametrize("test_id", ["ATTR-01", "ATTR-02", "SCOPE-01", "IMPORT-01"])
-def test_a_launch_tenant_without_marketing_or_accounting_still_passes(test_id):
-    outcome = run(test_id, tenant="comfort-launch")
-    assert outcome.error is None and not failed(outcome), (outcome.error, failed(outcome))
+@pytest.mark.parametrize("slug", [t.slug for t in TENANTS])
+def test_the_protocol_passes_on_every_bundled_tenant(slug):
+    """Launch tenants without marketing or accounting, a connected tenant with an expired scope, several BUs."""
+    for test_id in sorted(TESTS):
+        outcome = run(test_id, tenant=slug)
+        assert outcome.error is None and not failed(outcome), (test_id, outcome.error, failed(outcome))
+
+
+def test_an_expired_scope_of_a_connected_tenant_is_refused_and_routed():
+    outcome = run("IMPORT-01", tenant="lakeside-connected")
+    refused = [f for f in outcome.findings if f.kind == "family-ineligible"]
+    assert [(f.subject, f.runbook) for f in refused] == [("pricebook/services", "disconnect")]
 
 
 @pytest.mark.parametrize("client, test_id, check", [

@@ -269,6 +269,10 @@ MANUAL = [{"state": "queued", "at": "2026-11-02T15:00:00Z", "by": "intake", "rea
      {"queue-time-order"}),
     (snapshot_record(state="review"), {"queue-state-mismatch"}),
     (snapshot_record(history=[{**MANUAL[0], "reason": "because"}]), {"queue-unknown-reason"}),
+    (snapshot_record(history=[{k: v for k, v in MANUAL[0].items() if k != "reason"}]), set()),
+    (snapshot_record(state="review", runbook="drift-conflict", history=[{**MANUAL[0], "state": "review",
+                                                                         "reason": None}]),
+     {"queue-unknown-reason"}),
     (snapshot_record(attempts=6), {"queue-retry-limit"}),
     (snapshot_record(state="manual-complete", history=MANUAL, manual_complete={"operator_role": "Office Manager"}),
      {"queue-manual-evidence-missing"}),
@@ -315,7 +319,9 @@ def test_operator_view_and_findings_for_items_needing_an_operator(policy):
         item_id="q-3", state="review", runbook="drift-conflict",
         history=[{**MANUAL[0], "state": "review", "reason": "mapping-drifted", "at": "2026-11-04T18:06:00Z"}]))
     view = queue.operator_view([blocked, review], policy)
-    assert view["counts"]["blocked"] == 1 and view["counts"]["review"] == 1 and view["total"] == 2
+    counts = {row["state"]: row["count"] for row in view["counts"]}
+    assert [row["state"] for row in view["counts"]] == list(policy.states)
+    assert counts["blocked"] == 1 and counts["review"] == 1 and view["total"] == 2
     assert view["as_of"] == "2026-11-04T18:06:00Z"
     assert [(r["item_id"], r["runbook"], r["age"]) for r in view["attention"]] == [
         ("q-3", "drift-conflict", "0 h 0 min"), ("q-2", "failed-sync", "2 d 3 h")]
@@ -338,12 +344,12 @@ def test_the_diagram_draws_every_state_and_transition(policy):
 
 
 @pytest.fixture(scope="module")
-def cycles(policy):
+def cycles(policy, policies):
     result = {}
     with no_network() as network:
         for slug in SLUGS:
             tenant = FixtureTenant(TENANTS / slug)
-            result[slug] = (tenant, handoff.offline_cycle(tenant, policy))
+            result[slug] = (tenant, handoff.offline_cycle(tenant, policy, policies["drift"]))
     assert network.attempts == []
     return result
 
@@ -416,29 +422,36 @@ OFFLINE = {"booking_source": "Website", "customer_type": "Residential", "priorit
 
 def test_missing_and_drifted_mappings_go_to_review():
     tenant = FixtureTenant(TENANTS / "summit-multi-bu")
-    known = handoff.taxonomy(tenant)
-    submission = tenant.submissions()[0]
-    titan_map = json.loads(json.dumps(tenant.titan_map))
-    assert handoff.prepare(submission, 1, titan_map, known, OFFLINE).state == "queued"
-    unmapped = handoff.prepare({**submission, "service": "pool-repair"}, 1, titan_map, known, OFFLINE)
+    submission, titan_map = tenant.submissions()[0], tenant.titan_map
+    assert handoff.prepare(submission, 1, titan_map, [], OFFLINE).state == "queued"
+    unmapped = handoff.prepare({**submission, "service": "pool-repair"}, 1, titan_map, [], OFFLINE)
     assert (unmapped.state, unmapped.reason) == ("review", "mapping-missing")
     assert "jobTypeId" not in unmapped.envelope and "pool-repair" in unmapped.problems[0]
-    assert handoff.prepare({**submission, "offer": "nope"}, 1, titan_map, known, OFFLINE).reason == "mapping-missing"
+    assert handoff.prepare({**submission, "offer": "nope"}, 1, titan_map, [], OFFLINE).reason == "mapping-missing"
     no_source = {k: v for k, v in submission.items() if k != "source"}
-    assert "campaignId" not in handoff.prepare(no_source, 1, titan_map, known, OFFLINE).envelope
-    assert handoff.prepare({**submission, "source": {"lead_source": "tv"}}, 1, titan_map, known,
+    assert "campaignId" not in handoff.prepare(no_source, 1, titan_map, [], OFFLINE).envelope
+    assert handoff.prepare({**submission, "source": {"lead_source": "tv"}}, 1, titan_map, [],
                            OFFLINE).reason == "mapping-missing"
-    for change, expected in (
-        (lambda m: m["services"][0]["job_type"].update(id=32090), "inactive"),
-        (lambda m: m["services"][0]["business_unit"].update(id=99999), "not in the tenant's ServiceTitan data"),
-        (lambda m: m["lead_sources"][0]["campaign"].update(name="Old name"), "is named"),
-    ):
-        drifted_map = json.loads(json.dumps(tenant.titan_map))
-        change(drifted_map)
-        drifted = handoff.prepare(submission, 1, drifted_map, known, OFFLINE)
-        assert drifted.reason == "mapping-drifted" and expected in drifted.problems[0]
-        assert [f.kind for f in handoff.review_findings([drifted])] == ["handoff-needs-mapping"]
-    assert handoff.prepare(submission, 1, titan_map, {}, OFFLINE).reason is None, "no export, no drift verdict"
+    drifted = handoff.prepare(submission, 1, titan_map, ["inactive job type 32001 AC Repair"], OFFLINE)
+    assert (drifted.reason, drifted.problems) == ("mapping-drifted", ("inactive job type 32001 AC Repair",))
+    assert [f.kind for f in handoff.review_findings([drifted])] == ["handoff-needs-mapping"]
+
+
+@pytest.mark.parametrize("change, leads", [
+    (lambda r: r.update(active=False) if r["id"] == 2002 else None, {"lead-cl-0002", "lead-cl-0004", "lead-cl-0008"}),
+    (lambda r: r.update(name="Furnace Fix") if r["id"] == 2002 else None, set()),  # renamed is minor: stays queued
+])
+def test_only_blocking_drift_sends_leads_to_review(policies, tmp_path, change, leads):
+    folder = tmp_path / "comfort-launch"
+    shutil.copytree(TENANTS / "comfort-launch", folder)
+    path = folder / "exports" / "jpm" / "job-types.json"
+    body = json.loads(path.read_text())
+    for record in body["data"]:
+        change(record)
+    path.write_text(json.dumps(body))
+    found = handoff.drifted_leads(FixtureTenant(folder), policies["drift"])
+    assert set(found) == leads
+    assert all(problems == ["inactive job type 2002 Furnace Repair"] for problems in found.values())
 
 
 def test_review_routing_problems_catch_a_queued_unmapped_lead(policy, cycles):
@@ -515,7 +528,7 @@ def test_bundled_tenants_pass_and_the_report_shows_the_queue(workspace):
         if row["feature"] in ("features/sync-queue.feature", "features/lead-handoff.feature"):
             assert row["status"] == "passed", row
     tenant = next(t for t in report["tenants"] if t["slug"] == CL)
-    assert tenant["sections"]["queue"]["counts"]["review"] == 1
+    assert {"state": "review", "count": 1} in tenant["sections"]["queue"]["counts"]
     assert any(f["kind"] == "handoff-in-review" and f["runbook"] == "drift-conflict" for f in tenant["findings"])
     assert report["product"]["sections"]["queue"]["diagram"]["nodes"]
     html = (result.report_dir / "readiness.html").read_text()

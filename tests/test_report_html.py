@@ -145,3 +145,16 @@ def test_funnel_and_state_diagram_carry_their_numbers_as_text():
 def test_css_string_cannot_close_its_quote_or_the_style_element():
     text = report.css_string('a "quote" </style><script>x\\')
     assert text.count('"') == 2 and "</style>" not in text and "<" not in text and "\\" in text
+
+
+def test_each_tenants_eligibility_is_pictured_as_a_families_by_gates_grid(run):
+    html = (run.report_dir / "readiness.html").read_text(encoding="utf-8")
+    judged = [t for t in run.report["tenants"] if t["sections"].get("eligibility")]
+    assert judged
+    for tenant in judged:
+        eligibility = tenant["sections"]["eligibility"]
+        grid = re.search(r'<svg class="chart grid-chart"[^>]*>(?:(?!</svg>).)*?\(' + re.escape(tenant["slug"])
+                         + r'\): API families × gates.*?</svg>', html, flags=re.S)
+        assert grid, tenant["slug"]
+        first = eligibility["families"][0]
+        assert f'{first["title"]} × scopes: {first["gates"]["scopes"]["state"]}' in grid.group(0)
