@@ -47,4 +47,3 @@ def write(documents: dict[str, str], out_dir: Path) -> list[Path]:
         path.write_text(text, encoding="utf-8")
         written.append(path)
     return written
-
