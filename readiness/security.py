@@ -38,20 +38,11 @@ def _envelope_rows(envelope: dict) -> list[dict]:
     ]
 
 
-def packet_model(policies, tenants) -> dict[str, Any]:
-    """Everything the packet says, as plain data (JSON-serialisable for the report section)."""
+def packet_model(policies) -> dict[str, Any]:
+    """Everything the packet says, from the policies alone (so every shard of a run renders the same packet)."""
     envelopes = policies["envelopes"]
     limits = policies["data-boundaries"]
     secret_policy = policies["credentials"]
-    tenant_rows = []
-    for tenant in tenants:
-        try:
-            profile = tenant.profile
-            captured = profile["exports"]["captured_on"]
-            status = profile["connection"]["status"]
-        except Exception:  # a malformed tenant is reported by its own scenarios; the packet still renders
-            captured, status = "unknown", "unknown"
-        tenant_rows.append({"slug": tenant.slug, "exports_captured_on": captured, "connection": status})
     return {
         "current": limits["tokens"]["current"],
         "future": limits["tokens"]["future"],
@@ -69,7 +60,6 @@ def packet_model(policies, tenants) -> dict[str, Any]:
         + [r["reason"] for r in limits["export_fields"]["forbidden_values"]],
         "consent": {**limits["consent"], "description": " ".join(limits["consent"]["description"].split())},
         "retention": limits["retention"],
-        "tenants": tenant_rows,
     }
 
 
@@ -77,7 +67,7 @@ def render_packet(policies, tenants) -> dict[str, str]:
     """The ``RENDERERS`` entry: ``{"security-packet.md": text}``."""
     from .packets import environment
 
-    text = environment().get_template("packets/security-packet.md.j2").render(packet=packet_model(policies, tenants))
+    text = environment().get_template("packets/security-packet.md.j2").render(packet=packet_model(policies))
     return {PACKET: text}
 
 
