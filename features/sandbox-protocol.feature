@@ -52,7 +52,7 @@ Feature: Sandbox validation protocol
 
   Rule: Imports are read-only and complete
 
-    @sbx-IMPORT-01
+    @sbx-IMPORT-01 @req-MAP-TAXONOMY
     Scenario: The taxonomy is imported read-only and compared with the Titan Map
       Given access to ServiceTitan's integration environment for protocol test "IMPORT-01"
       When the product runs the protocol test
@@ -80,7 +80,7 @@ Feature: Sandbox validation protocol
 
   Rule: A website lead becomes exactly one booking, with visible retry status
 
-    @sbx-BOOK-01
+    @sbx-BOOK-01 @req-LEAD-HANDOFF
     Scenario: A booking handed off with its externalId is not duplicated when an answer is lost
       Given access to ServiceTitan's integration environment for protocol test "BOOK-01"
       When the product runs the protocol test
@@ -100,7 +100,7 @@ Feature: Sandbox validation protocol
 
   Rule: Attribution is proven from ServiceTitan's own records where access allows
 
-    @sbx-ATTR-01
+    @sbx-ATTR-01 @req-ATTR-OUTCOMES
     Scenario: Website leads are linked to booked jobs and invoice revenue
       Given access to ServiceTitan's integration environment for protocol test "ATTR-01"
       When the product runs the protocol test
