@@ -30,7 +30,7 @@ def test_packet_states_every_topic(packet, policies):
     for name in policies["envelopes"]["booking"]["fields"]:
         assert f"`{name}`" in packet
     assert "400 days" in packet and "365 days" in packet
-    assert "comfort-launch" in packet
+    assert "comfort-launch" not in packet  # rendered from the policies alone: the same for every shard of a run
 
 
 @pytest.mark.parametrize("topic, cut", [
