@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import yaml
 
 from readiness import access_packets, matrix
 from readiness.policy import PolicySet
 from readiness.tenants import discover
+from yaml_edit import edit_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICIES = PolicySet.load(ROOT / "policies")
@@ -18,12 +18,6 @@ ROUTED = "A family the package uses but cannot reach is routed to the disconnect
 GRANTS = "The customer has granted no scope the product does not ask for"
 OUTCOME = "Every API family gets one eligibility outcome for the customer"
 CHECKLIST = "The customer's access checklist names the admin gate, module gates, owners and scopes"
-
-
-def edit_yaml(path: Path, change) -> None:
-    data = yaml.safe_load(path.read_text())
-    change(data)
-    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
 
 
 def outcomes(slug: str) -> dict[str, str]:

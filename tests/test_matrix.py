@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import yaml
 
 from readiness import matrix
 from readiness.policy import PolicySet
 from readiness.servicetitan_api import KNOWN_ENDPOINTS, scope_of
+from yaml_edit import edit_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 SCOPES, MAPPING = "MATRIX-SCOPES", "MATRIX-MAPPING"
@@ -21,12 +21,6 @@ PUBLISHED = "Every endpoint exists in ServiceTitan's published API with the scop
 WRITES = "The product would write to a customer's ServiceTitan only where a use needs it"
 MAPPED = "Every family names its minimum use, its module gate and its customer authorization owner"
 PACKET = "The partner application packet maps every family and labels it Future"
-
-
-def edit_yaml(path: Path, change) -> None:
-    data = yaml.safe_load(path.read_text())
-    change(data)
-    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
 
 
 def family(data: dict, family_id: str) -> dict:

@@ -4,23 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
 
 from readiness import packages
 from readiness.policy import PolicySet
 from readiness.tenants import FixtureTenant, discover
+from yaml_edit import edit_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICIES = PolicySet.load(ROOT / "policies")
 REQ = "PKG-MANUAL"
 SUPPLIED = "The customer has supplied every export and screenshot the package needs"
 DEFINED = "Every export a package needs is one the connection matrix would read"
-
-
-def edit_yaml(path: Path, change) -> None:
-    data = yaml.safe_load(path.read_text())
-    change(data)
-    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
 
 
 def test_export_endpoint():

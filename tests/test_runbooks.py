@@ -7,22 +7,16 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import yaml
 
 from readiness import access_packets, runbooks
 from readiness.policy import PolicySet
+from yaml_edit import edit_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICIES = PolicySet.load(ROOT / "policies")
 REQ = "RUNBOOK-SUPPORT"
 COMPLETE = "Every failure mode has a complete runbook"
 ROUTES = "Every kind of finding the gate can raise names a runbook that exists"
-
-
-def edit_yaml(path: Path, change) -> None:
-    data = yaml.safe_load(path.read_text())
-    change(data)
-    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
 
 
 def runbook(data: dict, runbook_id: str) -> dict:
