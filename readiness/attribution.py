@@ -243,7 +243,7 @@ def read_leads(tenant) -> list[Lead]:
 
 def has_outcomes(tenant) -> bool:
     """Whether the tenant supplied any outcome export (Launch tenants usually supply none)."""
-    return any(exportfeed.has_export(tenant.folder / "exports", EXPORTS[name]) for name in REQUIRED_EXPORTS)
+    return any(exportfeed.has_export(tenant.exports, EXPORTS[name]) for name in REQUIRED_EXPORTS)
 
 
 def _money_field(path: Path, index: int, record: dict, name: str) -> Decimal:
@@ -287,10 +287,10 @@ def attribute(tenant, rules: Rules) -> Attribution:
 
 
 def _attribute(tenant, rules: Rules) -> Attribution:
-    exports = tenant.folder / "exports"
+    exports = tenant.exports
     for name in REQUIRED_EXPORTS:
         if not exportfeed.has_export(exports, EXPORTS[name]):
-            raise TenantDataError(exports / f"{EXPORTS[name]}.json", "outcome export not found: attribution needs "
+            raise TenantDataError(exportfeed.location(exports, EXPORTS[name]), "outcome export not found: attribution needs "
                                   "bookings, jobs, invoices and payments exports")
     leads = read_leads(tenant)
     by_external = {lead.external_id: lead for lead in leads}
@@ -485,7 +485,7 @@ def _attribute(tenant, rules: Rules) -> Attribution:
     return Attribution(outcomes, overpaid, campaign_names, rules)
 
 
-def _campaign_names(exports: Path) -> dict[int, str]:
+def _campaign_names(exports: Path | exportfeed.RecordSet) -> dict[int, str]:
     if not exportfeed.has_export(exports, "marketing/campaigns"):
         return {}
     names = {}

@@ -148,7 +148,7 @@ def map_references(tenant) -> list[Reference]:
     return refs
 
 
-def load_taxonomy(exports: Path, entity: Entity) -> dict[int, TaxonomyRecord]:
+def load_taxonomy(exports: Path | exportfeed.RecordSet, entity: Entity) -> dict[int, TaxonomyRecord]:
     """One taxonomy export as ``{id: record}``; wrong types and duplicate ids are errors naming file and record."""
     records: dict[int, TaxonomyRecord] = {}
     ids = exportfeed.UniqueIds()
@@ -196,12 +196,12 @@ def map_drift(tenant) -> list[Drift]:
         using = [r for r in refs if r.entity is entity]
         if not using:
             continue
-        if not exportfeed.has_export(tenant.folder / "exports", entity.export):
+        if not exportfeed.has_export(tenant.exports, entity.export):
             for ref in using:
                 note("no-export", ref, f"{entity.label} {ref.id} checked against exports/{entity.export}.json",
                      "no such export was supplied, so it cannot be checked")
             continue
-        taxonomy = load_taxonomy(tenant.folder / "exports", entity)
+        taxonomy = load_taxonomy(tenant.exports, entity)
         for ref in using:
             record = taxonomy.get(ref.id)
             if record is None:
@@ -275,7 +275,7 @@ def snapshot_drift(tenant) -> tuple[str | None, list[Drift]]:
     snapshot = latest_snapshot(tenant.folder)
     if snapshot is None:
         return None, []
-    found, exports = [], tenant.folder / "exports"
+    found, exports = [], tenant.exports
     for entity in ENTITIES.values():
         if not exportfeed.has_export(snapshot, entity.export) or not exportfeed.has_export(exports, entity.export):
             continue

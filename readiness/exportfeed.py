@@ -43,7 +43,29 @@ def page_files(root: Path, api_path: str) -> list[Path]:
     raise TenantDataError(single, "export not found")
 
 
-def has_export(root: Path, api_path: str) -> bool:
+class RecordSet:
+    """Export records already in memory, read like an ``exports/`` folder: one page per api path.
+
+    The sandbox protocol imports a tenant's taxonomy and outcomes through the API and judges them with the same
+    drift and attribution code as recorded exports; ``origin`` names where the records came from in errors.
+    """
+
+    def __init__(self, records: dict[str, list], origin: str):
+        self.records = records
+        self.origin = origin
+
+    def path(self, api_path: str) -> Path:
+        return Path(self.origin) / api_path
+
+
+def location(root: Path | RecordSet, api_path: str) -> Path:
+    """Where an export is (or would be), for error messages."""
+    return root.path(api_path) if isinstance(root, RecordSet) else root / f"{api_path}.json"
+
+
+def has_export(root: Path | RecordSet, api_path: str) -> bool:
+    if isinstance(root, RecordSet):
+        return api_path in root.records
     return (root / f"{api_path}.json").is_file() or (root / api_path).is_dir()
 
 
@@ -62,12 +84,17 @@ def read_page(path: Path) -> dict[str, Any]:
     return body
 
 
-def iter_pages(root: Path, api_path: str) -> Iterator[tuple[Path, list]]:
+def iter_pages(root: Path | RecordSet, api_path: str) -> Iterator[tuple[Path, list]]:
     """``(page file, data list)`` per page, one page in memory at a time; callers check each record is an object
     (see :func:`not_an_object`).
 
     The last page must say ``hasMore: false``: otherwise pages are missing and totals would be silently short.
     """
+    if isinstance(root, RecordSet):
+        if api_path not in root.records:
+            raise TenantDataError(root.path(api_path), "not imported")
+        yield root.path(api_path), root.records[api_path]
+        return
     files = page_files(root, api_path)
     for number, path in enumerate(files, start=1):
         body = read_page(path)
@@ -78,7 +105,7 @@ def iter_pages(root: Path, api_path: str) -> Iterator[tuple[Path, list]]:
         del body, data
 
 
-def iter_records(root: Path, api_path: str) -> Iterator[tuple[Path, int, dict[str, Any]]]:
+def iter_records(root: Path | RecordSet, api_path: str) -> Iterator[tuple[Path, int, dict[str, Any]]]:
     """``(page file, index in data, record)`` for every record (see :func:`iter_pages`)."""
     for path, data in iter_pages(root, api_path):
         for index, record in enumerate(data):

@@ -20,31 +20,28 @@ import hashlib
 import json
 import logging
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
 import httpx
 
+from . import attribution, drift, matrix, queue, webhooks
 from . import client as st
-from . import queue
 from . import simulator as sim
-from . import webhooks
 from .errors import OptionError
 from .findings import Finding
-from .tenants import FixtureTenant
+from .handoff import external_id
+from .tenants import ApiTenant, FixtureTenant
 
+# Drift and attribution findings are readiness.drift's and readiness.attribution's own kinds.
 FINDING_KINDS: dict[str, str | None] = {
     "handoff-undeliverable": "failed-sync",
     "authorization-revoked": "disconnect",
     "family-ineligible": "disconnect",
-    "drift-missing": "drift-conflict",
-    "drift-inactive": "drift-conflict",
-    "drift-renamed": "drift-conflict",
-    "attribution-unmatched": "attribution-mismatch",
 }
 
 # The client under test. Tests of the suite swap in deliberately wrong clients to prove each check can fail.
@@ -341,10 +338,57 @@ def open_session(mode: str, test: dict, *, tenants: list[FixtureTenant] | None =
     return session
 
 
+@dataclass(frozen=True)
+class Probe:
+    """One read call that shows whether a connection reaches an API family."""
+
+    family: str
+    module: str  # as in the URL: /<module>/v2/tenant/{tenant}/<path>
+    path: str
+    scope: str
+    packages: tuple[str, ...]
+
+
+SCOPE_TEST = "SCOPE-01"
+_TENANT_PATH = re.compile(r"^/(?P<module>[a-z-]+)/v2/tenant/\{tenant\}/(?P<path>[^{}]+)$")
+
+
+def family_probes(policies) -> list[Probe]:
+    """Per family of the connection matrix, its first GET endpoint with no path parameter but the tenant.
+
+    A family with no such endpoint (write-only, like marketing ads) has no probe. The catalog's SCOPE-01 must
+    list exactly the probes' scopes, else a PolicyError naming its ``scopes`` key.
+    """
+    probes = []
+    for family in matrix.Matrix(policies).families:
+        for endpoint in family["endpoints"]:
+            found = _TENANT_PATH.match(endpoint["path"])
+            if endpoint["method"] == "GET" and found:
+                probes.append(Probe(family["id"], found["module"], found["path"], endpoint["scope"],
+                                    tuple(family["packages"])))
+                break
+    tests = policies["sandbox-protocol"]["tests"]
+    for index, test in enumerate(tests):
+        if test["id"] != SCOPE_TEST:
+            continue
+        wanted, declared = [p.scope for p in probes], test.get("scopes", [])
+        missing = [scope for scope in wanted if scope not in declared]
+        extra = [scope for scope in declared if scope not in wanted]
+        if missing or extra:
+            problems = ([f"missing {', '.join(missing)}"] if missing else []) + (
+                [f"not a family probe: {', '.join(extra)}"] if extra else [])
+            raise policies.error("sandbox-protocol", ["tests", index, "scopes"],
+                                 f"{SCOPE_TEST} must list the read scope of each API family's probe in "
+                                 f"{policies.path(matrix.POLICY).name} (its first GET endpoint): {'; '.join(problems)}")
+    return probes
+
+
 def context(policies) -> dict:
     """What the protocol tests read from the policy set besides their catalog entry."""
     return {"retention": policies["sandbox-protocol"]["retention"], "webhooks": policies["webhooks"],
-            "queue": queue.QueuePolicy.load(policies)}
+            "queue": queue.QueuePolicy.load(policies), "probes": family_probes(policies),
+            "modules": sorted(matrix.Matrix(policies).module_keys()), "drift": policies["drift"],
+            "attribution": attribution.Rules.from_policies(policies)}
 
 
 def leak_markers(mode: str, environ=None) -> list[tuple[str, str]]:
@@ -487,11 +531,6 @@ async def _status(made: st.ServiceTitanClient, method: str, module: str, path: s
     return 429
 
 
-def external_id(tenant_id: str | int, lead_id: str) -> str:
-    """The lead's handoff id (fixtures/README.md): ``web-`` + 16 hex of sha256("<tenant_id>:<lead_id>")."""
-    return "web-" + hashlib.sha256(f"{tenant_id}:{lead_id}".encode()).hexdigest()[:16]
-
-
 def protocol_external_id(session: "Session", lead_id: str, test: str) -> str:
     """A fresh id for a protocol test's own booking, so it never collides with a booking the office made."""
     return external_id(session.credentials.tenant_id, f"{lead_id}:{test}")
@@ -532,6 +571,17 @@ def _leads(session: Session) -> list[dict]:
 
 def _titan_map(session: Session) -> dict:
     return session.tenant.titan_map if session.tenant is not None else {}
+
+
+def _local_tenant(session: Session, needed: str) -> FixtureTenant:
+    if session.tenant is None:
+        raise OperatorStepRequired(f"needs {needed}: a tenant folder whose tenant_id is "
+                                   f"{session.credentials.tenant_id} (--tenants-dir)")
+    return session.tenant
+
+
+def _via_api(session: Session, local: FixtureTenant, records: dict[str, list[dict]]) -> ApiTenant:
+    return ApiTenant(local, records, f"{session.mode} API")
 
 
 def _need_provider(session: Session) -> int:
@@ -578,109 +628,53 @@ async def run_appkey(session: Session, outcome: Outcome, catalog: dict) -> None:
     outcome.record("tenant-scoped", foreign in (401, 403, 404), f"foreign tenant answered {foreign}")
 
 
-FAMILY_PROBES: dict[str, tuple[str, str, str]] = {  # family -> (module, path, scope) of one read call
-    "crm": ("crm", "export/bookings", "tn.crm.bookings:r"),
-    "jpm": ("jpm", "job-types", "tn.jpm.jobtypes:r"),
-    "settings": ("settings", "business-units", "tn.stt.businessunits:r"),
-    "dispatch": ("dispatch", "zones", "tn.dis.zones:r"),
-    "marketing": ("marketing", "campaigns", "tn.mrk.campaigns:r"),
-    "pricebook": ("pricebook", "services", "tn.pb.services:r"),
-    "memberships": ("memberships", "membership-types", "tn.mem.membershiptypes:r"),
-    "accounting": ("accounting", "export/invoices", "tn.acc.invoices:r"),
-}
-
-
-async def eligibility(made: st.ServiceTitanClient) -> dict[str, str]:
-    """Per family: eligible, or why not, from one read call each."""
+async def eligibility(made: st.ServiceTitanClient, probes: list[Probe]) -> dict[str, str]:
+    """Per family: eligible, or why not, from its probe."""
     states = {}
-    for family, (module, path, _) in FAMILY_PROBES.items():
-        status = await _status(made, "GET", module, path)
-        states[family] = "eligible" if status == 200 else (
+    for probe in probes:
+        status = await _status(made, "GET", probe.module, probe.path)
+        states[probe.family] = "eligible" if status == 200 else (
             "blocked: scope not granted" if status == 403 else f"blocked: answered {status}")
     return states
 
 
 async def run_scope(session: Session, outcome: Outcome, catalog: dict) -> None:
+    probes: list[Probe] = catalog["probes"]
     wrong = []
-    for family, (module, path, scope) in FAMILY_PROBES.items():
-        made = session.client(session.limited_credentials(family, {scope}))
-        for other, (o_module, o_path, o_scope) in FAMILY_PROBES.items():
-            status = await _status(made, "GET", o_module, o_path)
-            expect = 200 if o_scope == scope else 403
+    for probe in probes:
+        made = session.client(session.limited_credentials(probe.family, {probe.scope}))
+        for other in probes:
+            status = await _status(made, "GET", other.module, other.path)
+            expect = 200 if other.scope == probe.scope else 403
             if status != expect:
-                wrong.append(f"{other} with only {scope}: answered {status}, expected {expect}")
-    outcome.record("scope-enforced", not wrong, "; ".join(wrong[:5]))
-    # A connection whose admin approved every family but accounting and memberships.
-    withheld = {FAMILY_PROBES["accounting"][2], FAMILY_PROBES["memberships"][2]}
-    partial = session.client(session.limited_credentials("partial", session.granted_scopes() - withheld))
-    states = await eligibility(partial)
+                wrong.append(f"{other.family} with only {probe.scope}: answered {status}, expected {expect}")
+    outcome.record("scope-enforced", bool(probes) and not wrong,
+                   "; ".join(wrong[:5]) or f"{len(probes)} families probed")
+    # A connection whose admin approved only the families of the Launch package.
+    withheld = {p.scope for p in probes if "launch" not in p.packages}
+    approved = session.granted_scopes() - withheld
+    partial = session.client(session.limited_credentials("partial", approved))
+    states = await eligibility(partial, probes)
     for family, state in sorted(states.items()):
         if state != "eligible":
             outcome.findings.append(Finding("family-ineligible", family, "major", "disconnect",
                                             f"the {family} family is not reachable: {state}"))
     blocked = {f for f, s in states.items() if s != "eligible"}
     routed = {f.subject for f in outcome.findings if f.kind == "family-ineligible" and f.runbook == "disconnect"}
-    expected = {f for f, (_, _, scope) in FAMILY_PROBES.items() if scope not in session.granted_scopes() - withheld}
+    expected = {p.family for p in probes if p.scope not in approved}
     outcome.record("ineligible-marked", blocked == routed == expected,
                    f"blocked {sorted(blocked)}, routed {sorted(routed)}, scopes withheld for {sorted(expected)}")
     outcome.facts["eligibility"] = states
 
 
-TAXONOMY = {  # Titan Map section -> (map key, resource path, module)
-    "job_type": "jpm/job-types",
-    "business_unit": "settings/business-units",
-    "zone": "dispatch/zones",
-    "campaign": "marketing/campaigns",
-    "membership_type": "memberships/membership-types",
-}
-
-
-NAME_FIELDS = {"pricebook/services": "code"}  # what the Titan Map records as the reviewed name
-
-
-def map_references(titan_map: dict) -> list[tuple[str, int, str]]:
-    """(resource path, id, reviewed name) of every ServiceTitan id the Titan Map uses."""
-    refs = set()
-
-    def walk(node):
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key in TAXONOMY and isinstance(value, dict) and "id" in value:
-                    refs.add((TAXONOMY[key], value["id"], value.get("name", "")))
-                elif key == "pricebook_services" and isinstance(value, list):
-                    refs.update(("pricebook/services", v["id"], v.get("code", "")) for v in value if "id" in v)
-                else:
-                    walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(titan_map)
-    return sorted(refs)
-
-
-def drift(titan_map: dict, taxonomy: dict[str, list[dict]]) -> list[Finding]:
-    """Minimal drift of the Titan Map against imported taxonomy: missing, inactive or renamed ids."""
-    found = []
-    for resource, record_id, name in map_references(titan_map):
-        if resource not in taxonomy:
-            continue
-        record = next((r for r in taxonomy[resource] if r.get("id") == record_id), None)
-        subject = f"{resource} {record_id} {name}".strip()
-        if record is None:
-            found.append(Finding("drift-missing", subject, "major", "drift-conflict", "id not in the tenant's taxonomy"))
-        elif record.get("active") is False:
-            found.append(Finding("drift-inactive", subject, "major", "drift-conflict", "the tenant deactivated it"))
-        elif name and record.get(NAME_FIELDS.get(resource, "name")) != name:
-            found.append(Finding("drift-renamed", subject, "minor", "drift-conflict",
-                                 f'now named "{record.get(NAME_FIELDS.get(resource, "name"))}"'))
-    return found
+TAXONOMY_SOURCES = tuple(sorted(entity.export for entity in drift.ENTITIES.values()))
 
 
 async def import_taxonomy(made: st.ServiceTitanClient, modules: list[str]) -> tuple[dict[str, list[dict]], list[str]]:
-    """The taxonomy of every purchased family, and the resources refused for want of a scope (403)."""
+    """The taxonomy drift judges (readiness.drift.ENTITIES) of every purchased family, inactive records included,
+    and the resources refused for want of a scope (403)."""
     taxonomy, refused = {}, []
-    for resource in sorted(set(TAXONOMY.values()) | {"pricebook/services"}):
+    for resource in TAXONOMY_SOURCES:
         module, path = resource.split("/", 1)
         if module not in modules:
             continue
@@ -693,15 +687,21 @@ async def import_taxonomy(made: st.ServiceTitanClient, modules: list[str]) -> tu
     return taxonomy, refused
 
 
-def _modules(session: Session) -> list[str]:
+def _modules(session: Session, catalog: dict) -> list[str]:
     if session.simulator is not None:
         return list(session.simulator.tenant.modules)
-    return list(session.tenant.profile.get("purchased_modules", [])) if session.tenant else list(FAMILY_PROBES)
+    return list(session.tenant.profile.get("purchased_modules", [])) if session.tenant else list(catalog["modules"])
+
+
+def _drift_over(tenant, resources) -> list[drift.Drift]:
+    """Map drift (readiness.drift) limited to the given taxonomy resources."""
+    labels = {entity.label for entity in drift.ENTITIES.values() if entity.export in resources}
+    return [d for d in drift.map_drift(tenant) if d.entity in labels]
 
 
 async def run_import(session: Session, outcome: Outcome, catalog: dict) -> None:
     made = session.client()
-    taxonomy, refused = await import_taxonomy(made, _modules(session))
+    taxonomy, refused = await import_taxonomy(made, _modules(session, catalog))
     for resource in refused:
         outcome.findings.append(Finding("family-ineligible", resource, "major", "disconnect",
                                         "import refused: the scope is not granted or has expired"))
@@ -710,22 +710,20 @@ async def run_import(session: Session, outcome: Outcome, catalog: dict) -> None:
     outcome.record("read-only", methods == ["GET"] and server_methods == ["GET"],
                    f"client sent {methods}, server saw {server_methods}")
     outcome.facts["imported"] = {k: len(v) for k, v in sorted(taxonomy.items())}
-    inactive = sum(1 for records in taxonomy.values() for r in records if r.get("active") is False)
-    expected_inactive = inactive
-    if session.tenant is not None:
-        expected_inactive = sum(1 for resource in taxonomy if session.tenant.has_export(resource)
-                                for r in session.tenant.export_records(resource) if r.get("active") is False)
+    local = _local_tenant(session, "the customer's Titan Map to compare the imported taxonomy with")
+    recorded = [resource for resource in taxonomy if local.has_export(resource)]
+    inactive = sum(1 for resource in recorded for r in taxonomy[resource] if r.get("active") is False)
+    expected_inactive = sum(1 for resource in recorded for r in local.export_records(resource)
+                            if r.get("active") is False)
     outcome.record("inactive-included", inactive == expected_inactive,
                    f"{inactive} inactive imported, {expected_inactive} in the exports")
-    found = drift(_titan_map(session), taxonomy)
-    outcome.findings.extend(found)
-    if session.tenant is not None:
-        recorded = {r: list(session.tenant.export_records(r)) for r in taxonomy if session.tenant.has_export(r)}
-        expected = drift(_titan_map(session), recorded)
-        outcome.record("drift-matches", sorted(found) == sorted(expected),
-                       f"{len(found)} drift finding(s) via the API, {len(expected)} from the exports")
-    else:
-        outcome.record("drift-matches", True, f"{len(found)} drift finding(s); no recorded exports to compare")
+    found = _drift_over(_via_api(session, local, taxonomy), taxonomy)
+    outcome.findings.extend(drift.findings(found, catalog["drift"], drift.affected_handoffs(found, local.submissions())))
+    comparable = [d for d in found if d.entity in {e.label for e in drift.ENTITIES.values() if e.export in recorded}]
+    expected = _drift_over(local, recorded)
+    outcome.record("drift-matches", comparable == expected,
+                   f"{len(found)} drift(s) via the API ({len(comparable)} in exported resources), "
+                   f"{len(expected)} from the exports")
 
 
 async def run_booking(session: Session, outcome: Outcome, catalog: dict) -> None:
@@ -863,77 +861,50 @@ async def run_paging(session: Session, outcome: Outcome, catalog: dict) -> None:
                    f"{len(again)} records after a cut-off page")
 
 
-def _money(value) -> Decimal:
-    try:
-        return Decimal(str(value))
-    except InvalidOperation:
-        return Decimal(0)
-
-
-def attribute(leads: list[dict], bookings: list[dict], jobs: list[dict], invoices: list[dict],
-              payments: list[dict], salt: str = "") -> tuple[dict, list[str]]:
-    """Lead -> booking (externalId) -> job (bookingId) -> invoice -> payments; revenue by campaign, unmatched leads."""
-    by_ext = {b["externalId"]: b for b in bookings if b.get("externalId")}
-    job_by_booking = {j["bookingId"]: j for j in jobs if j.get("bookingId")}
-    invoice_by_job = {(i.get("job") or {}).get("id"): i for i in invoices}
-    paid: dict[int, Decimal] = {}
-    for payment in payments:
-        for applied in payment.get("appliedTo") or []:
-            paid[applied["appliedTo"]] = paid.get(applied["appliedTo"], Decimal(0)) + _money(applied["appliedAmount"])
-    revenue: dict[str, dict[str, str]] = {}
-    unmatched = []
-    for lead in leads:
-        booking = by_ext.get(lead["_external_id"])
-        job = job_by_booking.get(booking["id"]) if booking else None
-        if job is None:
-            unmatched.append(lead["lead_id"])
-            continue
-        invoice = invoice_by_job.get(job["id"])
-        campaign = str(job.get("campaignId"))
-        row = revenue.setdefault(campaign, {"jobs": "0", "invoiced": "0", "paid": "0"})
-        row["jobs"] = str(int(row["jobs"]) + 1)
-        if invoice is not None:
-            row["invoiced"] = str(_money(row["invoiced"]) + _money(invoice.get("total")))
-            row["paid"] = str(_money(row["paid"]) + paid.get(invoice["id"], Decimal(0)))
-    return dict(sorted(revenue.items())), sorted(unmatched)
-
-
 def _leads_with_external_ids(session: Session) -> list[dict]:
     return [{**lead, "_external_id": external_id(session.credentials.tenant_id, lead["lead_id"])}
             for lead in _leads(session)]
 
 
-ATTRIBUTION_SOURCES = ("crm/export/bookings", "jpm/export/jobs", "accounting/export/invoices",
-                       "accounting/export/payments")
+# The outcome exports readiness.attribution reads, and campaigns for their names (lists hide inactive ones).
+ATTRIBUTION_SOURCES = tuple(attribution.EXPORTS[name] for name in attribution.REQUIRED_EXPORTS)
+CAMPAIGNS = "marketing/campaigns"
 
 
 async def run_attribution(session: Session, outcome: Outcome, catalog: dict) -> None:
-    modules = _modules(session)
+    modules = _modules(session, catalog)
     if not {"marketing", "accounting"} <= set(modules):
         outcome.findings.append(Finding("family-ineligible", "marketing/accounting", "info", "disconnect",
                                         "attribution to revenue needs the Marketing and Accounting modules"))
         outcome.record("attribution-linked", True, "not authorized for this tenant: reported, nothing attributed")
         outcome.record("unmatched-routed", True, "not authorized for this tenant")
         return
+    local = _local_tenant(session, "the website leads to attribute")
     made = session.client()
     fetched = {}
     for source in ATTRIBUTION_SOURCES:
         module, path = source.split("/", 1)
         fetched[source] = await made.collect(module, path)
-    leads = _leads_with_external_ids(session)
-    revenue, unmatched = attribute(leads, *(fetched[s] for s in ATTRIBUTION_SOURCES))
-    if session.tenant is not None and all(session.tenant.has_export(s) for s in ATTRIBUTION_SOURCES):
-        expected = attribute(leads, *(list(session.tenant.export_records(s)) for s in ATTRIBUTION_SOURCES))
-        outcome.record("attribution-linked", (revenue, unmatched) == expected,
-                       f"{len(leads) - len(unmatched)} lead(s) linked via the API; revenue by campaign {revenue}")
+    fetched[CAMPAIGNS] = await made.collect("marketing", "campaigns", params={"active": "Any"})
+    rules = catalog["attribution"]
+    result = attribution.attribute(_via_api(session, local, fetched), rules)
+    found = attribution.findings(result)
+    outcome.findings.extend(found)
+    linked = attribution.summary(result, "API")
+    if all(local.has_export(source) for source in ATTRIBUTION_SOURCES):
+        expected = attribution.summary(attribution.attribute(local, rules), "API")
+        outcome.record("attribution-linked", linked == expected,
+                       f"{linked['match_rate']} of {linked['leads']} lead(s) linked via the API, "
+                       f"{expected['match_rate']} from the exports; paid {linked['paid']} via the API, "
+                       f"{expected['paid']} from the exports")
     else:
-        outcome.record("attribution-linked", True, f"{len(leads) - len(unmatched)} lead(s) linked")
-    for lead_id in unmatched:
-        outcome.findings.append(Finding("attribution-unmatched", lead_id, "minor", "attribution-mismatch",
-                                        "no booked job found for this website lead; listed for manual review"))
-    routed = {f.subject for f in outcome.findings if f.kind == "attribution-unmatched"}
-    outcome.record("unmatched-routed", routed == set(unmatched), f"{len(unmatched)} unmatched lead(s)")
-    outcome.facts["revenue_by_campaign"] = revenue
+        outcome.record("attribution-linked", True, f"{linked['match_rate']} of {linked['leads']} lead(s) linked; "
+                                                   "no recorded exports to compare")
+    review = {f"lead {o.lead.id}" for o in result.outcomes if o.status != "matched"}
+    routed = {f.subject for f in found if f.subject in review and f.runbook == attribution.RUNBOOK}
+    outcome.record("unmatched-routed", routed == review, f"{len(review)} lead(s) listed for manual review")
+    outcome.facts["revenue_by_campaign"] = {row["campaign"]: {"leads": row["leads"], "invoiced": row["invoiced"],
+                                                              "paid": row["paid"]} for row in linked["by_campaign"]}
 
 
 def web_session(lead: dict) -> dict:
@@ -945,7 +916,7 @@ def web_session(lead: dict) -> dict:
 
 
 async def run_ads(session: Session, outcome: Outcome, catalog: dict) -> None:
-    if "marketing-ads" not in _modules(session):
+    if "marketing-ads" not in _modules(session, catalog):
         outcome.record("attribution-posts-accepted", True, "marketing ads not purchased: nothing posted")
         outcome.record("attribution-posts-minimal", True, "nothing posted")
         return
@@ -988,7 +959,7 @@ async def run_minimize(session: Session, outcome: Outcome, catalog: dict) -> Non
     kept_fields, dropped = {}, {}
     for source in sorted(retention):
         module, path = source.split("/", 1)
-        if module not in {sim.MODULE_URLS.get(m, m) for m in _modules(session)}:
+        if module not in {sim.MODULE_URLS.get(m, m) for m in _modules(session, catalog)}:
             continue
         records = await made.collect(module, path)
         kept = minimize(records, retention[source])

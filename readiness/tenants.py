@@ -13,6 +13,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Iterator, Protocol
 
+from . import exportfeed
 from .documents import YamlDocument, iter_json_lines, read_json, schema
 from .errors import OptionError, TenantDataError
 
@@ -56,6 +57,11 @@ class FixtureTenant:
     @property
     def titan_map(self) -> dict[str, Any]:
         return self.titan_map_document.data
+
+    @property
+    def exports(self) -> Path:
+        """The recorded ServiceTitan exports (``readiness.exportfeed`` reads them)."""
+        return self.folder / "exports"
 
     def export_file(self, api_path: str) -> Path:
         """``jpm/job-types`` -> ``exports/jpm/job-types.json`` (or the folder of numbered pages)."""
@@ -113,6 +119,39 @@ class FixtureTenant:
                 list(iter_json_lines(path, TenantDataError))
             elif path.suffix in (".yaml", ".yml") and relative.as_posix() not in ("tenant.yaml", "titan-map.yaml"):
                 YamlDocument(path, TenantDataError)  # the profile and Titan Map were parsed just above
+
+
+class ApiTenant:
+    """A tenant whose ServiceTitan side is what the API answered in this run: exports are the records fetched
+    (``api path -> records``); the website's own side (profile, Titan Map, leads, queue) stays the local
+    tenant's. Drift and attribution judge it exactly like a :class:`FixtureTenant`."""
+
+    def __init__(self, local: FixtureTenant, records: dict[str, list[dict[str, Any]]], origin: str):
+        self.local = local
+        self.exports = exportfeed.RecordSet(records, origin)
+
+    @property
+    def slug(self) -> str:
+        return self.local.slug
+
+    @property
+    def folder(self) -> Path:
+        return self.local.folder
+
+    @property
+    def profile(self) -> dict[str, Any]:
+        return self.local.profile
+
+    @property
+    def titan_map_document(self) -> YamlDocument:
+        return self.local.titan_map_document
+
+    @property
+    def titan_map(self) -> dict[str, Any]:
+        return self.local.titan_map
+
+    def submissions(self) -> list[dict[str, Any]]:
+        return self.local.submissions()
 
 
 def discover(tenants_dir: Path | str, names: list[str] | None = None) -> list[FixtureTenant]:
