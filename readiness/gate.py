@@ -84,6 +84,7 @@ class GateRun:
         self._readable: set[str] = set()
         self.scenarios = features.load_scenarios(options.features_dir)
         self.protocol = {t["id"]: t for t in self.policies["sandbox-protocol"]["tests"]}
+        protocol.family_probes(self.policies)  # SCOPE-01 disagreeing with the matrix fails closed in every mode
         self.records: dict[str, dict] = {}
 
     @property

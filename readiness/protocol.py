@@ -508,6 +508,22 @@ def write_transcript(outcome: Outcome, report_dir: Path | str) -> dict:
     return {"path": f"transcripts/{outcome.test_id}.json", "sha256": digest, "exchanges": len(outcome.transcript)}
 
 
+REPORT_SECTION_PREFIX = "sandbox-protocol-"
+
+
+def report_section(outcome: Outcome, test: dict, transcript: dict) -> tuple[str, dict]:
+    """The report section of one protocol test (``sandbox-protocol-<id>``): its status, every check with its
+    verdict, findings with runbooks and the transcript file with its sha256. A simulator result is a dry run."""
+    passed = outcome.error is None and bool(outcome.checks) and all(c.passed for c in outcome.checks.values())
+    status = ("dry-run-" if outcome.mode == "simulator" else "") + ("passed" if passed else "failed")
+    checks = [{"check": name, "sentence": CHECKS[name], "passed": check.passed, "detail": check.detail}
+              for name, check in sorted(outcome.checks.items())]
+    return f"{REPORT_SECTION_PREFIX}{outcome.test_id}", {
+        **outcome.summary(), "title": test["title"], "status": status, "checks": checks,
+        "findings": [f.to_dict() for f in outcome.findings], "transcript": transcript,
+    }
+
+
 # -- helpers ----------------------------------------------------------------------------------------------------
 def _api_calls(made: st.ServiceTitanClient) -> list[st.Exchange]:
     return [e for e in made.transcript if e.path != st.TOKEN_PATH]

@@ -168,10 +168,22 @@ def _environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.globals["template_exists"] = lambda name: name in env.list_templates()
+    templates = set(env.list_templates())
+    env.globals["section_template"] = lambda name: section_template(name, templates)
+    env.globals["status_words"] = livingdoc.STATUS_WORDS
     env.globals.update(charts=charts, feature_page=livingdoc.feature_page, scenario_anchor=livingdoc.scenario_anchor)
     env.filters["css_string"] = css_string
     return env
+
+
+# Sections that come in families share one template: ``sandbox-protocol-TOKEN-01`` -> ``sandbox-protocol``.
+SECTION_FAMILIES = ("sandbox-protocol",)
+
+
+def section_template(name: str, templates: set[str]) -> str | None:
+    """The template of a report section: ``sections/<name>.html.j2``, else its family's, else None (not shown)."""
+    candidates = [name] + [family for family in SECTION_FAMILIES if name.startswith(family + "-")]
+    return next((f"sections/{c}.html.j2" for c in candidates if f"sections/{c}.html.j2" in templates), None)
 
 
 def css_string(text: str) -> Markup:

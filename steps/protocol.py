@@ -19,9 +19,8 @@ def protocol_session(gate, test_id):
 def run_protocol_test(gate, protocol_session, scenario_evidence):
     outcome = protocol.run(protocol_session, protocol_session.test, protocol.context(gate.policies))
     transcript = protocol.write_transcript(outcome, gate.options.report_dir)
-    scenario_evidence.sections[f"sandbox-protocol-{outcome.test_id}"] = {
-        **outcome.summary(), "findings": [f.to_dict() for f in outcome.findings], "transcript": transcript,
-    }
+    name, section = protocol.report_section(outcome, protocol_session.test, transcript)
+    scenario_evidence.sections[name] = section
     return outcome
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from html_structure import problems
+
 SIMULATOR = "--sandbox=simulator"
 PLUGIN = ("-p", "tests.protocol_clients")
 
@@ -32,6 +34,19 @@ def test_simulator_mode_runs_every_protocol_scenario_as_a_passing_dry_run(worksp
     assert {r["id"]: r["status"] for r in report["requirements"]}["SANDBOX-PROTOCOL"] == "dry-run"
     assert len(list((result.report_dir / "transcripts").glob("*.json"))) == 13
     assert report["gate"]["problems"] == []
+    html = (result.report_dir / "readiness.html").read_text()
+    assert problems(html) == []
+    for name, section in report["product"]["sections"].items():
+        if name.startswith("sandbox-protocol-"):
+            shown = html[html.index(f'<section id="{name}"'):]
+            shown = shown[:shown.index("</section>")]
+            assert section["title"] in shown.replace("&#39;", "'") and "dry run passed (simulator, not evidence)" in shown
+            assert section["transcript"]["sha256"] in shown and section["transcript"]["path"] in shown
+            assert all(f">{row['check']}<" in shown for row in section["checks"])
+            assert all(f"<td>{f['runbook']}</td>" in shown for f in section["findings"])
+    assert report["product"]["sections"]["sandbox-protocol-ATTR-01"]["findings"]  # unmatched leads, with runbooks
+    import_section = html[html.index('<section id="sandbox-protocol-IMPORT-01"'):]
+    assert "only GET requests were sent during the import" in import_section[:import_section.index("</section>")]
 
 
 @pytest.mark.parametrize("client, selection, scenario, requirement", [

@@ -3,16 +3,20 @@ the checks fail for deliberately wrong clients."""
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 
-from readiness import protocol
-from readiness.errors import OptionError
+from readiness import attribution, drift, protocol, report
+from readiness import simulator as sim
+from readiness.errors import OptionError, PolicyError
 from readiness.policy import PolicySet
 from readiness.tenants import FixtureTenant
 from tests.protocol_clients import BAD_CLIENTS
+from tests.yaml_edit import edit_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = yaml.safe_load((ROOT / "policies" / "sandbox-protocol.yaml").read_text())
@@ -143,10 +147,139 @@ def test_booking_envelope_maps_through_the_titan_map():
     assert envelope["jobTypeId"] == 22001 and envelope["businessUnitId"] == 21001 and envelope["campaignId"] == 24001
 
 
-def test_drift_reports_missing_inactive_and_renamed_ids():
-    titan_map = {"services": [{"job_type": {"id": 1, "name": "A"}}, {"job_type": {"id": 2, "name": "B"}},
-                              {"job_type": {"id": 3, "name": "C"}}]}
-    taxonomy = {"jpm/job-types": [{"id": 2, "name": "B", "active": False}, {"id": 3, "name": "C2", "active": True}]}
-    kinds = sorted((f.kind, f.runbook) for f in protocol.drift(titan_map, taxonomy))
-    assert kinds == [("drift-inactive", "drift-conflict"), ("drift-missing", "drift-conflict"),
-                     ("drift-renamed", "drift-conflict")]
+# -- the protocol uses the project's own policies and library ---------------------------------------------------
+def copy_policies(tmp_path: Path) -> Path:
+    folder = tmp_path / "policies"
+    shutil.copytree(ROOT / "policies", folder)
+    return folder
+
+
+def scope_test(data: dict) -> dict:
+    return next(t for t in data["tests"] if t["id"] == protocol.SCOPE_TEST)
+
+
+def test_each_family_probe_is_a_plain_get_endpoint_of_the_matrix_and_served_by_the_simulator():
+    probes = CONTEXT["probes"]
+    served = {(e.module, e.pattern, e.scope) for e in sim.ENDPOINTS if e.method == "GET"}
+    assert probes and all((p.module, p.path, p.scope) in served for p in probes)
+    families = {f["id"] for f in PolicySet.load(ROOT / "policies")["connection-matrix"]["families"]}
+    assert {p.family for p in probes} == families - {"marketing-ads"}  # write-only: nothing to read
+    assert sorted(p.scope for p in probes) == sorted(scope_test(CATALOG)["scopes"])
+
+
+def test_removing_a_family_from_the_matrix_removes_its_probe(tmp_path):
+    folder = copy_policies(tmp_path)
+    edit_yaml(folder / "connection-matrix.yaml",
+              lambda d: d.update(families=[f for f in d["families"] if f["id"] != "memberships"]))
+    with pytest.raises(PolicyError) as caught:  # SCOPE-01 still names the family's scope
+        protocol.family_probes(PolicySet.load(folder))
+    message = str(caught.value)
+    assert "sandbox-protocol.yaml:" in message and "tests[2].scopes" in message
+    assert "not a family probe: tn.mem.membershiptypes:r" in message
+    edit_yaml(folder / "sandbox-protocol.yaml",
+              lambda d: scope_test(d)["scopes"].remove("tn.mem.membershiptypes:r"))
+    probes = protocol.family_probes(PolicySet.load(folder))
+    assert "memberships" not in {p.family for p in probes} and len(probes) == len(CONTEXT["probes"]) - 1
+
+
+def test_adding_a_family_to_the_matrix_adds_it_to_the_scope_test(tmp_path):
+    folder = copy_policies(tmp_path)
+    leads = {"id": "crm-leads", "title": "CRM leads (read)", "api_module": "crm", "scope_prefix": "tn.crm",
+             "packages": ["launch", "growth"], "minimum_use": "Read leads back.",
+             "module_gate": {"module": "crm", "name": "CRM"}, "authorization_owner": "Business owner",
+             "endpoints": [{"method": "GET", "path": "/crm/v2/tenant/{tenant}/leads", "scope": "tn.crm.leads:r"}],
+             "scopes": [{"scope": "tn.crm.leads:r", "access": "read", "use": "Read leads back."}],
+             "manual": "Not yet.", "future": "Lead read-back."}
+    edit_yaml(folder / "connection-matrix.yaml", lambda d: d["families"].append(leads))
+    with pytest.raises(PolicyError, match="missing tn.crm.leads:r"):
+        protocol.family_probes(PolicySet.load(folder))
+    edit_yaml(folder / "sandbox-protocol.yaml", lambda d: scope_test(d)["scopes"].append("tn.crm.leads:r"))
+    context = protocol.context(PolicySet.load(folder))
+    assert context["probes"][-1] == protocol.Probe("crm-leads", "crm", "leads", "tn.crm.leads:r", ("launch", "growth"))
+    session = protocol.simulator_session(protocol.pick_simulator_tenant(TENANTS), "unit-test-run")
+    outcome = protocol.run(session, TESTS["SCOPE-01"], context)
+    assert not failed(outcome) and "9 families probed" in outcome.verdict("scope-enforced").detail
+    assert outcome.facts["eligibility"]["crm-leads"] == "eligible"
+
+
+def test_a_scope_test_out_of_step_with_the_matrix_stops_the_gate(workspace):
+    edit_yaml(workspace.policies / "sandbox-protocol.yaml",
+              lambda d: scope_test(d)["scopes"].remove("tn.dis.zones:r"))
+    result = workspace.run(tenants=["comfort-launch"])
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert "sandbox-protocol.yaml" in result.output and "missing tn.dis.zones:r" in result.output
+
+
+def tenant_copy(tmp_path: Path, slug: str) -> FixtureTenant:
+    shutil.copytree(ROOT / "fixtures" / "tenants" / slug, tmp_path / slug)
+    return FixtureTenant(tmp_path / slug)
+
+
+def run_on(tenant: FixtureTenant, test_id: str, change_served=None) -> protocol.Outcome:
+    session = protocol.simulator_session(tenant, "unit-test-run")
+    if change_served is not None:
+        change_served(session.simulator.tenant.records)
+    return protocol.run(session, TESTS[test_id], CONTEXT)
+
+
+def deactivate_mapped_job_type(records: list[dict], job_type: int) -> None:
+    next(r for r in records if r["id"] == job_type)["active"] = False
+
+
+def test_import_finds_a_planted_drift_through_readiness_drift(tmp_path):
+    tenant = tenant_copy(tmp_path, "riverside-growth")
+    job_type = tenant.titan_map["services"][0]["job_type"]["id"]
+    path = tenant.export_file("jpm/job-types")
+    body = json.loads(path.read_text())
+    deactivate_mapped_job_type(body["data"], job_type)
+    path.write_text(json.dumps(body))
+    outcome = run_on(tenant, "IMPORT-01")
+    assert not failed(outcome), failed(outcome)
+    inactive = [f for f in outcome.findings if f.kind == "drift-inactive"]
+    assert [(f.subject.split()[:3], f.runbook) for f in inactive] == [(["job", "type", str(job_type)], "drift-conflict")]
+    offline = drift.check(tenant, PolicySet.load(ROOT / "policies")).map_findings
+    assert [(f.kind, f.subject, f.severity) for f in outcome.findings] == [(f.kind, f.subject, f.severity) for f in offline]
+
+
+def test_import_fails_when_the_api_taxonomy_disagrees_with_the_exports():
+    tenant = next(t for t in TENANTS if t.slug == "riverside-growth")
+    job_type = tenant.titan_map["services"][0]["job_type"]["id"]
+    outcome = run_on(tenant, "IMPORT-01", lambda served: deactivate_mapped_job_type(served["jpm/job-types"], job_type))
+    assert not outcome.verdict("drift-matches").passed
+    assert "1 drift(s) via the API" in outcome.verdict("drift-matches").detail
+
+
+def test_attribution_through_the_api_agrees_with_readiness_attribution():
+    tenant = next(t for t in TENANTS if t.slug == "riverside-growth")
+    outcome = run_on(tenant, "ATTR-01")
+    assert not failed(outcome), failed(outcome)
+    offline = attribution.check(tenant, PolicySet.load(ROOT / "policies"))
+    assert offline.findings and [f.to_dict() for f in outcome.findings] == [f.to_dict() for f in offline.findings]
+    assert {f.runbook for f in outcome.findings} == {"attribution-mismatch"}
+    revenue = {row["campaign"]: row["paid"] for row in offline.section["by_campaign"]}
+    assert {name: row["paid"] for name, row in outcome.facts["revenue_by_campaign"].items()} == revenue
+
+
+def test_attribution_fails_when_the_api_outcomes_disagree_with_the_exports():
+    tenant = next(t for t in TENANTS if t.slug == "riverside-growth")
+    outcome = run_on(tenant, "ATTR-01", lambda served: served["accounting/export/payments"].pop())
+    assert not outcome.verdict("attribution-linked").passed
+
+
+def test_the_report_section_of_a_protocol_test_names_status_checks_findings_and_transcript(tmp_path):
+    outcome = run("SCOPE-01")
+    name, section = protocol.report_section(outcome, TESTS["SCOPE-01"], protocol.write_transcript(outcome, tmp_path))
+    assert name == "sandbox-protocol-SCOPE-01" and section["status"] == "dry-run-passed"
+    assert section["title"] == TESTS["SCOPE-01"]["title"]
+    assert {row["check"] for row in section["checks"]} == set(outcome.checks)
+    assert {f["runbook"] for f in section["findings"]} == {"disconnect"} and len(section["transcript"]["sha256"]) == 64
+    stopped = protocol.Outcome("SCOPE-01", "integration", error="needs an operator step")
+    assert protocol.report_section(stopped, TESTS["SCOPE-01"], {})[1]["status"] == "failed"
+
+
+def test_section_templates_are_found_by_name_or_by_family():
+    templates = {"sections/drift.html.j2", "sections/sandbox-protocol.html.j2"}
+    assert report.section_template("drift", templates) == "sections/drift.html.j2"
+    assert report.section_template("sandbox-protocol-TOKEN-01", templates) == "sections/sandbox-protocol.html.j2"
+    assert report.section_template("sandbox-protocolish", templates) is None
+    assert report.section_template("unknown", templates) is None
