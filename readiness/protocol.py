@@ -35,6 +35,7 @@ from . import simulator as sim
 from . import webhooks
 from .errors import OptionError
 from .findings import Finding
+from .handoff import external_id
 from .tenants import FixtureTenant
 
 FINDING_KINDS: dict[str, str | None] = {
@@ -485,11 +486,6 @@ async def _status(made: st.ServiceTitanClient, method: str, module: str, path: s
             return response.status_code
         await made.clock.sleep(st.retry_after_seconds(response) or 1.0)
     return 429
-
-
-def external_id(tenant_id: str | int, lead_id: str) -> str:
-    """The lead's handoff id (fixtures/README.md): ``web-`` + 16 hex of sha256("<tenant_id>:<lead_id>")."""
-    return "web-" + hashlib.sha256(f"{tenant_id}:{lead_id}".encode()).hexdigest()[:16]
 
 
 def protocol_external_id(session: "Session", lead_id: str, test: str) -> str:

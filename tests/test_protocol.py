@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from readiness import protocol
+from readiness import handoff, protocol
 from readiness.errors import OptionError
 from readiness.policy import PolicySet
 from readiness.tenants import FixtureTenant
@@ -138,7 +138,7 @@ def test_transcript_is_redacted_and_hashed(tmp_path):
 def test_booking_envelope_maps_through_the_titan_map():
     tenant = next(t for t in TENANTS if t.slug == "riverside-growth")
     lead = tenant.submissions()[0]
-    envelope = protocol.booking_envelope(lead, tenant.titan_map, protocol.external_id(900000202, lead["lead_id"]))
+    envelope = protocol.booking_envelope(lead, tenant.titan_map, handoff.external_id(900000202, lead["lead_id"]))
     assert envelope["externalId"] == "web-08b4417369de9ab5"  # the id the office wrote on the booking
     assert envelope["jobTypeId"] == 22001 and envelope["businessUnitId"] == 21001 and envelope["campaignId"] == 24001
 
