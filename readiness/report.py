@@ -7,6 +7,8 @@ from its JSON alone (shards merged, baselines compared).
 
 from __future__ import annotations
 
+import functools
+
 import json
 import os
 from collections import Counter
@@ -159,6 +161,7 @@ def validate(report: dict) -> None:
     validate_data(report, schema("report/readiness"), Path("readiness.json"), ReadinessError)
 
 
+@functools.cache  # one environment per process: Jinja compiles each template once, not once per render
 def _environment() -> Environment:
     env = Environment(
         loader=PackageLoader("readiness", "templates"),
@@ -168,7 +171,8 @@ def _environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.globals["template_exists"] = lambda name: name in env.list_templates()
+    templates = frozenset(env.list_templates())
+    env.globals["template_exists"] = templates.__contains__
     env.globals.update(charts=charts, feature_page=livingdoc.feature_page, scenario_anchor=livingdoc.scenario_anchor)
     env.filters["css_string"] = css_string
     return env
