@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from readiness import evidence, report  # noqa: E402
-from readiness.attribution import handoff_external_id  # noqa: E402
+from readiness.handoff import external_id  # noqa: E402
 from readiness.shard import shard_of  # noqa: E402
 
 DEMO = ROOT / "fixtures" / "tenants"
@@ -55,7 +55,7 @@ def generate(target: Path, count: int) -> list[str]:
         # Booking externalIds derive from the tenant id and lead id: re-derive them for the new tenant id.
         leads = [json.loads(line)["lead_id"] for line in (folder / "leads/submissions.jsonl").read_text().splitlines()
                  if line.strip()] if (folder / "leads/submissions.jsonl").is_file() else []
-        renamed = {handoff_external_id(old_id, lead): handoff_external_id(new_id, lead) for lead in leads}
+        renamed = {external_id(old_id, lead): external_id(new_id, lead) for lead in leads}
         for file in (f for f in folder.rglob("*") if f.is_file() and f.suffix in (".json", ".jsonl", ".md", ".yaml")):
             body = file.read_text()
             changed = re.sub(r"web-[0-9a-f]{16}", lambda m: renamed.get(m[0], m[0]), body)

@@ -188,7 +188,8 @@ def _luhn(digits: str) -> bool:
     return total % 10 == 0
 
 
-_CARD = re.compile(r"(?<![\d.])(?:\d[ -]?){12,18}\d(?![\d.])")
+# A card number stands alone: digits inside an identifier (the hex of a ``web-…`` externalId, a token) are not one.
+_CARD = re.compile(r"(?<![\w.])(?<!\w-)(?:\d[ -]?){12,18}\d(?![\w.])")
 _SSN = re.compile(r"(?<!\d)\d{3}-\d{2}-\d{4}(?!\d)")
 
 

@@ -57,8 +57,9 @@ _VOID_TAGS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link"
 _HIDDEN_TAGS = {"script", "style"}
 _TOKEN = re.compile(r"<!--.*?-->|<![^>]*>|<(/?)([a-zA-Z][a-zA-Z0-9]*)((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>", re.S)
 _COMMENT = re.compile(r"<!--.*?-->|<![^>]*>", re.S)
-_BLOCK_TAG = re.compile(r"</?(?:" + "|".join(sorted(_BLOCK_TAGS, key=len, reverse=True)) + r")\b[^>]*>", re.I)
-_ANY_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
+_ANY_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)\b[^>]*>")
+_ASCII_SPACE = str.maketrans(dict.fromkeys(map(ord, "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f"), " "))  # what str.split() splits on
+_SPACE_RUN = re.compile("  +")
 _CLASS = re.compile(r"""\b(?:class|data-label)\s*=\s*["']?([^"'>]*)""", re.I)
 _MD_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*)$")
 _MD_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+|^\s*\|")
@@ -68,19 +69,18 @@ def normalise(text: str) -> str:
     """Markup and entities removed, Unicode NFKC, invisible characters dropped, case folded, lookalikes mapped,
     white space collapsed."""
     text = _COMMENT.sub("", text)
-    text = _BLOCK_TAG.sub(" ", text)  # plain-string replacements: no Python call per tag
-    text = _ANY_TAG.sub("", text)
+    # A block tag separates words; an inline tag may sit inside one ("part<b>ner</b>").
+    text = _ANY_TAG.sub(lambda tag: " " if tag[2].lower() in _BLOCK_TAGS else "", text)
     return _normalise_plain(html.unescape(text))
 
 
 def _normalise_plain(text: str) -> str:
     if text.isascii():
-        text = text.lower()
+        text = _SPACE_RUN.sub(" ", text.lower().translate(_ASCII_SPACE)).strip(" ")  # " ".join(split()), faster
     else:
         text = unicodedata.normalize("NFKC", text)
         text = INVISIBLE.sub("", text)
-        text = text.casefold().translate(HOMOGLYPHS)
-    text = " ".join(text.split())
+        text = " ".join(text.casefold().translate(HOMOGLYPHS).split())
     return _SERVICETITAN.sub("servicetitan", text)
 
 

@@ -8,6 +8,7 @@ exactly what is published.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -20,6 +21,7 @@ Renderer = Callable[..., dict[str, str]]
 RENDERERS: list[Renderer] = [proof.render, security.render_packet]
 
 
+@functools.cache  # one environment per process: Jinja compiles each template once, not once per tenant
 def environment() -> Environment:
     return Environment(
         loader=PackageLoader("readiness", "templates"),

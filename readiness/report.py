@@ -7,6 +7,8 @@ from its JSON alone (shards merged, baselines compared).
 
 from __future__ import annotations
 
+import functools
+
 import json
 import os
 from collections import Counter
@@ -159,6 +161,7 @@ def validate(report: dict) -> None:
     validate_data(report, schema("report/readiness"), Path("readiness.json"), ReadinessError)
 
 
+@functools.cache  # one environment per process: Jinja compiles each template once, not once per render
 def _environment() -> Environment:
     env = Environment(
         loader=PackageLoader("readiness", "templates"),
@@ -168,7 +171,7 @@ def _environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    templates = set(env.list_templates())
+    templates = frozenset(env.list_templates())
     env.globals["section_template"] = lambda name: section_template(name, templates)
     env.globals["status_words"] = livingdoc.STATUS_WORDS
     env.globals.update(charts=charts, feature_page=livingdoc.feature_page, scenario_anchor=livingdoc.scenario_anchor)
@@ -180,7 +183,7 @@ def _environment() -> Environment:
 SECTION_FAMILIES = ("sandbox-protocol",)
 
 
-def section_template(name: str, templates: set[str]) -> str | None:
+def section_template(name: str, templates: frozenset[str]) -> str | None:
     """The template of a report section: ``sections/<name>.html.j2``, else its family's, else None (not shown)."""
     candidates = [name] + [family for family in SECTION_FAMILIES if name.startswith(family + "-")]
     return next((f"sections/{c}.html.j2" for c in candidates if f"sections/{c}.html.j2" in templates), None)

@@ -88,6 +88,10 @@ def test_forbidden_export_fields(limits, tmp_path, key, value):
     ("4111 1111 1111 1112", False),  # fails the Luhn check
     ("2026-11-02T15:04:05Z", False),
     ("900000101", False),
+    ("web-7838507889745d6a", False),  # an externalId whose hex holds a Luhn-valid run of 13 digits
+    ("web-63f3125466616432", False),
+    ("web-4111111111111111", False),
+    ("card:4111111111111111 on file", True),
 ])
 def test_forbidden_export_values(limits, tmp_path, value, hit):
     tenant = _tenant_with_export_record(tmp_path, {"memo": value})

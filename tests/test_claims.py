@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, strategies
 
 from readiness import claims
 
@@ -39,6 +40,12 @@ def rules(policy, text: str) -> list[str]:
 ])
 def test_normalise(raw, expected):
     assert claims.normalise(raw) == expected
+
+
+@given(strategies.text(alphabet=strategies.characters(max_codepoint=127)))
+def test_ascii_fast_path_collapses_white_space_as_split_does(text):
+    reference = claims._SERVICETITAN.sub("servicetitan", " ".join(text.lower().split()))
+    assert claims._normalise_plain(text) == reference
 
 
 def test_line_break_inside_a_phrase_is_one_sentence_on_its_first_line(policy):

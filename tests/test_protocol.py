@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from readiness import attribution, drift, protocol, report
+from readiness import attribution, drift, handoff, protocol, report
 from readiness import simulator as sim
 from readiness.errors import OptionError, PolicyError
 from readiness.policy import PolicySet
@@ -142,7 +142,7 @@ def test_transcript_is_redacted_and_hashed(tmp_path):
 def test_booking_envelope_maps_through_the_titan_map():
     tenant = next(t for t in TENANTS if t.slug == "riverside-growth")
     lead = tenant.submissions()[0]
-    envelope = protocol.booking_envelope(lead, tenant.titan_map, protocol.external_id(900000202, lead["lead_id"]))
+    envelope = protocol.booking_envelope(lead, tenant.titan_map, handoff.external_id(900000202, lead["lead_id"]))
     assert envelope["externalId"] == "web-08b4417369de9ab5"  # the id the office wrote on the booking
     assert envelope["jobTypeId"] == 22001 and envelope["businessUnitId"] == 21001 and envelope["campaignId"] == 24001
 
@@ -278,7 +278,7 @@ def test_the_report_section_of_a_protocol_test_names_status_checks_findings_and_
 
 
 def test_section_templates_are_found_by_name_or_by_family():
-    templates = {"sections/drift.html.j2", "sections/sandbox-protocol.html.j2"}
+    templates = frozenset({"sections/drift.html.j2", "sections/sandbox-protocol.html.j2"})
     assert report.section_template("drift", templates) == "sections/drift.html.j2"
     assert report.section_template("sandbox-protocol-TOKEN-01", templates) == "sections/sandbox-protocol.html.j2"
     assert report.section_template("sandbox-protocolish", templates) is None
