@@ -131,10 +131,6 @@ class ApiTenant:
         self.exports = exportfeed.RecordSet(records, origin)
 
     @property
-    def slug(self) -> str:
-        return self.local.slug
-
-    @property
     def folder(self) -> Path:
         return self.local.folder
 
