@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from readiness import attribution, drift, handoff, protocol, report
+from readiness import attribution, drift, exportfeed, handoff, protocol, report
 from readiness import simulator as sim
-from readiness.errors import OptionError, PolicyError
+from readiness.errors import OptionError, PolicyError, TenantDataError
 from readiness.policy import PolicySet
-from readiness.tenants import FixtureTenant
+from readiness.tenants import ApiTenant, FixtureTenant
 from tests.protocol_clients import BAD_CLIENTS
 from tests.yaml_edit import edit_yaml
 
@@ -283,3 +283,14 @@ def test_section_templates_are_found_by_name_or_by_family():
     assert report.section_template("sandbox-protocol-TOKEN-01", templates) == "sections/sandbox-protocol.html.j2"
     assert report.section_template("sandbox-protocolish", templates) is None
     assert report.section_template("unknown", templates) is None
+
+
+def test_records_read_through_the_api_name_their_origin_in_errors():
+    tenant = next(t for t in TENANTS if t.slug == "riverside-growth")
+    source = ApiTenant(tenant, {"jpm/export/jobs": [{"id": "not-a-number"}]}, "simulator API")
+    with pytest.raises(TenantDataError, match="simulator API/crm/export/bookings"):
+        attribution.attribute(source, CONTEXT["attribution"])
+    with pytest.raises(TenantDataError, match="simulator API/jpm/job-types: not imported"):
+        list(exportfeed.iter_records(source.exports, "jpm/job-types"))
+    with pytest.raises(TenantDataError, match="simulator API/jpm/export/jobs"):
+        list(drift._raw_by_id(source.exports, "jpm/export/jobs"))
