@@ -17,7 +17,8 @@ from readiness.gate import PROPERTY, GateRun, Options, ScenarioEvidence, decode,
 from readiness.progress import TenantProgress
 
 ROOT = Path(__file__).parent
-pytest_plugins = sorted(f"steps.{p.stem}" for p in (ROOT / "steps").glob("*.py") if p.stem != "__init__")
+pytest_plugins = ["plugins.step_index",
+                  *sorted(f"steps.{p.stem}" for p in (ROOT / "steps").glob("*.py") if p.stem != "__init__")]
 
 GATE = pytest.StashKey[GateRun]()
 EVIDENCE = pytest.StashKey[ScenarioEvidence]()

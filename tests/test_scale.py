@@ -71,6 +71,13 @@ def test_two_workers_write_the_serial_report(runs):
             assert re.search(line.format(slug=slug), output), output[-2000:]
 
 
+def test_memoised_step_lookup_writes_the_report_pytest_bdd_would(runs):
+    ws, serial, _ = runs
+    unmemoised = gate(ws, "unmemoised", "-p", "no:plugins.step_index")
+    assert unmemoised.exit_code == 0, unmemoised.output[-3000:]
+    assert report_bytes(unmemoised) == report_bytes(serial)
+
+
 class _FakeGate:
     """What TenantProgress reads of a GateRun."""
 
