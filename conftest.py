@@ -17,7 +17,8 @@ from readiness.gate import PROPERTY, GateRun, Options, ScenarioEvidence, decode,
 from readiness.progress import TenantProgress
 
 ROOT = Path(__file__).parent
-pytest_plugins = sorted(f"steps.{p.stem}" for p in (ROOT / "steps").glob("*.py") if p.stem != "__init__")
+pytest_plugins = ["plugins.step_index", "plugins.tenant_groups",
+                  *sorted(f"steps.{p.stem}" for p in (ROOT / "steps").glob("*.py") if p.stem != "__init__")]
 
 GATE = pytest.StashKey[GateRun]()
 EVIDENCE = pytest.StashKey[ScenarioEvidence]()
@@ -44,13 +45,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "run in shard 1; combine with: python -m readiness merge")
     group.addoption("--baseline", default=None, metavar="PATH",
                     help="an earlier readiness.json: the report shows what changed since")
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_cmdline_main(config: pytest.Config) -> None:
-    """With -n and no --dist, keep each tenant's scenarios on one worker (xdist_group marks, see below)."""
-    if getattr(config.option, "numprocesses", None) and config.option.dist == "no":
-        config.option.dist = "loadgroup"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -102,7 +96,6 @@ def _scenario_meta(item: pytest.Item) -> dict | None:
     }
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's worker hook turns xdist_group marks into loadgroup scopes
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     gate = config.stash[GATE]
     for item in items:
@@ -112,8 +105,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         reason = gate.pending_reason(set(meta["tags"]))
         if reason:
             item.add_marker(pytest.mark.skip(reason=f"pending: {reason}"))
-        if meta["tenant"]:
-            item.add_marker(pytest.mark.xdist_group(meta["tenant"]))
     if gate.shard:
         _keep_shard(config, items, gate)
 

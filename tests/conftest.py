@@ -85,6 +85,7 @@ class Project(Workspace):
         shutil.copytree(ROOT / "features", self.root / "features")
         shutil.copytree(ROOT / "steps", self.root / "steps", ignore=shutil.ignore_patterns("__pycache__"))
         (self.root / "readiness").symlink_to(ROOT / "readiness")
+        (self.root / "plugins").symlink_to(ROOT / "plugins")
         self.features = self.root / "features"
         self.steps = self.root / "steps"
 

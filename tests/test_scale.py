@@ -62,13 +62,21 @@ def test_two_workers_write_the_serial_report(runs):
     parallel = gate(ws, "parallel", "-n", "2", "-vv")
     assert parallel.exit_code == 0, parallel.output[-3000:]
     assert report_bytes(parallel) == report_bytes(serial)
-    assert "scheduling tests via LoadGroupScheduling" in parallel.output  # the default under -n
-    # pytest-xdist 3.8 cannot yet group items under pytest 9 (it renames Item._nodeid, which pytest 9 no
-    # longer reads), so a tenant's scenarios may still land on both workers: the report does not depend on it.
+    assert "scheduling tests via TenantGroupScheduling" in parallel.output  # the default under -n
+    for slug in SLUGS:  # each tenant's scenarios ran on one worker
+        workers = set(re.findall(r"\[(gw\d+)\] \[ *\d+%%\] \w+ test_gate\.py::\w+\[%s\]" % re.escape(slug), parallel.output))
+        assert len(workers) == 1, (slug, workers)
     line = r"tenant {slug}: \d+ scenarios \([^)]+\), \d+ findings, \d+\.\d\ds \[\d+/%d tenants\]" % len(SLUGS)
     for output in (serial.output, parallel.output):  # progress lines serially and under xdist
         for slug in SLUGS:
             assert re.search(line.format(slug=slug), output), output[-2000:]
+
+
+def test_memoised_step_lookup_writes_the_report_pytest_bdd_would(runs):
+    ws, serial, _ = runs
+    unmemoised = gate(ws, "unmemoised", "-p", "no:plugins.step_index")
+    assert unmemoised.exit_code == 0, unmemoised.output[-3000:]
+    assert report_bytes(unmemoised) == report_bytes(serial)
 
 
 class _FakeGate:

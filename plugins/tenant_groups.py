@@ -1,0 +1,38 @@
+"""Under pytest-xdist, each tenant's scenarios run on one worker, so only that worker reads the tenant's files.
+
+pytest-xdist's ``loadgroup`` reads a group from an ``@name`` suffix its worker hook appends to ``Item._nodeid``;
+pytest 9 builds node ids elsewhere, so the suffix never arrives and every test becomes its own group
+(pytest-xdist 3.8). Rather than rely on that, the controller groups by what the node id already says: a
+per-tenant scenario is parametrised by the tenant's slug alone (``test_x[comfort-launch]``), so all of one
+tenant's scenarios share a group. Scenarios without parameters are groups of one and spread freely. An
+``@name`` suffix, once pytest-xdist delivers it again, still wins.
+
+With ``-n`` and no ``--dist`` the gate picks this scheduling; ``--dist loadgroup`` names it too, and any other
+``--dist`` is left as given.
+"""
+
+from __future__ import annotations
+
+import pytest
+from xdist.scheduler import LoadGroupScheduling
+
+
+class TenantGroupScheduling(LoadGroupScheduling):
+    def _split_scope(self, nodeid: str) -> str:
+        if nodeid.rfind("@") > nodeid.rfind("]"):
+            return super()._split_scope(nodeid)
+        name = nodeid.rsplit("::", 1)[-1]
+        return name[name.index("["):] if name.endswith("]") and "[" in name else nodeid
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    if getattr(config.option, "numprocesses", None) and config.option.dist == "no":
+        config.option.dist = "loadgroup"
+
+
+@pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook: unknown when xdist is off (-p no:xdist)
+def pytest_xdist_make_scheduler(config: pytest.Config, log) -> LoadGroupScheduling | None:
+    if config.option.dist == "loadgroup":
+        return TenantGroupScheduling(config, log)
+    return None
