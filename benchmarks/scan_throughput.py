@@ -135,9 +135,8 @@ class Generator:
             while written < target:
                 record = json.dumps(job_record(self.rng, index))
                 chunk = ("  " if index == 0 else ",\n  ") + record
-                if index and index % plant_every == 0:
-                    chunk += "\n" + self._plant_text(lines, relative).rstrip("\n")
-                    lines += 1
+                if index and index % plant_every == 0:  # on the lines after this record
+                    chunk += "\n" + self._plant_text(lines + chunk.count("\n"), relative).rstrip("\n")
                 handle.write(chunk)
                 written += len(chunk)
                 lines += chunk.count("\n")
@@ -182,11 +181,13 @@ def run_claims(root: Path) -> tuple[float, int, int]:
     return time.perf_counter() - start, size, len(found)
 
 
-def sample_tree(tree: Path, target: Path, share: float) -> tuple[int, int]:
-    """Hard-link every k-th file of ``tree`` (k = 1/share, sorted paths) into ``target``: files and bytes linked."""
+def sample_tree(tree: Path, target: Path, share: float, planted) -> tuple[int, int]:
+    """Hard-link every k-th file of ``tree`` (k = 1/share, sorted paths) into ``target``, taken separately from
+    the files with planted credentials and from the rest, so the share holds its part of the planted set."""
     step = max(round(1 / share), 1)
+    with_plants = {tree / path for path, *_ in planted}
     files = sorted(p for p in tree.rglob("*") if p.is_file())
-    chosen = files[::step]
+    chosen = [p for p in files if p in with_plants][::step] + [p for p in files if p not in with_plants][::step]
     for path in chosen:
         link = target / path.relative_to(tree)
         link.parent.mkdir(parents=True, exist_ok=True)
@@ -275,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
         ds_root, ds_bytes = tree, ours_bytes
         if args.detect_secrets_share < 1:
             ds_root = workdir / "detect-secrets-share"
-            files, ds_bytes = sample_tree(tree, ds_root, args.detect_secrets_share)
+            files, ds_bytes = sample_tree(tree, ds_root, args.detect_secrets_share, generator.planted)
             print(f"plain detect-secrets gets every {round(1 / args.detect_secrets_share)}th file: "
                   f"{files} files, {ds_bytes / 1e6:.0f} MB")
         ds_time, ds_cpu, ds_hits = run_detect_secrets(ds_root)
