@@ -166,6 +166,7 @@ DETECTORS: dict[str, type[BasePlugin]] = {
 
 # What makes a line worth the plugins' closer look, matched on the lower-cased bytes of a block. RE2 (a DFA, linear
 # time) runs this one expression over every byte; Python's re would be the bottleneck here (see docs/security.md).
+MEMO_LINES, MEMO_LINE_CHARS = 4096, 2048
 TRIGGER = re2.compile(
     rb"cid(?:\.|\\u002e|&#|%2e)|cs\d\.|ak\d\.|eyj|bearer|secret|token|passw|pwd|api[_-]?key|app[_-]?key"
     rb"|applicationkey|private|credential|auth|hmac|signing|signature|tenant[_ -]?id|akia|asia|putty"
@@ -202,6 +203,7 @@ class CredentialPolicy:
     severities: dict[str, str]
     allow: list[AllowEntry]
     skip_suffixes: frozenset[str] = frozenset()
+    _memo: dict = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_policy(cls, policy: dict, policies=None) -> "CredentialPolicy":
@@ -223,6 +225,18 @@ class CredentialPolicy:
 
     def allowed(self, detector: str, secret: str) -> bool:
         return any(entry.allows(detector, secret) for entry in self.allow)
+
+    def analysed(self, line: str) -> tuple[tuple[str, str, str], ...]:
+        """``analyse_line``, remembered for short lines: a run's reports and packets repeat many lines (template
+        text, the same finding for many tenants). Bounded, so memory never grows with the data scanned."""
+        if len(line) > MEMO_LINE_CHARS:
+            return tuple(analyse_line(line, self))
+        hit = self._memo.get(line)
+        if hit is None:
+            if len(self._memo) >= MEMO_LINES:
+                self._memo.clear()
+            hit = self._memo[line] = tuple(analyse_line(line, self))
+        return hit
 
 
 @dataclass
@@ -359,7 +373,7 @@ def scan_stream(handle: BinaryIO, where: str, policy: CredentialPolicy) -> tuple
     for line_number, text in _lines_of_interest(handle, state):
         if "servicetitan-tenant-id" in policy.detectors and CREDENTIAL_WORDS.search(text):
             credential_lines.append(line_number)
-        for detector_id, secret, how in analyse_line(text, policy):
+        for detector_id, secret, how in policy.analysed(text):
             if detector_id == "servicetitan-tenant-id":
                 tenant_ids.append((line_number, secret))
                 continue

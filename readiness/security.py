@@ -92,6 +92,7 @@ def audit_outputs(gate, written: list[Path]) -> list[str]:
     """The ``OUTPUT_AUDITS`` entry: problems in the files this run wrote (report and packets)."""
     report_dir = Path(gate.options.report_dir)
     quoted = _quoted_findings(gate)
+    scanners = _scanners(gate)  # built once: the credential scanner remembers lines the documents share
     problems = []
     for path in written:
         where = path.relative_to(report_dir).as_posix() if path.is_relative_to(report_dir) else path.name
@@ -100,21 +101,25 @@ def audit_outputs(gate, written: list[Path]) -> list[str]:
         except (OSError, UnicodeDecodeError) as exc:
             problems.append(f"{where}: cannot be read back for the output audit ({exc})")
             continue
-        problems += audit_text(gate, where, text, quoted)
+        problems += audit_text(gate, where, text, quoted, scanners)
     return problems
 
 
-def audit_text(gate, where: str, text: str, quoted: list[str] = ()) -> list[str]:
+def _scanners(gate) -> tuple[credentials.CredentialPolicy, claims.ClaimPolicy]:
+    return (credentials.CredentialPolicy.from_policy(gate.policies["credentials"], gate.policies),
+            claims.ClaimPolicy.from_policy(gate.policies["claims"]))
+
+
+def audit_text(gate, where: str, text: str, quoted: list[str] = (), scanners=None) -> list[str]:
     """Credentials, unmasked personal data and (in Markdown and HTML) forbidden claims in one written document;
     ``quoted`` are finding details the report repeats on purpose and are not judged again."""
-    secret_policy = credentials.CredentialPolicy.from_policy(gate.policies["credentials"], gate.policies)
+    secret_policy, claim_policy = scanners or _scanners(gate)
     problems = [f"{f.subject}: {f.detail}" for f in credentials.scan_text(text, where, secret_policy)
                 if f.severity in ("blocker", "major")]
     problems += [f"{where}: {line}" for line in privacy.describe(text)]
     if Path(where).suffix in (".md", ".html"):
         for quote in quoted:
             text = text.replace(quote, " ").replace(html.escape(quote), " ").replace(html.escape(quote, False), " ")
-        claim_policy = claims.ClaimPolicy.from_policy(gate.policies["claims"])
         problems += [f"{f.subject}: {f.detail.split(':')[0]}: a forbidden claim in the gate's own output"
                      for f in claims.scan_text(text, where, claim_policy)]
     return problems
