@@ -122,7 +122,9 @@ class HighEntropyAssignment(BasePlugin):
     """A high-entropy value assigned to a secret-like name (``api_key = "..."``, ``password: ...``)."""
 
     secret_type = "High-entropy secret assignment"
-    pattern = re.compile(r"[a-z0-9_.-]*" + _SECRET_NAME + r"[a-z0-9_]*" + _ASSIGN + _VALUE, re.I)
+    # No leading name characters: matching from the secret-like word finds the same values, and a leading
+    # ``[a-z0-9_.-]*`` made every word of a long line a starting point to backtrack from (6x slower on reports).
+    pattern = re.compile(_SECRET_NAME + r"[a-z0-9_]*" + _ASSIGN + _VALUE, re.I)
     min_length = 16
     min_entropy = 3.5
     words = re.compile(r"[a-z]+(?:[-_. ][a-z]+)*", re.I)  # words joined by separators read as prose, not as a key
