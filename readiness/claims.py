@@ -62,6 +62,9 @@ _TAG_GAP = dict.fromkeys(_BLOCK_TAGS, " ")  # a block tag separates words; an in
 _ASCII_SPACE = str.maketrans(dict.fromkeys(map(ord, "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f"), " "))  # what str.split() splits on
 _SPACE_RUN = re.compile("  +")
 _CLASS = re.compile(r"""\b(?:class|data-label)\s*=\s*["']?([^"'>]*)""", re.I)
+_NEWLINE = re.compile("\n")
+_FUTURE_CLASS = re.compile(r"\bfuture\b", re.I)
+_HEADING_TAG = re.compile(r"h[1-6]")
 _MD_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*)$")
 _MD_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+|^\s*\|")
 
@@ -106,10 +109,11 @@ class _Reader:
 
     def __init__(self, raw: str):
         self.raw = raw
-        self.newlines = [i for i, ch in enumerate(raw) if ch == "\n"]
+        self.newlines = [m.start() for m in _NEWLINE.finditer(raw)]
         self.blocks: list[_Block] = []
         self.current: _Block | None = None
         self.stack: list[tuple[str, bool]] = []  # open HTML elements: (tag, marks future)
+        self.future_elements = 0  # how many of them mark future
         self.heading_scopes: list[tuple[int, int, bool]] = []  # (stack depth, level, future) of open headings
         self.md_scopes: list[tuple[int, bool]] = []  # (level, future) of Markdown headings
         self.hidden = 0
@@ -118,7 +122,7 @@ class _Reader:
         return bisect.bisect_left(self.newlines, offset) + 1
 
     def in_future(self) -> bool:
-        return (any(flag for _, flag in self.stack) or any(f for *_, f in self.heading_scopes)
+        return (self.future_elements > 0 or any(f for *_, f in self.heading_scopes)
                 or any(f for _, f in self.md_scopes))
 
     def flush(self) -> None:
@@ -159,9 +163,10 @@ class _Reader:
             self.hidden += 1
         if tag in _VOID_TAGS:
             return
-        classes = _CLASS.findall(attributes)
-        self.stack.append((tag, any(re.search(r"\bfuture\b", c, re.I) for c in classes)))
-        if re.fullmatch(r"h[1-6]", tag):
+        future = any(_FUTURE_CLASS.search(c) for c in _CLASS.findall(attributes)) if attributes else False
+        self.stack.append((tag, future))
+        self.future_elements += future
+        if _HEADING_TAG.fullmatch(tag):
             level = int(tag[1])
             self.heading_scopes = [s for s in self.heading_scopes if s[1] < level]
             self.heading_scopes.append((len(self.stack) - 1, level, False))  # future decided when it closes
@@ -169,14 +174,15 @@ class _Reader:
     def close_tag(self, tag: str) -> None:
         if tag in _HIDDEN_TAGS and self.hidden:
             self.hidden -= 1
-        if not any(t == tag for t, _ in self.stack):
+        if (tag, False) not in self.stack and (tag, True) not in self.stack:
             return
         while self.stack:
-            open_tag, _ = self.stack.pop()
+            open_tag, future = self.stack.pop()
+            self.future_elements -= future
             if open_tag == tag:
                 break
         depth = len(self.stack)
-        if re.fullmatch(r"h[1-6]", tag) and self.heading_scopes and self.heading_scopes[-1][0] == depth:
+        if _HEADING_TAG.fullmatch(tag) and self.heading_scopes and self.heading_scopes[-1][0] == depth:
             heading_text = _normalise_plain("".join(self.blocks[-1].parts)) if self.blocks else ""
             parent, level, _ = self.heading_scopes.pop()
             self.heading_scopes.append((parent, level, bool(_FUTURE_LABEL.match(heading_text))))
