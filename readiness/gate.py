@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from . import client, evidence, features, history, packets, protocol, report, security
+from . import client, evidence, features, history, packets, protocol, report, runbooks, security
 from .errors import OptionError, ReadinessError
 from .findings import Finding
 from .policy import PolicySet
@@ -220,3 +220,4 @@ def credential_leaks(gate: GateRun, written: list[Path]) -> list[str]:
 
 
 OUTPUT_AUDITS.append(credential_leaks)
+OUTPUT_AUDITS.append(runbooks.audit_findings)

@@ -110,6 +110,27 @@ def routing_problems(policies, routes: dict[str, tuple[str, str | None]]) -> lis
     ]
 
 
+def finding_problems(findings: Iterable[dict], policies, routes: dict | None = None) -> list[str]:
+    """Every finding a run reports has a kind some module declares in ``FINDING_KINDS`` and, when it names a
+    runbook, one that exists: a finding the runbook check never saw cannot slip into the report."""
+    routes = finding_kind_routes() if routes is None else routes
+    known = runbook_ids(policies)
+    problems = set()
+    for finding in findings:
+        kind, runbook = finding["kind"], finding.get("runbook")
+        if kind not in routes:
+            problems.add(f"finding kind {kind} is reported, but no readiness module declares it in FINDING_KINDS")
+        elif runbook is not None and runbook not in known:
+            problems.add(f"finding kind {kind} is routed to runbook {runbook!r}, which {POLICY}.yaml does not define")
+    return sorted(problems)
+
+
+def audit_findings(gate, written) -> list[str]:
+    """The ``OUTPUT_AUDITS`` entry: the findings of every scenario the report carries."""
+    return finding_problems((f for record in gate.records.values() for f in record.get("findings", [])),
+                            gate.policies)
+
+
 def window_text(duration: str) -> str:
     """``PT4H`` -> ``4 hours``, for documents people read."""
     delta = parse_duration(duration)

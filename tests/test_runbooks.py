@@ -56,6 +56,33 @@ def test_a_kind_routed_to_an_unknown_runbook_is_found():
     assert [f.subject for f in found] == ["readiness.planted FINDING_KINDS['planted']"]
 
 
+def test_reported_findings_need_a_declared_kind_and_an_existing_runbook():
+    findings = [{"kind": "eligibility-blocked", "runbook": "disconnect"},
+                {"kind": "forbidden-claim", "runbook": None},
+                {"kind": "invented-kind", "runbook": "disconnect"},
+                {"kind": "eligibility-blocked", "runbook": "no-such-runbook"}]
+    assert runbooks.finding_problems(findings, POLICIES) == [
+        "finding kind eligibility-blocked is routed to runbook 'no-such-runbook', which runbooks.yaml does not define",
+        "finding kind invented-kind is reported, but no readiness module declares it in FINDING_KINDS",
+    ]
+    assert runbooks.finding_problems(findings[:2], POLICIES) == []
+
+
+def test_gate_fails_when_a_step_reports_an_undeclared_finding_kind(project):
+    (project.steps / "invented.py").write_text(
+        "from pytest_bdd import then\n\nfrom readiness.findings import Finding\n\n\n"
+        "@then('the check records a finding of a kind nobody declared')\n"
+        "def invented(scenario_evidence):\n"
+        "    scenario_evidence.add([Finding('invented-kind', 'x', 'minor', 'disconnect', 'planted')])\n")
+    (project.features / "invented.feature").write_text(
+        "@req-GATE-TRACE\nFeature: A check with an undeclared finding\n\n  Scenario: An undeclared finding\n"
+        "    Then the check records a finding of a kind nobody declared\n")
+    result = project.run(tenants=["comfort-launch"])
+    assert result.exit_code != 0, result.output[-3000:]
+    assert result.report["gate"]["problems"] == [
+        "finding kind invented-kind is reported, but no readiness module declares it in FINDING_KINDS"]
+
+
 @pytest.mark.parametrize("windows, words", [
     (None, "no positive acknowledge window"),
     ({"acknowledge": "PT0H", "resolve": "P1D"}, "no positive acknowledge window"),
