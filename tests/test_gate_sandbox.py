@@ -30,7 +30,13 @@ def test_simulator_mode_runs_every_protocol_scenario_as_a_passing_dry_run(worksp
     assert offline and {s["status"] for s in offline} == {"passed"}
     assert report["mode"] == "simulator" and "not sandbox evidence" in report["mode_statement"]
     assert "not sandbox evidence" in (result.report_dir / "readiness.html").read_text()
-    assert "not sandbox evidence" in (result.report_dir / "readiness.md").read_text()
+    markdown = (result.report_dir / "readiness.md").read_text()
+    assert "not sandbox evidence" in markdown and "## Sandbox protocol (simulator)" in markdown
+    for name, section in report["product"]["sections"].items():
+        if name.startswith("sandbox-protocol-"):
+            checks = len(section["checks"])
+            assert (f"| `{section['test']}` {section['title']} | dry-run-passed | {checks}/{checks} | "
+                    f"`{section['transcript']['path']}` `{section['transcript']['sha256'][:16]}…` |") in markdown
     assert {r["id"]: r["status"] for r in report["requirements"]}["SANDBOX-PROTOCOL"] == "dry-run"
     assert len(list((result.report_dir / "transcripts").glob("*.json"))) == 13
     assert report["gate"]["problems"] == []
