@@ -709,9 +709,14 @@ def _modules(session: Session, catalog: dict) -> list[str]:
     return list(session.tenant.profile.get("purchased_modules", [])) if session.tenant else list(catalog["modules"])
 
 
+def _labels(resources) -> set[str]:
+    """The drift entity labels (readiness.drift.ENTITIES) of the given taxonomy resources."""
+    return {entity.label for entity in drift.ENTITIES.values() if entity.export in resources}
+
+
 def _drift_over(tenant, resources) -> list[drift.Drift]:
     """Map drift (readiness.drift) limited to the given taxonomy resources."""
-    labels = {entity.label for entity in drift.ENTITIES.values() if entity.export in resources}
+    labels = _labels(resources)
     return [d for d in drift.map_drift(tenant) if d.entity in labels]
 
 
@@ -735,7 +740,8 @@ async def run_import(session: Session, outcome: Outcome, catalog: dict) -> None:
                    f"{inactive} inactive imported, {expected_inactive} in the exports")
     found = _drift_over(_via_api(session, local, taxonomy), taxonomy)
     outcome.findings.extend(drift.findings(found, catalog["drift"], drift.affected_handoffs(found, local.submissions())))
-    comparable = [d for d in found if d.entity in {e.label for e in drift.ENTITIES.values() if e.export in recorded}]
+    recorded_labels = _labels(recorded)
+    comparable = [d for d in found if d.entity in recorded_labels]
     expected = _drift_over(local, recorded)
     outcome.record("drift-matches", comparable == expected,
                    f"{len(found)} drift(s) via the API ({len(comparable)} in exported resources), "

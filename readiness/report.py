@@ -8,7 +8,6 @@ from its JSON alone (shards merged, baselines compared).
 from __future__ import annotations
 
 import functools
-
 import json
 import os
 from collections import Counter
