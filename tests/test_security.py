@@ -7,6 +7,8 @@ from types import SimpleNamespace
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from readiness import credentials, packets, privacy, report, security
 from readiness.policy import PolicySet
@@ -97,6 +99,27 @@ def test_masking(text, masked):
 ])
 def test_ids_dates_and_counts_are_not_personal_data(text):
     assert privacy.mask_text(text) == text
+
+
+def _whole_text_hits(text: str) -> list[privacy.Hit]:
+    """The patterns run over the whole text at once: what ``privacy.find``'s segment-by-segment judging must equal."""
+    hits = []
+    for kind, pattern in privacy.KINDS.items():
+        hits += [privacy.Hit(kind, m.start(), m.end()) for m in pattern.finditer(text)
+                 if kind != "street address" or privacy._CAPITALISED.match(m.group(0))]
+    return hits
+
+
+PIECES = ["(303) 555-0108", "+1 303.555.0108", "1418 N. Quillfeather Lane", "dana.demo@example.com", "303", "555", "0108", "(303)", "+1", "1418", "7", "Quillfeather", "Lane", "st", "Court", "N.", "O'Neil",
+          "dana.demo", "@", "example.com", "x_y", "é", " ", "\n", "-", ".", "_", "+", "%", "'", '"', "<b>", "</b>",
+          ",", ":", ";", "=", "|", "/", "{", "}", "[", "]", "&amp;", "#", "!", "?", "*", "\\", "a", "Z", "9"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=40).map("".join))
+def test_judging_segments_finds_what_the_whole_text_holds(text):
+    assert privacy.find(text) == _whole_text_hits(text)
+    assert privacy.find(text * 3) == _whole_text_hits(text * 3)  # the remembered segments answer again
 
 
 def test_report_masks_findings_and_reasons():
