@@ -23,6 +23,7 @@ pytest_plugins = ["plugins.step_index", "plugins.tenant_groups",
 GATE = pytest.StashKey[GateRun]()
 EVIDENCE = pytest.StashKey[ScenarioEvidence]()
 STEPS = pytest.StashKey[list]()
+META = pytest.StashKey["dict | None"]()
 PATH_OPTIONS = {
     "tenants_dir": "folder of tenant folders to judge",
     "policies_dir": "folder of policy YAML files",
@@ -73,7 +74,14 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def _scenario_meta(item: pytest.Item) -> dict | None:
-    """Feature, scenario, tenant and tags of a bound scenario (tags of Examples blocks included)."""
+    """Feature, scenario, tenant and tags of a bound scenario (tags of Examples blocks included); read once per
+    item, since collection and every test phase ask."""
+    if META not in item.stash:
+        item.stash[META] = _read_scenario_meta(item)
+    return item.stash[META]
+
+
+def _read_scenario_meta(item: pytest.Item) -> dict | None:
     template = scenario_wrapper_template_registry.get(getattr(item, "obj", None))
     if template is None:
         return None

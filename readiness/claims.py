@@ -279,8 +279,12 @@ def scan_text(raw: str, where: str, policy: ClaimPolicy) -> list[Finding]:
     if policy.any_forbidden is not None and not policy.any_forbidden.search(normalise(raw)):
         return []
     found = []
+    verdicts: dict[tuple[str, bool], Rule | None] = {}  # generated documents repeat sentences: judge each once
     for sentence in sentences(raw):
-        rule = judge(sentence, policy)
+        key = (sentence.text, sentence.future)
+        if key not in verdicts:
+            verdicts[key] = judge(sentence, policy)
+        rule = verdicts[key]
         if rule is not None:
             found.append(Finding(
                 kind="forbidden-claim",
