@@ -5,7 +5,10 @@ slugs, names and tenant ids), then prints, all measured in this same run:
   - the gate serially and with ``-n 2``, and the ratio (target >= 1.7x on 2 cores);
   - per-tenant overhead serially: (time with all tenants - time with one) / (tenants - 1) (target < 150 ms);
   - ``python -m readiness merge`` of 50 shard reports of that run (split by readiness.shard exactly as
-    ``--shard K/50`` would), checked equal to the unsharded report.
+    ``--shard K/50`` would), checked equal to the unsharded report;
+  - the floor under the per-tenant figure: a project with as many trivial three-step pytest-bdd scenarios per
+    tenant as the gate runs (steps that do nothing, this project's step lookup plugin, no report), timed the
+    same way; the gate's own per-tenant work is what lies above it.
 
 Runs use a bytecode cache of their own (PYTHONPYCACHEPREFIX under the temporary folder, warmed by an untimed
 run) as a CI runner would, even where PYTHONDONTWRITEBYTECODE is set: without it every pytest process
@@ -85,6 +88,55 @@ def gate(tenants_dir: Path, report_dir: Path, *args: str) -> tuple[float, float]
     return elapsed, cpu
 
 
+FLOOR_TEST = """
+import pytest
+from pytest_bdd import given, scenarios, then, when
+
+scenarios("floor.feature")
+
+
+@pytest.fixture(autouse=True, params=[f"tenant-{number:04d}" for number in range({tenants})])
+def tenant(request):
+    return request.param
+
+
+@given("a tenant")
+def a_tenant(tenant):
+    return tenant
+
+
+@when("it is judged")
+def judged(tenant):
+    pass
+
+
+@then("nothing is wrong")
+def nothing_wrong(tenant):
+    pass
+"""
+
+
+def floor(base: Path, scenarios: int, tenants: int) -> tuple[float, float]:
+    """Wall-clock and CPU seconds of ``scenarios`` trivial pytest-bdd scenarios for each of ``tenants`` tenants."""
+    project = base / f"floor-{tenants}"
+    shutil.rmtree(project, ignore_errors=True)
+    project.mkdir(parents=True)
+    (project / "pytest.ini").write_text("[pytest]\nbdd_features_base_dir = .\n")
+    (project / "conftest.py").write_text('pytest_plugins = ["plugins.step_index"]\n')
+    (project / "floor.feature").write_text("Feature: the framework's own cost\n\n" + "".join(
+        f"  Scenario: scenario {number}\n    Given a tenant\n    When it is judged\n    Then nothing is wrong\n\n"
+        for number in range(scenarios)))
+    (project / "test_floor.py").write_text(FLOOR_TEST.replace("{tenants}", str(tenants)))
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider"]
+    cpu, start = _children_cpu(), time.perf_counter()
+    done = subprocess.run(command, cwd=project, capture_output=True, text=True,
+                          env={**ENV, "PYTHONPATH": str(ROOT)})
+    elapsed, cpu = time.perf_counter() - start, _children_cpu() - cpu
+    if done.returncode != 0:
+        sys.exit(f"floor project failed:\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
+    return elapsed, cpu
+
+
 def split(full: dict, shards: int) -> list[dict]:
     """The reports ``--shard K/N`` runs write: each shard's tenants (product scenarios in shard 1)."""
     tenant_files = {t["slug"]: f"/{t['slug']}/" for t in full["tenants"]}
@@ -141,6 +193,16 @@ def main() -> None:
             print(f"per-tenant overhead, serial ({label}): {(total - single) / (len(slugs) - 1) * 1000:6.1f} ms "
                   "(target < 150 ms)")
         print(f"serial and -n 2 readiness.json identical: {same}")
+
+        per_tenant = sum(1 for r in json.loads((base / "one/readiness.json").read_text())["scenarios"] if r["tenant"])
+        floor_one, _ = floor(base, per_tenant, 1)
+        floor_all, _ = floor(base, per_tenant, len(slugs))
+        floor_ms = (floor_all - floor_one) / (len(slugs) - 1) * 1000
+        gate_ms = (serial - one) / (len(slugs) - 1) * 1000
+        print(f"floor: {per_tenant} trivial 3-step pytest-bdd scenarios per tenant, {len(slugs)} tenants: "
+              f"{floor_all:.2f} s, {floor_ms:.1f} ms per tenant ({floor_ms / 150:.0%} of the 150 ms target)")
+        print(f"the gate's own per-tenant work above that floor: {gate_ms - floor_ms:.1f} ms "
+              f"({gate_ms / floor_ms:.1f}x the floor in all)")
 
         full = json.loads((base / "serial/readiness.json").read_text())
         paths = []

@@ -50,10 +50,11 @@ def _frame(width: int, height: int, title: str, desc: str, body: Iterable[str], 
     return Markup(
         f'<svg class="chart {css_class}" role="img" aria-labelledby="{ident}-t {ident}-d" '
         f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-        f'xmlns="http://www.w3.org/2000/svg" font-family="sans-serif" font-size="13">'
-        f'<title id="{ident}-t">{escape(title)}</title><desc id="{ident}-d">{escape(desc)}</desc>'
-        + "".join(body).replace("{ident}", ident)
-        + "</svg>"
+        f'xmlns="http://www.w3.org/2000/svg" font-family="sans-serif" font-size="13">\n'
+        f'<title id="{ident}-t">{escape(title)}</title>\n<desc id="{ident}-d">{escape(desc)}</desc>\n'
+        # One element per line: a report holds one chart per tenant, and its scanners judge each distinct line once.
+        + "\n".join(body).replace("{ident}", ident)
+        + "\n</svg>"
     )
 
 

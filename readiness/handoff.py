@@ -22,6 +22,7 @@ import jsonschema
 from . import drift, queue
 from .documents import schema
 from .findings import Finding
+from .netguard import no_network
 
 FINDING_KINDS: dict[str, str | None] = {
     # The envelope is the product's own output: a stray or malformed field is fixed in the product.
@@ -205,6 +206,22 @@ def offline_cycle(tenant, policy: queue.QueuePolicy, drift_policy: dict) -> Offl
         cycle.items.append(queue.intake(f"q-{handoff.lead_id}", handoff.lead_id, handoff.external_id,
                                         queue.parse_time(submission["submitted_at"]), policy, handoff.reason))
     return cycle
+
+
+@dataclass(frozen=True)
+class OfflineRun:
+    cycle: OfflineCycle
+    network_attempts: tuple[str, ...]  # every connection the cycle tried while the network was blocked
+
+
+def offline_run(tenant, policy: queue.QueuePolicy, drift_policy: dict) -> OfflineRun:
+    """The offline cycle run with every network connection blocked, once per tenant and run: each scenario about
+    the cycle judges this same run, including the connections it attempted."""
+    def run() -> OfflineRun:
+        with no_network() as network:
+            cycle = offline_cycle(tenant, policy, drift_policy)
+        return OfflineRun(cycle, tuple(network.attempts))
+    return tenant.derived("offline handoff cycle", run)
 
 
 def cycle_problems(cycle: OfflineCycle, policy: queue.QueuePolicy, lead_ids: list[str]) -> list[str]:

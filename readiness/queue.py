@@ -464,6 +464,11 @@ def load_snapshot(path: Path) -> list[SnapshotLine]:
     return lines
 
 
+def tenant_snapshot(tenant) -> list[SnapshotLine]:
+    """A tenant's ``queue/sync-queue.jsonl`` (see ``load_snapshot``), parsed once per tenant and run."""
+    return tenant.derived("queue snapshot", lambda: load_snapshot(tenant.folder / "queue" / "sync-queue.jsonl"))
+
+
 @dataclass
 class SnapshotCheck:
     where: str  # relative file name used in finding subjects

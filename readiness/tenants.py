@@ -8,16 +8,17 @@ so every check runs unchanged against any of them.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Iterator, Protocol
+from typing import Any, Callable, Iterator, Protocol, TypeVar
 
 from . import exportfeed
 from .documents import YamlDocument, iter_json_lines, read_json, schema
 from .errors import OptionError, TenantDataError
 
 _PAGE = re.compile(r"^\d+\.json$")
+T = TypeVar("T")
 
 
 class TenantSource(Protocol):
@@ -41,10 +42,19 @@ class FixtureTenant:
     """A tenant folder: ``tenant.yaml``, ``titan-map.yaml``, ``exports/``, ``leads/``, ``queue/``, ``evidence/``."""
 
     folder: Path
+    _derived: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def slug(self) -> str:
         return self.folder.name
+
+    def derived(self, name: str, compute: Callable[[], T]) -> T:
+        """What ``compute`` makes of this tenant's files, computed once for this tenant object: a gate run's
+        scenarios of one tenant share it instead of parsing again (a run assumes its inputs do not change, as its
+        evidence manifest does). Callers treat the result as read-only."""
+        if name not in self._derived:
+            self._derived[name] = compute()
+        return self._derived[name]
 
     @cached_property
     def profile(self) -> dict[str, Any]:

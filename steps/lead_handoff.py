@@ -3,7 +3,6 @@
 from pytest_bdd import given, then, when
 
 from readiness import handoff, queue
-from readiness.netguard import no_network
 
 
 @given("the tenant's website leads awaiting handoff", target_fixture="handoff_tenant")
@@ -14,15 +13,14 @@ def leads_awaiting_handoff(tenant):
 @when("the offline handoff cycle runs with every network connection blocked", target_fixture="offline_run")
 def run_offline_cycle(gate, handoff_tenant):
     policy = queue.QueuePolicy.load(gate.policies)
-    with no_network() as network:
-        cycle = handoff.offline_cycle(handoff_tenant, policy, gate.policies["drift"])
-    return policy, cycle, network
+    run = handoff.offline_run(handoff_tenant, policy, gate.policies["drift"])
+    return policy, run.cycle, run.network_attempts
 
 
 @then("the cycle attempted no network connection")
 def no_connection_attempted(offline_run):
-    _, _, network = offline_run
-    assert not network.attempts, f"connection attempted while offline: {network.attempts}"
+    _, _, attempts = offline_run
+    assert not attempts, f"connection attempted while offline: {list(attempts)}"
 
 
 @then("every lead has exactly one local record and one notification fallback record")
@@ -77,7 +75,7 @@ def external_ids_anonymous(gate, offline_run, handoff_tenant):
 @then("every queue item of the tenant carries the external id of its lead")
 def queue_items_carry_external_id(offline_run, handoff_tenant, scenario_evidence):
     _, cycle, _ = offline_run
-    snapshot = queue.load_snapshot(handoff_tenant.folder / "queue" / "sync-queue.jsonl")
+    snapshot = queue.tenant_snapshot(handoff_tenant)
     found = [f for f in handoff.snapshot_findings(snapshot, cycle.handoffs)
              if f.kind in ("handoff-external-id-mismatch", "handoff-unknown-lead")]
     scenario_evidence.add(found)
@@ -102,7 +100,7 @@ def unmapped_leads_to_review(offline_run, scenario_evidence):
 @then("no item in the tenant's queue waits as queued or retrying while its lead's mapping is missing or drifted")
 def no_unmapped_item_queued(offline_run, handoff_tenant, scenario_evidence):
     _, cycle, _ = offline_run
-    snapshot = queue.load_snapshot(handoff_tenant.folder / "queue" / "sync-queue.jsonl")
+    snapshot = queue.tenant_snapshot(handoff_tenant)
     found = [f for f in handoff.snapshot_findings(snapshot, cycle.handoffs) if f.kind == "handoff-queued-unmapped"]
     scenario_evidence.add(found)
     assert not found, "\n".join(str(f) for f in found)

@@ -41,7 +41,7 @@ def state_diagram(queue_policy, scenario_evidence):
 
 @given("the tenant's sync queue snapshot", target_fixture="queue_snapshot")
 def tenant_queue_snapshot(tenant):
-    return queue.load_snapshot(tenant.folder / "queue" / "sync-queue.jsonl")
+    return queue.tenant_snapshot(tenant)
 
 
 @when("the snapshot is checked against the sync queue policy", target_fixture="queue_problems")
