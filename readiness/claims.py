@@ -133,6 +133,17 @@ class _Reader:
     def add_text(self, text: str, offset: int) -> None:
         if self.hidden:
             return
+        if not text or text.isspace():
+            # Most text between tags is layout white space: what ``_add_lines`` does with it, without the walk.
+            breaks = text.count("\n")
+            if breaks >= 2:
+                self.flush()
+            elif breaks == 1 and self.current is not None:
+                self.current.parts.append(" ")
+            return
+        self._add_lines(text, offset)
+
+    def _add_lines(self, text: str, offset: int) -> None:
         line_offset = offset
         lines = text.split("\n")
         for index, line in enumerate(lines):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import given, strategies
+from hypothesis import example, given, settings, strategies
 
 from readiness import claims
 
@@ -46,6 +46,30 @@ def test_normalise(raw, expected):
 def test_ascii_fast_path_collapses_white_space_as_split_does(text):
     reference = claims._SERVICETITAN.sub("servicetitan", " ".join(text.lower().split()))
     assert claims._normalise_plain(text) == reference
+
+
+class _EveryChunkWalked(claims._Reader):
+    """The reader without its shortcut for white space between tags: every chunk goes through the line walk."""
+
+    def add_text(self, text: str, offset: int) -> None:
+        if not self.hidden:
+            self._add_lines(text, offset)
+
+
+DOCUMENT_PIECES = ["<p>", "</p>", "<li>", "</li>", "<h2>", "</h2>", "<span>", "</span>", '<div class="future">',
+                   "</div>", "<script>", "</script>", "<br>", "Future:", "# Heading", "- item", "1. step", "| a |",
+                   "ServiceTitan approved", "we sync", "bookings.", "Today", " ", "  ", "\n", "\n\n", "\n  \n",
+                   "\t", "\r", "\u00a0"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(strategies.lists(strategies.sampled_from(DOCUMENT_PIECES), max_size=60).map("".join))
+@example("we sync<span>\n\n</span>bookings. Today<span>\n</span>approved")
+def test_white_space_shortcut_reads_the_same_blocks_as_the_line_walk(document):
+    def blocks(reader):
+        return [(block.line, "".join(block.parts), block.future) for block in reader.read()]
+
+    assert blocks(claims._Reader(document)) == blocks(_EveryChunkWalked(document))
 
 
 def test_line_break_inside_a_phrase_is_one_sentence_on_its_first_line(policy):
