@@ -17,7 +17,7 @@ from readiness.gate import PROPERTY, GateRun, Options, ScenarioEvidence, decode,
 from readiness.progress import TenantProgress
 
 ROOT = Path(__file__).parent
-pytest_plugins = ["plugins.step_index", "plugins.tenant_groups",
+pytest_plugins = ["plugins.gc_tuning", "plugins.step_index", "plugins.tenant_groups", "plugins.idle_hypothesis",
                   *sorted(f"steps.{p.stem}" for p in (ROOT / "steps").glob("*.py") if p.stem != "__init__")]
 
 GATE = pytest.StashKey[GateRun]()
@@ -224,6 +224,7 @@ class ReportHook:
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         self.terminal = session.config.pluginmanager.get_plugin("terminalreporter")
 
+    @pytest.hookimpl(tryfirst=True)  # before xdist waits for its workers to exit: they wind down meanwhile
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         self._progress(*self.progress.unfinished())
         if self.gate.shard and session.exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
