@@ -63,10 +63,11 @@ def pytest_configure(config):
         protocol.CLIENT_FACTORY = BAD_CLIENTS[name]
 
 
-@pytest.hookimpl(tryfirst=True)
+@pytest.hookimpl(wrapper=True, tryfirst=True)  # a wrapper: it runs before the report hook writes and audits
 def pytest_sessionfinish(session):
     if os.environ.get("READINESS_PLANT_LEAK") and not hasattr(session.config, "workerinput"):
         secret = protocol.simulator_secrets(os.environ[protocol.SIMULATOR_RUN_VAR])["client_secret"]
         folder = Path(session.config.getoption("report_dir"))
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "debug-dump.txt").write_text(f"client_secret={secret}\n")
+    return (yield)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 import shutil
 import sys
 from pathlib import Path
+from types import ModuleType, SimpleNamespace
 
+import pluggy
 import pytest
 
+from plugins import gc_tuning, idle_hypothesis
 from readiness import evidence, features, history, merge, report
 from readiness.__main__ import main
 from readiness.gate import GateRun
@@ -77,6 +81,52 @@ def test_memoised_step_lookup_writes_the_report_pytest_bdd_would(runs):
     unmemoised = gate(ws, "unmemoised", "-p", "no:plugins.step_index")
     assert unmemoised.exit_code == 0, unmemoised.output[-3000:]
     assert report_bytes(unmemoised) == report_bytes(serial)
+
+
+def test_run_tuning_plugins_change_no_result(runs):
+    ws, serial, _ = runs
+    untuned = gate(ws, "untuned", "-p", "no:plugins.gc_tuning", "-p", "no:plugins.idle_hypothesis")
+    assert untuned.exit_code == 0, untuned.output[-3000:]
+    assert report_bytes(untuned) == report_bytes(serial)
+
+
+class _Config:
+    def __init__(self, manager=None):
+        self.pluginmanager, self.cleanups = manager, []
+
+    def add_cleanup(self, function):
+        self.cleanups.append(function)
+
+
+def test_gc_tuning_raises_the_young_threshold_for_the_run_and_freezes_what_lives(monkeypatch):
+    before, frozen = gc.get_threshold(), []
+    monkeypatch.setattr(gc, "freeze", lambda: frozen.append("freeze"))
+    config = _Config()
+    gc_tuning.pytest_configure(config)
+    try:
+        assert gc.get_threshold() == (gc_tuning.YOUNG_THRESHOLD, *before[1:])
+        gc_tuning.pytest_collection_finish(None)
+        finish = gc_tuning.pytest_sessionfinish(None)
+        next(finish)  # frozen before any other plugin's end-of-session work
+        assert frozen == ["freeze", "freeze"]
+    finally:
+        for cleanup in config.cleanups:
+            cleanup()
+    assert gc.get_threshold() == before
+
+
+@pytest.mark.parametrize("imported, controller, kept", [(False, False, False), (True, False, True), (False, True, True)])
+def test_hypothesis_plugin_is_set_aside_only_where_no_property_test_ran(monkeypatch, imported, controller, kept):
+    manager = pluggy.PluginManager("pytest")
+    manager.register(object(), name=idle_hypothesis.PLUGIN)
+    if controller:
+        manager.register(object(), name="dsession")
+    if imported:
+        monkeypatch.setitem(sys.modules, "hypothesis", sys.modules.get("hypothesis") or ModuleType("hypothesis"))
+    else:
+        monkeypatch.delitem(sys.modules, "hypothesis", raising=False)
+    idle_hypothesis.pytest_sessionfinish(SimpleNamespace(config=_Config(manager)))
+    assert manager.has_plugin(idle_hypothesis.PLUGIN) is kept
 
 
 class _FakeGate:
