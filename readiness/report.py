@@ -93,9 +93,12 @@ def build(
         })
     requirement_counts = Counter(r["status"] for r in requirement_rows)
 
+    by_tenant: dict[str | None, list[dict]] = {}  # one pass, not one per tenant: agencies judge hundreds
+    for record in scenarios:
+        by_tenant.setdefault(record["tenant"], []).append(record)
     tenant_rows = []
     for tenant in sorted(tenants, key=lambda t: t["slug"]):
-        records = [r for r in scenarios if r["tenant"] == tenant["slug"]]
+        records = by_tenant.get(tenant["slug"], [])
         sections: dict[str, Any] = {}
         for record in records:
             sections.update(record.get("sections", {}))
@@ -106,7 +109,7 @@ def build(
             "findings": _findings(records),
             "sections": dict(sorted(sections.items())),
         })
-    product_records = [r for r in scenarios if r["tenant"] is None]
+    product_records = by_tenant.get(None, [])
     product_sections: dict[str, Any] = {}
     for record in product_records:
         product_sections.update(record.get("sections", {}))
