@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import binascii
 import codecs
+import functools
 import html
 import io
 import json
@@ -166,9 +167,11 @@ DETECTORS: dict[str, type[BasePlugin]] = {
     "aws-key": AWSKeyDetector,
 }
 
+# Lines whose judgement a policy remembers (``CredentialPolicy.analysed``): the most recent ones, each this short.
+MEMO_LINES, MEMO_LINE_CHARS = 4096, 2048
+
 # What makes a line worth the plugins' closer look, matched on the lower-cased bytes of a block. RE2 (a DFA, linear
 # time) runs this one expression over every byte; Python's re would be the bottleneck here (see docs/security.md).
-MEMO_LINES, MEMO_LINE_CHARS = 4096, 2048
 TRIGGER = re2.compile(
     rb"cid(?:\.|\\u002e|&#|%2e)|cs\d\.|ak\d\.|eyj|bearer|secret|token|passw|pwd|api[_-]?key|app[_-]?key"
     rb"|applicationkey|private|credential|auth|hmac|signing|signature|tenant[_ -]?id|akia|asia|putty"
@@ -205,7 +208,10 @@ class CredentialPolicy:
     severities: dict[str, str]
     allow: list[AllowEntry]
     skip_suffixes: frozenset[str] = frozenset()
-    _memo: dict = field(default_factory=dict, compare=False, repr=False)
+    _remembered: Callable[[str], tuple] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self):
+        self._remembered = functools.lru_cache(maxsize=MEMO_LINES)(lambda line: tuple(analyse_line(line, self)))
 
     @classmethod
     def from_policy(cls, policy: dict, policies=None) -> "CredentialPolicy":
@@ -231,14 +237,7 @@ class CredentialPolicy:
     def analysed(self, line: str) -> tuple[tuple[str, str, str], ...]:
         """``analyse_line``, remembered for short lines: a run's reports and packets repeat many lines (template
         text, the same finding for many tenants). Bounded, so memory never grows with the data scanned."""
-        if len(line) > MEMO_LINE_CHARS:
-            return tuple(analyse_line(line, self))
-        hit = self._memo.get(line)
-        if hit is None:
-            if len(self._memo) >= MEMO_LINES:
-                self._memo.clear()
-            hit = self._memo[line] = tuple(analyse_line(line, self))
-        return hit
+        return tuple(analyse_line(line, self)) if len(line) > MEMO_LINE_CHARS else self._remembered(line)
 
 
 @dataclass

@@ -723,7 +723,7 @@ def run_command(args: argparse.Namespace) -> int:
         raise TenantDataError(args.tenant_folder / "tenant.yaml", "not a tenant folder (no tenant.yaml)")
     policy = QueuePolicy.load(PolicySet.load(args.policies_dir))
     tenant = FixtureTenant(args.tenant_folder)
-    lines = load_snapshot(tenant.folder / "queue" / "sync-queue.jsonl")
+    lines = tenant_snapshot(tenant)
     items = [line.item for line in lines]
     print(f"{tenant.profile['name']} ({tenant.slug}): {len(items)} queue items, "
           f"connection {tenant.profile['connection']['status']}")
