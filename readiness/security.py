@@ -78,21 +78,23 @@ def missing_topics(text: str) -> list[str]:
 # ---------------------------------------------------------------------------------------------- output audit
 
 
-def _quoted_findings(gate) -> list[str]:
-    """Finding details and failure reasons the report quotes on purpose (an offending sentence, with its file)."""
-    quoted = []
+def _quoted_findings(gate, claim_policy: claims.ClaimPolicy) -> list[str]:
+    """Finding details and failure reasons the report quotes on purpose that hold a forbidden claim (an offending
+    sentence, with its file). Only those need blanking before the report is read for claims: each is a pass over
+    every document, and an agency's tenants bring thousands of details of their own (leads, drift, scopes)."""
+    quoted = set()
     for record in gate.records.values():
-        quoted += [privacy.mask_text(f["detail"]) for f in record.get("findings", [])]
+        quoted.update(privacy.mask_text(f["detail"]) for f in record.get("findings", []))
         if record.get("reason"):
-            quoted.append(privacy.mask_text(record["reason"]))
-    return sorted(set(quoted), key=len, reverse=True)
+            quoted.add(privacy.mask_text(record["reason"]))
+    return sorted((q for q in quoted if claims.scan_text(q, "quote", claim_policy)), key=len, reverse=True)
 
 
 def audit_outputs(gate, written: list[Path]) -> list[str]:
     """The ``OUTPUT_AUDITS`` entry: problems in the files this run wrote (report and packets)."""
     report_dir = Path(gate.options.report_dir)
-    quoted = _quoted_findings(gate)
     scanners = _scanners(gate)  # built once: the credential scanner remembers lines the documents share
+    quoted = _quoted_findings(gate, scanners[1])
     problems = []
     for path in written:
         where = path.relative_to(report_dir).as_posix() if path.is_relative_to(report_dir) else path.name

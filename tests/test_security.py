@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -59,10 +60,40 @@ def test_audit_reports_credentials_personal_data_and_claims_without_values(polic
     assert secret not in problems and "dana.demo" not in problems
 
 
+def quoted_findings(gate) -> list[str]:
+    return security._quoted_findings(gate, security._scanners(gate)[1])
+
+
 def test_audit_does_not_judge_quoted_findings_again(policies):
     quote = 'partner-approval (CLAIM-APPROVAL): "we are an official servicetitan partner.". Say instead: x'
     gate = SimpleNamespace(policies=policies, records={"n": {"findings": [{"detail": quote}], "reason": None}})
-    assert security.audit_text(gate, "readiness.md", f"Finding: {quote}\n", security._quoted_findings(gate)) == []
+    assert security.audit_text(gate, "readiness.md", f"Finding: {quote}\n", quoted_findings(gate)) == []
+
+
+def test_audit_blanks_quoted_claims_and_judges_the_rest(policies):
+    """Each quoted claim is blanked as written and as the HTML report escapes it; a claim outside them is found."""
+    quotes = [f'tenant {n} site (CLAIM-APPROVAL): "we are an official servicetitan partner & more". Say instead: x'
+              for n in range(40)]
+    gate = SimpleNamespace(policies=policies, records={f"n{n}": {"findings": [{"detail": q}], "reason": None}
+                                                       for n, q in enumerate(quotes)})
+    quoted = quoted_findings(gate)
+    page = "".join(f"<p>Finding: {html.escape(q)}</p>\n" for q in quotes[::-1])
+    assert security.audit_text(gate, "readiness.html", page, quoted) == []
+    assert security.audit_text(gate, "readiness.md", "\n\n".join(quotes), quoted) == []
+    problems = security.audit_text(gate, "readiness.html", page + "<p>We are an official ServiceTitan partner.</p>",
+                                   quoted)
+    assert len(problems) == 1 and "forbidden claim" in problems[0]
+
+
+def test_only_quotes_holding_a_claim_are_blanked(policies):
+    """Details without a claim (a lead under review, a drifted record) cannot be judged again, so they cost no pass
+    over the report; an agency's tenants bring thousands of them."""
+    claim = 'partner-approval (CLAIM-APPROVAL): "we are an official servicetitan partner.". Say instead: x'
+    plain = [f"lead lead-{n:04d} review since 2026-11-09: no entry in the Titan Map." for n in range(50)]
+    gate = SimpleNamespace(policies=policies, records={
+        "a": {"findings": [{"detail": d} for d in plain], "reason": None},
+        "b": {"findings": [], "reason": claim}})
+    assert quoted_findings(gate) == [claim]
 
 
 def test_audit_outputs_reads_every_written_file(policies, tmp_path):
