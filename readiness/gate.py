@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -86,6 +85,7 @@ class GateRun:
         self.protocol = {t["id"]: t for t in self.policies["sandbox-protocol"]["tests"]}
         protocol.family_probes(self.policies)  # SCOPE-01 disagreeing with the matrix fails closed in every mode
         self.records: dict[str, dict] = {}
+        self._tenants_by_slug = {t.slug: t for t in self.tenants}
 
     @property
     def mode(self) -> str:
@@ -93,7 +93,7 @@ class GateRun:
 
     def tenant(self, slug: str) -> FixtureTenant:
         """A selected tenant, fully parsed: a malformed file raises a TenantDataError naming it."""
-        tenant = next(t for t in self.tenants if t.slug == slug)
+        tenant = self._tenants_by_slug[slug]
         if slug not in self._readable:  # once per tenant, not once per scenario: it parses every file
             tenant.check_readable()
             self._readable.add(slug)
@@ -135,16 +135,6 @@ class GateRun:
                 record["reason"] = f"a sandbox scenario may not skip in --sandbox {self.mode}: {message}"
             if self.mode == "simulator":
                 record["status"] = DRY_RUN_STATUSES.get(record["status"], record["status"])
-
-    def tenant_progress(self, slug: str) -> dict | None:
-        """Per-tenant totals once all its scenarios have reported (for the progress line)."""
-        records = [r for r in self.records.values() if r["tenant"] == slug]
-        return {
-            "tenant": slug,
-            "scenarios": len(records),
-            "findings": sum(len(r["findings"]) for r in records),
-            "statuses": dict(sorted(Counter(r["status"] for r in records).items())),
-        }
 
     def evidence_roots(self) -> dict[str, Path]:
         """Input folders by the option naming them: evidence paths outside the working directory use these."""

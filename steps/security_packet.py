@@ -8,7 +8,7 @@ from readiness import claims, credentials, gate as gate_module, packets, privacy
 @given("the security packet rendered from the policies", target_fixture="packet_text")
 def packet_text(gate, scenario_evidence):
     scenario_evidence.sections[security.SECTION] = security.packet_model(gate.policies)
-    return packets.render_all(gate.policies, gate.tenants)[security.PACKET]
+    return security.render_packet(gate.policies, gate.tenants)[security.PACKET]  # the renderer the run writes with
 
 
 @then("it states the current no-credential mode, data minimization per envelope, consent artifacts, "

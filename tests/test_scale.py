@@ -16,7 +16,6 @@ import pytest
 from plugins import gc_tuning, idle_hypothesis
 from readiness import evidence, features, history, merge, report
 from readiness.__main__ import main
-from readiness.gate import GateRun
 from readiness.progress import TenantProgress
 from readiness.errors import OptionError, ReadinessError
 from readiness.shard import Shard, shard_of
@@ -137,7 +136,6 @@ class _FakeGate:
                           features.ScenarioSpec("f", "t", 2, ("per-tenant",)), features.ScenarioSpec("f", "p", 3, ())]
         self.tenants = ["a", "b"]
         self.records = {}
-        self.tenant_progress = GateRun.tenant_progress.__get__(self)
 
 
 def test_progress_line_when_a_tenants_last_scenario_finishes_and_partial_ones_at_the_end():
