@@ -37,6 +37,18 @@ class ReadinessError(Exception):
         parts = [p for p in (where, key, message) if p]
         super().__init__(": ".join(parts))
 
+    def __reduce__(self):
+        # Pickled whole (a forked job of the gate hands its error back): the default would call __init__ with the
+        # joined text alone.
+        return _restore, (type(self), self.args, self.__dict__)
+
+
+def _restore(cls: type, args: tuple, state: dict) -> ReadinessError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
+
 
 class PolicyError(ReadinessError):
     """A policy file is missing, unreadable or does not match its schema."""

@@ -17,7 +17,7 @@ from typing import Any, Iterable
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from . import charts, livingdoc
+from . import charts, livingdoc, overlap
 from .documents import read_json, schema, validate_data
 from .errors import ReadinessError
 from .privacy import mask_finding, mask_text
@@ -206,15 +206,19 @@ def write(report: dict, out_dir: Path | str, features_root: Path | str | None = 
 
     ``features_root`` is the folder the report's feature paths are relative to (default: the working directory).
     """
-    validate(report)
+    validated = overlap.start(lambda: validate(report))  # checked on another core while this one renders
+    try:
+        markdown = render(report, "readiness.md.j2")
+        documents = {"readiness.json": json.dumps(report, indent=2, ensure_ascii=False) + "\n",
+                     "readiness.md": markdown, "readiness.html": render(report, "readiness.html.j2")}
+    except Exception:
+        validated()  # a report off its schema is named as such, not by the template it broke
+        raise
+    validated()  # raises before anything is written
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    json_path = out_dir / "readiness.json"
-    json_path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    written.append(json_path)
-    markdown = render(report, "readiness.md.j2")
-    for name, text in (("readiness.md", markdown), ("readiness.html", render(report, "readiness.html.j2"))):
+    for name, text in documents.items():
         path = out_dir / name
         path.write_text(text, encoding="utf-8")
         written.append(path)

@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from . import claims, credentials, privacy
+from . import claims, credentials, overlap, privacy
 
 PACKET = "security-packet.md"
 SECTION = "security-packet"
@@ -93,18 +93,24 @@ def _quoted_findings(gate, claim_policy: claims.ClaimPolicy) -> list[str]:
 def audit_outputs(gate, written: list[Path]) -> list[str]:
     """The ``OUTPUT_AUDITS`` entry: problems in the files this run wrote (report and packets)."""
     report_dir = Path(gate.options.report_dir)
-    scanners = _scanners(gate)  # built once: the credential scanner remembers lines the documents share
-    quoted = _quoted_findings(gate, scanners[1])
-    problems = []
-    for path in written:
+    secret_policy, claim_policy = _scanners(gate)  # built once: the credential scanner remembers shared lines
+    quoted = _quoted_findings(gate, claim_policy)
+    documents, problems = [], [[] for _ in written]
+    for index, path in enumerate(written):
         where = path.relative_to(report_dir).as_posix() if path.is_relative_to(report_dir) else path.name
         try:
-            text = path.read_text(encoding="utf-8")
+            documents.append((index, where, path.read_text(encoding="utf-8")))
         except (OSError, UnicodeDecodeError) as exc:
-            problems.append(f"{where}: cannot be read back for the output audit ({exc})")
-            continue
-        problems += audit_text(gate, where, text, quoted, scanners)
-    return problems
+            problems[index].append(f"{where}: cannot be read back for the output audit ({exc})")
+    # What the documents say (claims, personal data) is read on another core while this one scans them for
+    # credentials: two halves of about equal cost.
+    said = overlap.start(lambda: [_personal_data(where, text) + _claims(where, text, quoted, claim_policy)
+                                  for _, where, text in documents])
+    for index, where, text in documents:
+        problems[index] += _credentials(where, text, secret_policy)
+    for (index, _, _), found in zip(documents, said()):
+        problems[index] += found
+    return [problem for file_problems in problems for problem in file_problems]
 
 
 def _scanners(gate) -> tuple[credentials.CredentialPolicy, claims.ClaimPolicy]:
@@ -116,12 +122,23 @@ def audit_text(gate, where: str, text: str, quoted: list[str] = (), scanners=Non
     """Credentials, unmasked personal data and (in Markdown and HTML) forbidden claims in one written document;
     ``quoted`` are finding details the report repeats on purpose and are not judged again."""
     secret_policy, claim_policy = scanners or _scanners(gate)
-    problems = [f"{f.subject}: {f.detail}" for f in credentials.scan_text(text, where, secret_policy)
-                if f.severity in ("blocker", "major")]
-    problems += [f"{where}: {line}" for line in privacy.describe(text)]
-    if Path(where).suffix in (".md", ".html"):
-        for quote in quoted:
-            text = text.replace(quote, " ").replace(html.escape(quote), " ").replace(html.escape(quote, False), " ")
-        problems += [f"{f.subject}: {f.detail.split(':')[0]}: a forbidden claim in the gate's own output"
-                     for f in claims.scan_text(text, where, claim_policy)]
-    return problems
+    return (_credentials(where, text, secret_policy) + _personal_data(where, text)
+            + _claims(where, text, quoted, claim_policy))
+
+
+def _credentials(where: str, text: str, secret_policy: credentials.CredentialPolicy) -> list[str]:
+    return [f"{f.subject}: {f.detail}" for f in credentials.scan_text(text, where, secret_policy)
+            if f.severity in ("blocker", "major")]
+
+
+def _personal_data(where: str, text: str) -> list[str]:
+    return [f"{where}: {line}" for line in privacy.describe(text)]
+
+
+def _claims(where: str, text: str, quoted: list[str], claim_policy: claims.ClaimPolicy) -> list[str]:
+    if Path(where).suffix not in (".md", ".html"):
+        return []
+    for quote in quoted:
+        text = text.replace(quote, " ").replace(html.escape(quote), " ").replace(html.escape(quote, False), " ")
+    return [f"{f.subject}: {f.detail.split(':')[0]}: a forbidden claim in the gate's own output"
+            for f in claims.scan_text(text, where, claim_policy)]

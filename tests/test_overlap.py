@@ -1,0 +1,48 @@
+"""Work beside the end of a run (``readiness.overlap``) gives the same results, and errors, as work done in line."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from readiness import overlap, report
+from readiness.errors import ReadinessError, TenantDataError
+
+
+def test_a_job_beside_returns_its_result_from_another_process():
+    waiting = overlap.start(lambda: (os.getpid(), "x" * 1_000_000))  # larger than a pipe's buffer
+    pid, text = waiting()
+    assert pid != os.getpid() and len(text) == 1_000_000
+
+
+def test_a_job_beside_raises_its_error_with_its_type_file_and_line():
+    def broken():
+        raise TenantDataError("tenants/demo/leads.jsonl", "invalid JSON Lines record", line=3)
+
+    with pytest.raises(TenantDataError) as raised:
+        overlap.start(broken)()
+    assert str(raised.value) == "tenants/demo/leads.jsonl:3: invalid JSON Lines record"
+    assert (raised.value.file, raised.value.line) == ("tenants/demo/leads.jsonl", 3)
+
+
+def test_a_job_that_dies_is_an_error_not_a_result():
+    with pytest.raises(RuntimeError, match="ended without a result"):
+        overlap.start(lambda: os._exit(3))()
+
+
+def test_an_unsendable_result_is_a_clear_error():
+    with pytest.raises(RuntimeError, match="failed"):
+        overlap.start(lambda: (lambda: None))()
+
+
+def test_without_a_spare_core_the_job_runs_in_this_process(monkeypatch):
+    monkeypatch.setattr(overlap, "_spare_core", lambda: False)
+    assert overlap.start(os.getpid)() == os.getpid()
+
+
+def test_a_report_off_its_schema_is_refused_before_anything_is_written(tmp_path):
+    """Validation runs beside rendering; its error still comes first, and no file is written."""
+    with pytest.raises(ReadinessError, match="readiness.json"):
+        report.write({"schema_version": 5, "scenarios": "not a list"}, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
