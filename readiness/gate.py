@@ -180,9 +180,10 @@ class GateRun:
 
     def write_report(self) -> tuple[dict, list[Path]]:
         """Write packets and report, then audit every written file; problems fail the gate and are reported."""
-        written = packets.write(packets.render_all(self.policies, self.tenants), self.options.report_dir)
         built = self.build_report()
-        written += report.write(built, self.options.report_dir)
+        validated = report.start_validation(built)  # on another core while the packets render
+        written = packets.write(packets.render_all(self.policies, self.tenants), self.options.report_dir)
+        written += report.write(built, self.options.report_dir, validated=validated)
         problems = sorted({problem for audit in OUTPUT_AUDITS for problem in audit(self, written)})
         if problems:
             built = self.build_report(problems)

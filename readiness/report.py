@@ -12,7 +12,7 @@ import json
 import os
 from collections import Counter
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
@@ -163,6 +163,11 @@ def validate(report: dict) -> None:
     validate_data(report, schema("report/readiness"), Path("readiness.json"), ReadinessError)
 
 
+def start_validation(report: dict) -> Callable[[], None]:
+    """``validate`` on another core (see ``overlap``); the returned function waits and raises what it found."""
+    return overlap.start(lambda: validate(report))
+
+
 @functools.cache  # one environment per process: Jinja compiles each template once, not once per render
 def _environment() -> Environment:
     env = Environment(
@@ -200,13 +205,15 @@ def render(report: dict, template: str) -> str:
     return _environment().get_template(template).render(report=report)
 
 
-def write(report: dict, out_dir: Path | str, features_root: Path | str | None = None) -> list[Path]:
+def write(report: dict, out_dir: Path | str, features_root: Path | str | None = None,
+          validated: Callable[[], None] | None = None) -> list[Path]:
     """Write readiness.json, .md and .html and the feature pages (``features/``, see ``livingdoc``);
     append the Markdown to ``$GITHUB_STEP_SUMMARY`` when CI sets it.
 
-    ``features_root`` is the folder the report's feature paths are relative to (default: the working directory).
+    ``features_root`` is the folder the report's feature paths are relative to (default: the working directory);
+    ``validated`` a validation of this report already under way (``start_validation``).
     """
-    validated = overlap.start(lambda: validate(report))  # checked on another core while this one renders
+    validated = validated or start_validation(report)  # checked on another core while this one renders
     try:
         markdown = render(report, "readiness.md.j2")
         documents = {"readiness.json": json.dumps(report, indent=2, ensure_ascii=False) + "\n",

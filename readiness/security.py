@@ -102,13 +102,12 @@ def audit_outputs(gate, written: list[Path]) -> list[str]:
             documents.append((index, where, path.read_text(encoding="utf-8")))
         except (OSError, UnicodeDecodeError) as exc:
             problems[index].append(f"{where}: cannot be read back for the output audit ({exc})")
-    # What the documents say (claims, personal data) is read on another core while this one scans them for
-    # credentials: two halves of about equal cost.
-    said = overlap.start(lambda: [_personal_data(where, text) + _claims(where, text, quoted, claim_policy)
-                                  for _, where, text in documents])
+    # Claims are read on another core while this one scans for credentials and personal data: two halves of
+    # about equal cost.
+    claims_found = overlap.start(lambda: [_claims(where, text, quoted, claim_policy) for _, where, text in documents])
     for index, where, text in documents:
-        problems[index] += _credentials(where, text, secret_policy)
-    for (index, _, _), found in zip(documents, said()):
+        problems[index] += _credentials(where, text, secret_policy) + _personal_data(where, text)
+    for (index, _, _), found in zip(documents, claims_found()):
         problems[index] += found
     return [problem for file_problems in problems for problem in file_problems]
 
