@@ -2,7 +2,7 @@
 
 from pytest_bdd import given, then, when
 
-from readiness import claims, credentials, gate as gate_module, packets, privacy, report, security
+from readiness import claims, credentials, gate as gate_module, privacy, report, security
 
 
 @given("the security packet rendered from the policies", target_fixture="packet_text")
