@@ -167,6 +167,26 @@ DETECTORS: dict[str, type[BasePlugin]] = {
     "aws-key": AWSKeyDetector,
 }
 
+# Words every match of a detector contains (case-insensitive). The trigger picks any line with a long base64-like
+# run (a path, a digest) in case it hides a credential; each form of such a line (plain, unescaped, unwrapped) goes
+# to the plugins only when it holds one of its policy's detectors' words, so ordinary lines cost one RE2 search
+# instead of thirteen plugins (tests/test_credentials.py plants a sample of every detector in every disguise).
+WORDS: dict[str, str] = {
+    "servicetitan-client-id": r"cid\.",
+    "servicetitan-client-secret": r"cs\d\.",
+    "servicetitan-app-key": r"ak\d\.|applicationkey|app[_-]?key",
+    "servicetitan-tenant-id": r"tenant[_ -]?id",
+    "bearer-token": r"bearer",
+    "oauth-token": r"token",
+    "client-secret-assignment": r"secret",
+    "webhook-hmac-key": r"hmac|signing|signature|webhook",
+    "high-entropy-assignment": r"secret|token|passw|pwd|api[_-]?key|app[_-]?key|private|credential|auth",
+    "jwt": r"eyj",
+    "private-key": r"private|putty",
+    "basic-auth": r"://",
+    "aws-key": r"aws|a3t|abia|acca|akia|asia",
+}
+
 # Lines whose judgement a policy remembers (``CredentialPolicy.analysed``): the most recent ones, each this short.
 MEMO_LINES, MEMO_LINE_CHARS = 4096, 2048
 
@@ -209,8 +229,10 @@ class CredentialPolicy:
     allow: list[AllowEntry]
     skip_suffixes: frozenset[str] = frozenset()
     _remembered: Callable[[str], tuple] = field(init=False, compare=False, repr=False)
+    words: re2._Regexp = field(init=False, compare=False, repr=False)
 
     def __post_init__(self):
+        self.words = re2.compile("(?i)" + "|".join(sorted({WORDS[detector] for detector in self.detectors})))
         self._remembered = functools.lru_cache(maxsize=MEMO_LINES)(lambda line: tuple(analyse_line(line, self)))
 
     @classmethod
@@ -287,6 +309,8 @@ def analyse_line(line: str, policy: CredentialPolicy) -> Iterator[tuple[str, str
     for text, how in list(variants):
         variants += [(hidden, "inside base64") for hidden in _unwrapped(text)]
     for text, how in variants:
+        if not policy.words.search(text):
+            continue
         for detector_id, plugin in policy.detectors.items():
             for secret in plugin.analyze_string(text):
                 # One finding per secret: the first (most specific) detector in policy order names it.
@@ -496,6 +520,8 @@ SAMPLES: dict[str, Callable[[], str]] = {
     "a secret-like name with a random value": lambda: "api_key = " + _random(32),
     "a JSON web token": lambda: _jwt(),
     "a private key": lambda: "-----BEGIN " + "RSA PRIVATE KEY-----",
+    "an AWS access key id": lambda: "AKIA" + _random(16, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"),
+    "a password in a URL": lambda: f"https://svc:{_random(20)}@example.com/feed",
     "a tenant id beside a client id": lambda: f"tenant_id: {secrets.randbelow(10**9) + 10**8}, client_id: cid." + _random(24),
 }
 

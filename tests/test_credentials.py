@@ -37,6 +37,33 @@ def test_every_sample_is_caught_in_every_disguise(policy, kind, disguise):
     assert credentials.self_test(policy, kind, disguise)
 
 
+def test_every_detector_names_a_sample_of_its_own(policy):
+    """With the words prefilter in front of the plugins, each detector must still see what only it can name."""
+    named = {finding.detail.split(":")[0] for kind in credentials.SAMPLES
+             for finding in credentials.self_test(policy, kind, "plain text")}
+    assert named == set(credentials.DETECTORS) == set(credentials.WORDS)
+
+
+class CountingPlugin:
+    def __init__(self):
+        self.seen = []
+
+    def analyze_string(self, string):
+        self.seen.append(string)
+        return iter(())
+
+
+def test_a_form_of_a_line_without_any_detector_word_skips_the_plugins(policy):
+    spy = CountingPlugin()
+    spied = credentials.CredentialPolicy({"jwt": spy}, {"jwt": "blocker"}, [])
+    path_and_digest = "tenants/agency-0001/exports/crm/customers.json 839c42efd4553f3f7381df30ed20d9d30134691c56e6"
+    assert found(spied, path_and_digest) == [] and spy.seen == []
+    assert found(spied, "see eyJhbGciOi") == [] and spy.seen == ["see eyJhbGciOi"]
+    hidden = base64.b64encode(b"token eyJhbGciOiJIUzI1NiJ9").decode()
+    found(spied, f"blob {hidden}")
+    assert spy.seen == ["see eyJhbGciOi", "token eyJhbGciOiJIUzI1NiJ9"]  # only the unwrapped form holds the word
+
+
 @pytest.mark.parametrize("text", [
     "cid.your_client_id_here",
     "client_secret=<client-secret>",
