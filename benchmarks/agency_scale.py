@@ -8,7 +8,9 @@ slugs, names and tenant ids), then prints, all measured in this same run:
     ``--shard K/50`` would), checked equal to the unsharded report;
   - the floor under the per-tenant figure: a project with as many trivial three-step pytest-bdd scenarios per
     tenant as the gate runs (steps that do nothing, this project's step lookup plugin, no report), timed the
-    same way; the gate's own per-tenant work is what lies above it.
+    same way; the gate's own per-tenant work is what lies above it;
+  - the floor with ``-n 2`` too, and from it the ceiling of the gate's ``-n 2`` speed-up: pytest-xdist's own
+    cost for that many tests, plus the gate's work above the floor split over both cores for free.
 
 Runs use a bytecode cache of their own (PYTHONPYCACHEPREFIX under the temporary folder, warmed by an untimed
 run) as a CI runner would, even where PYTHONDONTWRITEBYTECODE is set: without it every pytest process
@@ -116,7 +118,7 @@ def nothing_wrong(tenant):
 """
 
 
-def floor(base: Path, scenarios: int, tenants: int) -> tuple[float, float]:
+def floor(base: Path, scenarios: int, tenants: int, *args: str) -> tuple[float, float]:
     """Wall-clock and CPU seconds of ``scenarios`` trivial pytest-bdd scenarios for each of ``tenants`` tenants."""
     project = base / f"floor-{tenants}"
     shutil.rmtree(project, ignore_errors=True)
@@ -127,7 +129,7 @@ def floor(base: Path, scenarios: int, tenants: int) -> tuple[float, float]:
         f"  Scenario: scenario {number}\n    Given a tenant\n    When it is judged\n    Then nothing is wrong\n\n"
         for number in range(scenarios)))
     (project / "test_floor.py").write_text(FLOOR_TEST.replace("{tenants}", str(tenants)))
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider"]
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider", *args]
     cpu, start = _children_cpu(), time.perf_counter()
     done = subprocess.run(command, cwd=project, capture_output=True, text=True,
                           env={**ENV, "PYTHONPATH": str(ROOT)})
@@ -196,13 +198,20 @@ def main() -> None:
 
         per_tenant = sum(1 for r in json.loads((base / "one/readiness.json").read_text())["scenarios"] if r["tenant"])
         floor_one, _ = floor(base, per_tenant, 1)
-        floor_all, _ = floor(base, per_tenant, len(slugs))
+        floor_all, floor_all_cpu = floor(base, per_tenant, len(slugs))
         floor_ms = (floor_all - floor_one) / (len(slugs) - 1) * 1000
         gate_ms = (serial - one) / (len(slugs) - 1) * 1000
         print(f"floor: {per_tenant} trivial 3-step pytest-bdd scenarios per tenant, {len(slugs)} tenants: "
               f"{floor_all:.2f} s, {floor_ms:.1f} ms per tenant ({floor_ms / 150:.0%} of the 150 ms target)")
         print(f"the gate's own per-tenant work above that floor: {gate_ms - floor_ms:.1f} ms "
               f"({gate_ms / floor_ms:.1f}x the floor in all)")
+        floor_parallel, floor_parallel_cpu = floor(base, per_tenant, len(slugs), "-n", "2")
+        print(f"floor with -n 2: {floor_parallel:.2f} s wall, {floor_parallel_cpu:.2f} s cpu (serially "
+              f"{floor_all_cpu:.2f} s cpu): speed-up {floor_all / floor_parallel:.2f}x")
+        # The best -n 2 could do: pytest-xdist's cost for this many tests (the floor's -n 2 run), plus the gate's
+        # work above the floor split over both cores at no cost at all.
+        ceiling = serial / (floor_parallel + (serial - floor_all) / 2)
+        print(f"ceiling of the gate's -n 2 speed-up on this machine: {ceiling:.2f}x")
 
         full = json.loads((base / "serial/readiness.json").read_text())
         paths = []
