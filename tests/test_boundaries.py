@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from readiness import boundaries
 from readiness.tenants import FixtureTenant
@@ -96,6 +98,32 @@ def test_forbidden_export_fields(limits, tmp_path, key, value):
 def test_forbidden_export_values(limits, tmp_path, value, hit):
     tenant = _tenant_with_export_record(tmp_path, {"memo": value})
     assert bool(boundaries.export_fields(tenant, limits)) is hit
+
+
+EXPORT_KEYS = st.sampled_from(["id", "name", "memo", "address", "summary"] * 4
+                              + ["cardNumber", "SSN", "Tech-Notes", "pin ", "a\"b", "x\\y", "card\"No", ""])
+EXPORT_TEXT = st.lists(st.sampled_from(["4111", "1111", "6789", "123", "45", "-", " ", ".", "\n", "\"", "\\", "é", "w"]),
+                       max_size=8).map("".join)
+EXPORT_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-10**20, max_value=10**20) | st.floats(allow_nan=False) | EXPORT_TEXT,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(EXPORT_KEYS, inner, max_size=3),
+    max_leaves=10,
+)
+EXPORT_JUDGE = boundaries.ExportFieldJudge(yaml.safe_load((ROOT / "policies/data-boundaries.yaml").read_text()))
+
+
+@settings(max_examples=300, deadline=None)
+@given(records=st.lists(st.dictionaries(EXPORT_KEYS, EXPORT_VALUES, max_size=4), max_size=3))
+@example(records=[{"memo": "4111 1111 1111 1111"}])
+@example(records=[{"memo": "123-45-6789"}])
+@example(records=[{"id": 1, "memo": "\n4111111111111111"}])  # an escape right before the number
+@example(records=[{"summary": {"Tech-Notes": "x"}}])
+@example(records=[{'"SSN"': "x"}])  # a quote in a key is escaped in JSON text
+@example(records=[{"memo": "４１１１ １１１１ １１１１ １１１１"}])  # full-width digits are digits too
+def test_a_page_passed_over_by_the_export_field_prefilter_holds_nothing_to_find(records):
+    page = {"page": 1, "pageSize": 50, "hasMore": False, "totalCount": len(records), "data": records}
+    if EXPORT_JUDGE.findings("crm/customers", records):
+        assert EXPORT_JUDGE.may_find(page)
 
 
 def _tenant_with_export_record(tmp_path: Path, extra: dict) -> FixtureTenant:
