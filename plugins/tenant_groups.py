@@ -1,4 +1,10 @@
-"""Under pytest-xdist, each tenant's scenarios run on one worker, so only that worker reads the tenant's files.
+"""Each tenant's scenarios run together: one after another in a serial run, on one worker under pytest-xdist.
+
+Serially, pytest would run the first feature's scenarios for every tenant, then the next feature's: every tenant
+would finish, and print its progress line, only during the last feature. Grouped, a tenant's line comes as soon as
+it is judged. The gate's scenarios come first, then each tenant's, in their order otherwise unchanged.
+
+Under pytest-xdist, only the worker that runs a tenant's scenarios reads the tenant's files.
 
 pytest-xdist's ``loadgroup`` reads a group from an ``@name`` suffix its worker hook appends to ``Item._nodeid``;
 pytest 9 builds node ids elsewhere, so the suffix never arrives and every test becomes its own group
@@ -36,3 +42,16 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log) -> LoadGroupScheduli
     if config.option.dist == "loadgroup":
         return TenantGroupScheduling(config, log)
     return None
+
+
+@pytest.hookimpl(trylast=True)  # after selection (shards, -k) and after any plugin that shuffles
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    order: dict[str | None, int] = {None: 0}
+    for item in items:
+        order.setdefault(_tenant(item), len(order))
+    items.sort(key=lambda item: order[_tenant(item)])  # stable: each tenant's scenarios keep their order
+
+
+def _tenant(item: pytest.Item) -> str | None:
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get("tenant") if callspec is not None else None

@@ -81,6 +81,7 @@ class GateRun:
             # A shard may hold no tenant at all (more shards than tenants): it then writes an empty shard report.
             self.tenants = [t for t in self.tenants if self.shard.holds(t.slug)]
         self._readable: set[str] = set()
+        self._judging: FixtureTenant | None = None
         self.scenarios = features.load_scenarios(options.features_dir)
         self.protocol = {t["id"]: t for t in self.policies["sandbox-protocol"]["tests"]}
         protocol.family_probes(self.policies)  # SCOPE-01 disagreeing with the matrix fails closed in every mode
@@ -92,8 +93,15 @@ class GateRun:
         return self.options.sandbox
 
     def tenant(self, slug: str) -> FixtureTenant:
-        """A selected tenant, fully parsed: a malformed file raises a TenantDataError naming it."""
+        """A selected tenant, fully parsed: a malformed file raises a TenantDataError naming it.
+
+        A tenant's scenarios run one after another (``plugins.tenant_groups``), so when the next tenant's begin, what
+        the last one's shared is let go: the run holds one tenant's derived data at a time, however many it judges."""
         tenant = self._tenants_by_slug[slug]
+        if self._judging is not tenant:
+            if self._judging is not None:
+                self._judging.forget()
+            self._judging = tenant
         if slug not in self._readable:  # once per tenant, not once per scenario: it parses every file
             tenant.check_readable()
             self._readable.add(slug)

@@ -56,6 +56,10 @@ class FixtureTenant:
             self._derived[name] = compute()
         return self._derived[name]
 
+    def forget(self) -> None:
+        """Let go of everything ``derived`` holds; asked again, it is computed again."""
+        self._derived.clear()
+
     @cached_property
     def profile(self) -> dict[str, Any]:
         return YamlDocument(self.folder / "tenant.yaml", TenantDataError).validate(schema("tenant/tenant"))

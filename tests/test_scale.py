@@ -18,6 +18,7 @@ from readiness import evidence, features, history, merge, report
 from readiness.__main__ import main
 from readiness.progress import TenantProgress
 from readiness.errors import OptionError, ReadinessError
+from readiness.gate import GateRun, Options
 from readiness.shard import Shard, shard_of
 from readiness.verify import verify
 
@@ -53,7 +54,7 @@ def runs(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SOURCE_DATE_EPOCH", EPOCH)
         ws = Workspace(tmp_path_factory.mktemp("scale"))
-        serial = gate(ws, "serial")
+        serial = gate(ws, "serial", "-vv")
         assert serial.exit_code == 0, serial.output[-3000:]
         yield ws, serial, patch
 
@@ -73,6 +74,17 @@ def test_two_workers_write_the_serial_report(runs):
     for output in (serial.output, parallel.output):  # progress lines serially and under xdist
         for slug in SLUGS:
             assert re.search(line.format(slug=slug), output), output[-2000:]
+
+
+def test_a_serial_run_judges_one_tenant_after_another_and_says_so_as_each_finishes(runs):
+    _, serial, _ = runs
+    events = re.findall(r"test_gate\.py::\w+\[([\w-]+)\] PASSED|^tenant ([\w-]+): ", serial.output, re.M)
+    sequence = [(slug, "scenario") if slug else (done, "line") for slug, done in events]
+    groups = [slug for index, (slug, event) in enumerate(sequence)
+              if event == "scenario" and (index == 0 or sequence[index - 1] != (slug, "scenario"))]
+    assert groups == list(SLUGS)  # each tenant's scenarios in one stretch, tenants in their order
+    lines = [index for index, (_, event) in enumerate(sequence) if event == "line"]
+    assert [sequence[i - 1][0] for i in lines] == [sequence[i][0] for i in lines] == list(SLUGS)  # right after it
 
 
 def test_memoised_step_lookup_writes_the_report_pytest_bdd_would(runs):
@@ -152,6 +164,18 @@ def test_progress_line_when_a_tenants_last_scenario_finishes_and_partial_ones_at
         "tenant a: 2 scenarios (1 failed, 1 passed), 1 findings, 1.00s [1/2 tenants]")
     assert progress.observe("3", "teardown", 0.125) is None
     assert progress.unfinished() == ["tenant b: 1 scenarios (1 passed), 0 findings, 0.12s [2/2 tenants, partial]"]
+
+
+def test_the_run_holds_only_the_tenant_it_is_judging(tmp_path):
+    root = Path(__file__).parents[1]
+    gate_run = GateRun(Options(tenants_dir=root / "fixtures/tenants", policies_dir=root / "policies",
+                               product_dir=root / "fixtures/product", report_dir=tmp_path, features_dir=root / "features"))
+    first, second = (gate_run.tenant(slug) for slug in SLUGS[:2])
+    assert first.derived("parsed", lambda: ["first's"]) == ["first's"]
+    assert gate_run.tenant(SLUGS[0]).derived("parsed", list) == ["first's"]  # its own scenarios share it
+    gate_run.tenant(SLUGS[1])
+    assert first.derived("parsed", lambda: ["again"]) == ["again"]  # let go once the next tenant began
+    assert second.derived("parsed", lambda: ["second's"]) == ["second's"]
 
 
 # --- sharded runs and merge -----------------------------------------------------------------------------------
