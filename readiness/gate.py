@@ -95,13 +95,15 @@ class GateRun:
     def tenant(self, slug: str) -> FixtureTenant:
         """A selected tenant, fully parsed: a malformed file raises a TenantDataError naming it.
 
-        A tenant's scenarios run one after another (``plugins.tenant_groups``), so when the next tenant's begin, what
-        the last one's shared is let go: the run holds one tenant's derived data at a time, however many it judges."""
+        A tenant's scenarios run one after another (``plugins.tenant_groups``): the tenant keeps its parsed files
+        and derived data while they run, and lets go of them when the next tenant's begin. The run holds one
+        tenant's data at a time, however many it judges."""
         tenant = self._tenants_by_slug[slug]
         if self._judging is not tenant:
             if self._judging is not None:
                 self._judging.forget()
             self._judging = tenant
+            tenant.hold()
         if slug not in self._readable:  # once per tenant, not once per scenario: it parses every file
             tenant.check_readable()
             self._readable.add(slug)

@@ -43,6 +43,7 @@ class FixtureTenant:
 
     folder: Path
     _derived: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    _parsed: dict[Path, Any] | None = field(default=None, compare=False, repr=False)
 
     @property
     def slug(self) -> str:
@@ -56,9 +57,30 @@ class FixtureTenant:
             self._derived[name] = compute()
         return self._derived[name]
 
+    def hold(self) -> None:
+        """From now until ``forget``, each data file is parsed once: ``check_readable`` parses them all, and a
+        gate run's scenarios of this tenant ask for the submissions and the export pages a dozen times each.
+        Callers treat what they get as read-only."""
+        if self._parsed is None:
+            self._parsed = {}
+
     def forget(self) -> None:
-        """Let go of everything ``derived`` holds; asked again, it is computed again."""
+        """Let go of everything ``derived`` and ``hold`` kept; asked again, it is computed again."""
         self._derived.clear()
+        self._parsed = None
+
+    def _json(self, path: Path) -> Any:
+        return self._parse(path, read_json)
+
+    def _json_lines(self, path: Path) -> list[tuple[int, Any]]:
+        return self._parse(path, lambda file, error: list(iter_json_lines(file, error)))
+
+    def _parse(self, path: Path, parse: Callable[[Path, type], T]) -> T:
+        if self._parsed is None:
+            return parse(path, TenantDataError)
+        if path not in self._parsed:
+            self._parsed[path] = parse(path, TenantDataError)
+        return self._parsed[path]
 
     @cached_property
     def profile(self) -> dict[str, Any]:
@@ -96,7 +118,7 @@ class FixtureTenant:
             raise TenantDataError(single, "export not found")
         pages = []
         for file in files:
-            body = read_json(file, TenantDataError)
+            body = self._json(file)
             if not isinstance(body, dict) or not isinstance(body.get("data"), list):
                 raise TenantDataError(file, "an export body must be an object with a 'data' list")
             pages.append(body)
@@ -110,7 +132,7 @@ class FixtureTenant:
         path = self.folder / relative
         if not path.exists():
             return []
-        return [record for _, record in iter_json_lines(path, TenantDataError)]
+        return [record for _, record in self._json_lines(path)]
 
     def submissions(self) -> list[dict[str, Any]]:
         return self._jsonl("leads/submissions.jsonl")
@@ -128,9 +150,9 @@ class FixtureTenant:
         for path in self.files():
             relative = path.relative_to(self.folder)
             if relative.parts[0] == "exports" and path.suffix == ".json":
-                read_json(path, TenantDataError)
+                self._json(path)
             elif path.suffix == ".jsonl":
-                list(iter_json_lines(path, TenantDataError))
+                self._json_lines(path)
             elif path.suffix in (".yaml", ".yml") and relative.as_posix() not in ("tenant.yaml", "titan-map.yaml"):
                 YamlDocument(path, TenantDataError)  # the profile and Titan Map were parsed just above
 

@@ -170,12 +170,15 @@ def test_the_run_holds_only_the_tenant_it_is_judging(tmp_path):
     root = Path(__file__).parents[1]
     gate_run = GateRun(Options(tenants_dir=root / "fixtures/tenants", policies_dir=root / "policies",
                                product_dir=root / "fixtures/product", report_dir=tmp_path, features_dir=root / "features"))
-    first, second = (gate_run.tenant(slug) for slug in SLUGS[:2])
-    assert first.derived("parsed", lambda: ["first's"]) == ["first's"]
-    assert gate_run.tenant(SLUGS[0]).derived("parsed", list) == ["first's"]  # its own scenarios share it
-    gate_run.tenant(SLUGS[1])
-    assert first.derived("parsed", lambda: ["again"]) == ["again"]  # let go once the next tenant began
-    assert second.derived("parsed", lambda: ["second's"]) == ["second's"]
+    first = gate_run.tenant(SLUGS[0])
+    assert first.derived("shared", lambda: ["first's"]) == ["first's"]
+    assert gate_run.tenant(SLUGS[0]).derived("shared", list) == ["first's"]  # its own scenarios share it
+    lead = first.submissions()[0]
+    assert first.submissions()[0] is lead  # parsed once while it is judged
+    second = gate_run.tenant(SLUGS[1])
+    assert first.derived("shared", lambda: ["again"]) == ["again"]  # let go once the next tenant began
+    assert first.submissions()[0] == lead and first.submissions()[0] is not lead
+    assert second.derived("shared", lambda: ["second's"]) == ["second's"]
 
 
 # --- sharded runs and merge -----------------------------------------------------------------------------------
