@@ -194,7 +194,7 @@ MEMO_LINES, MEMO_LINE_CHARS = 4096, 2048
 # time) runs this one expression over every byte; Python's re would be the bottleneck here (see docs/security.md).
 TRIGGER = re2.compile(
     rb"cid(?:\.|\\u002e|&#|%2e)|cs\d\.|ak\d\.|eyj|bearer|secret|token|passw|pwd|api[_-]?key|app[_-]?key"
-    rb"|applicationkey|private|credential|auth|hmac|signing|signature|tenant[_ -]?id|akia|asia|putty"
+    rb"|applicationkey|private|credential|auth|hmac|signing|signature|tenant[_ -]?id|akia|asia|abia|acca|a3t|putty"
     rb"|://[^/\s:@]+:[^/\s@]+@|[a-z0-9+/_-]{24,}"
 )
 _BASE64 = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")

@@ -44,6 +44,13 @@ def test_every_detector_names_a_sample_of_its_own(policy):
     assert named == set(credentials.DETECTORS) == set(credentials.WORDS)
 
 
+@pytest.mark.parametrize("prefix", ["AKIA", "ASIA", "ABIA", "ACCA", "A3T7"])
+def test_an_aws_key_id_alone_on_a_line_is_found_whatever_its_prefix(policy, prefix):
+    key = prefix + rand(16).upper()
+    found_keys = [f.detail for f in credentials.scan_text(f"{key}\n", "keys.txt", policy)]
+    assert len(found_keys) == 1 and "aws-key" in found_keys[0]
+
+
 class CountingPlugin:
     def __init__(self):
         self.seen = []
