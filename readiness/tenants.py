@@ -42,45 +42,37 @@ class FixtureTenant:
     """A tenant folder: ``tenant.yaml``, ``titan-map.yaml``, ``exports/``, ``leads/``, ``queue/``, ``evidence/``."""
 
     folder: Path
-    _derived: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
-    _parsed: dict[Path, Any] | None = field(default=None, compare=False, repr=False)
+    _kept: dict[Any, Any] | None = field(default=None, compare=False, repr=False)
 
     @property
     def slug(self) -> str:
         return self.folder.name
 
-    def derived(self, name: str, compute: Callable[[], T]) -> T:
-        """What ``compute`` makes of this tenant's files, computed once for this tenant object: a gate run's
-        scenarios of one tenant share it instead of parsing again (a run assumes its inputs do not change, as its
-        evidence manifest does). Callers treat the result as read-only."""
-        if name not in self._derived:
-            self._derived[name] = compute()
-        return self._derived[name]
-
     def hold(self) -> None:
-        """From now until ``forget``, each data file is parsed once: ``check_readable`` parses them all, and a
-        gate run's scenarios of this tenant ask for the submissions and the export pages a dozen times each.
-        Callers treat what they get as read-only."""
-        if self._parsed is None:
-            self._parsed = {}
+        """From now until ``forget``, what ``derived`` computes is kept: a gate run holds the tenant it judges, so
+        its scenarios share one parse of each data file (``check_readable`` parses them all; the scenarios ask for
+        the submissions and export pages a dozen times each) and one queue snapshot and offline run."""
+        if self._kept is None:
+            self._kept = {}
 
     def forget(self) -> None:
-        """Let go of everything ``derived`` and ``hold`` kept; asked again, it is computed again."""
-        self._derived.clear()
-        self._parsed = None
+        """Let go of everything kept since ``hold``; asked again, it is computed again."""
+        self._kept = None
+
+    def derived(self, key: Any, compute: Callable[[], T]) -> T:
+        """What ``compute`` makes of this tenant's files, computed once while the tenant is held (a run assumes its
+        inputs do not change, as its evidence manifest does). Callers treat the result as read-only."""
+        if self._kept is None:
+            return compute()
+        if key not in self._kept:
+            self._kept[key] = compute()
+        return self._kept[key]
 
     def _json(self, path: Path) -> Any:
-        return self._parse(path, read_json)
+        return self.derived(("json", path), lambda: read_json(path, TenantDataError))
 
     def _json_lines(self, path: Path) -> list[tuple[int, Any]]:
-        return self._parse(path, lambda file, error: list(iter_json_lines(file, error)))
-
-    def _parse(self, path: Path, parse: Callable[[Path, type], T]) -> T:
-        if self._parsed is None:
-            return parse(path, TenantDataError)
-        if path not in self._parsed:
-            self._parsed[path] = parse(path, TenantDataError)
-        return self._parsed[path]
+        return self.derived(("json lines", path), lambda: list(iter_json_lines(path, TenantDataError)))
 
     @cached_property
     def profile(self) -> dict[str, Any]:
