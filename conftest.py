@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from pytest_bdd.scenario import scenario_wrapper_template_registry
 
-from readiness import features
-from readiness.errors import ReadinessError
-from readiness.gate import PROPERTY, GateRun, Options, ScenarioEvidence, decode, encode
-from readiness.progress import TenantProgress
+from readiness.core import features
+from readiness.core.errors import ReadinessError
+from readiness.gate.run import PROPERTY, GateRun, Options, ScenarioEvidence, decode, encode
+from readiness.gate.progress import TenantProgress
 
 ROOT = Path(__file__).parent
 pytest_plugins = ["plugins.gc_tuning", "plugins.step_index", "plugins.tenant_groups", "plugins.idle_hypothesis",

@@ -4,7 +4,7 @@ Generates TENANTS small tenants under a temporary folder (copies of the bundled 
 slugs, names and tenant ids), then prints, all measured in this same run:
   - the gate serially and with ``-n 2``, and the ratio (target >= 1.7x on 2 cores);
   - per-tenant overhead serially: (time with all tenants - time with one) / (tenants - 1) (target < 150 ms);
-  - ``python -m readiness merge`` of 50 shard reports of that run (split by readiness.shard exactly as
+  - ``python -m readiness merge`` of 50 shard reports of that run (split by readiness.gate.shard exactly as
     ``--shard K/50`` would), checked equal to the unsharded report;
   - the floor under the per-tenant figure: a project with as many trivial three-step pytest-bdd scenarios per
     tenant as the gate runs (steps that do nothing, this project's step lookup plugin, no report), timed the
@@ -37,9 +37,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from readiness import evidence, report  # noqa: E402
-from readiness.handoff import external_id  # noqa: E402
-from readiness.shard import shard_of  # noqa: E402
+from readiness.core import evidence# noqa: E402
+from readiness.report import document
+from readiness.sync.handoff import external_id  # noqa: E402
+from readiness.gate.shard import shard_of  # noqa: E402
 
 DEMO = ROOT / "fixtures" / "tenants"
 
@@ -150,7 +151,7 @@ def split(full: dict, shards: int) -> list[dict]:
         manifest = [e for e in full["evidence"]
                     if not any(marker in e["path"] for marker in tenant_files.values())
                     or any(tenant_files[s] in e["path"] for s in slugs)]
-        built = report.build(
+        built = document.build(
             mode=full["mode"], scenarios=records,
             requirements=[{"id": r["id"], "text": r["text"], "planned": r["planned"]} for r in full["requirements"]],
             tenants=[{k: t[k] for k in ("slug", "name", "package")} for t in full["tenants"] if t["slug"] in slugs],

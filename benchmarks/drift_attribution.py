@@ -5,7 +5,7 @@
 
 Sizes at --scale 1: 1,000,000 jobs, 1,000,000 invoices, 800,000 payments, 300,000 bookings,
 100,000 website leads (plus customer contacts and a taxonomy snapshot), and a tenant 10x smaller.
-Data is generated with ``readiness.synth`` under --workdir (default /tmp), never in the repository,
+Data is generated with ``readiness.gate.synth`` under --workdir (default /tmp), never in the repository,
 and reused when it is already there with the same size and seed.
 
 Every measurement runs in its own child process pinned to one CPU core, so the peak RSS is that
@@ -66,9 +66,9 @@ def measure_floor(tenant: Path) -> dict:
 
 
 def measure_pass(tenant: Path) -> dict:
-    from readiness import attribution, drift
-    from readiness.policy import PolicySet
-    from readiness.tenants import FixtureTenant
+    from readiness.mapping import attribution, drift
+    from readiness.core.policy import PolicySet
+    from readiness.core.tenants import FixtureTenant
 
     policies = PolicySet.load(ROOT / "policies")
     started, cpu = time.perf_counter(), time.process_time()
@@ -81,8 +81,8 @@ def measure_pass(tenant: Path) -> dict:
 
 
 def measure_keyed_diff(tenant: Path) -> dict:
-    from readiness import drift
-    from readiness.tenants import FixtureTenant
+    from readiness.mapping import drift
+    from readiness.core.tenants import FixtureTenant
 
     started, cpu = time.perf_counter(), time.process_time()
     _, changes = drift.snapshot_drift(FixtureTenant(tenant))
@@ -93,7 +93,7 @@ def measure_naive_diff(tenant: Path, ignore_order: bool) -> dict:
     """One deepdiff over the whole unkeyed export lists, previous snapshot against now."""
     from deepdiff import DeepDiff
 
-    from readiness import drift
+    from readiness.mapping import drift
 
     snapshot = drift.latest_snapshot(tenant)
     started, cpu = time.perf_counter(), time.process_time()
@@ -121,7 +121,7 @@ def child(kind: str, tenant: Path) -> dict:
 
 
 def ensure_tenant(workdir: Path, jobs: int, seed: int) -> Path:
-    from readiness import synth
+    from readiness.gate import synth
 
     folder = workdir / f"jobs-{jobs}" / "synthetic-tenant"
     manifest = folder / synth.MANIFEST
@@ -177,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print("\ndrift over time on the tenth tenant (previous snapshot vs now):")
     keyed = child("keyed", tenth["tenant"])
-    print(f"  keyed by id (readiness.drift)      {keyed['cpu']:8.3f} s CPU   {keyed['changes']} changes")
+    print(f"  keyed by id (readiness.mapping.drift)      {keyed['cpu']:8.3f} s CPU   {keyed['changes']} changes")
     naive = child("naive-ordered", tenth["tenant"])
     print(f"  naive deepdiff, lists as ordered   {naive['cpu']:8.3f} s CPU   {naive['reported']} reported "
           "(reordering shows up as change)")

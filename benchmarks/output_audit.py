@@ -24,8 +24,8 @@ from types import SimpleNamespace
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from readiness import security  # noqa: E402
-from readiness.policy import PolicySet  # noqa: E402
+from readiness.boundaries import security# noqa: E402
+from readiness.core.policy import PolicySet  # noqa: E402
 
 CLAIM = 'site/index.md:4: partner-approval (CLAIM-APPROVAL): "we are an official servicetitan partner.". Say instead: x'
 

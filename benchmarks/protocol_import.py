@@ -24,9 +24,9 @@ sys.path.insert(0, str(ROOT))
 
 import yaml  # noqa: E402
 
-from readiness import protocol  # noqa: E402
-from readiness.policy import PolicySet  # noqa: E402
-from readiness.tenants import FixtureTenant  # noqa: E402
+from readiness.sandbox import protocol# noqa: E402
+from readiness.core.policy import PolicySet  # noqa: E402
+from readiness.core.tenants import FixtureTenant  # noqa: E402
 
 SOURCE = ROOT / "fixtures" / "tenants" / "riverside-growth"
 

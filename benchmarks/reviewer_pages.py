@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from readiness import browser, livingdoc, pdf, report  # noqa: E402
+from readiness.report import browser, livingdoc, pdf, document# noqa: E402
 
 
 def median_seconds(step, repeat: int) -> float:
@@ -35,13 +35,13 @@ def main() -> int:
     parser.add_argument("report_dir", nargs="?", default="reports", type=Path)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    built = report.load(args.report_dir / "readiness.json")
+    built = document.load(args.report_dir / "readiness.json")
     scratch = Path(tempfile.mkdtemp(prefix="reviewer-bench-"))
-    (scratch / "readiness.html").write_text(report.render(built, "readiness.html.j2"), encoding="utf-8")
+    (scratch / "readiness.html").write_text(document.render(built, "readiness.html.j2"), encoding="utf-8")
     features = len(livingdoc.feature_paths(built))
-    rows = [("render readiness.html (baseline)", median_seconds(lambda: report.render(built, "readiness.html.j2"), args.repeat))]
+    rows = [("render readiness.html (baseline)", median_seconds(lambda: document.render(built, "readiness.html.j2"), args.repeat))]
     rows.append((f"write living docs ({features} feature pages + index)",
-                 median_seconds(lambda: livingdoc.write(built, scratch, report._environment()), args.repeat)))
+                 median_seconds(lambda: livingdoc.write(built, scratch, document._environment()), args.repeat)))
     try:
         browser.find_chromium()
         rows.append(("print readiness.pdf (headless Chromium, incl. start)",

@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 import yaml  # noqa: E402
 
-from readiness import claims, credentials  # noqa: E402
+from readiness.boundaries import claims, credentials# noqa: E402
 
 PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title></head>
@@ -214,7 +214,7 @@ MEMORY_CHILD = """
 import resource, sys, yaml
 sys.path.insert(0, sys.argv[1])
 from pathlib import Path
-from readiness import credentials
+from readiness.boundaries import credentials
 policy = credentials.CredentialPolicy.from_policy(yaml.safe_load(Path(sys.argv[1], "policies/credentials.yaml").read_text()))
 credentials.scan_file(Path(sys.argv[2]), "x", policy)
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)

@@ -2,7 +2,8 @@
 
 from pytest_bdd import given, then, when
 
-from readiness import attribution, proof
+from readiness.mapping import attribution
+from readiness.report import proof
 
 
 @given("the tenant's website leads and outcome exports", target_fixture="attribution_check")

@@ -2,7 +2,8 @@
 
 from pytest_bdd import given, parsers, then, when
 
-from readiness import claims, report
+from readiness.boundaries import claims
+from readiness.report import document
 
 
 @given("the offline product's customer-facing copy", target_fixture="documents")
@@ -17,7 +18,7 @@ def tenant_documents(tenant):
 
 @given("the evidence report's statement of this run's mode", target_fixture="mode_statement")
 def mode_statement(gate):
-    return gate.mode, report.MODE_STATEMENTS[gate.mode]
+    return gate.mode, document.MODE_STATEMENTS[gate.mode]
 
 
 @when(parsers.parse("they are read for claims forbidden by {requirements}"), target_fixture="claim_findings")
@@ -38,7 +39,7 @@ def no_forbidden_claim(claim_findings):
 def statement_denies_sandbox_evidence(mode_statement):
     mode, text = mode_statement
     if mode != "integration":
-        assert report.disclaims_sandbox_evidence(text), f'the {mode} mode statement is "{text}"'
+        assert document.disclaims_sandbox_evidence(text), f'the {mode} mode statement is "{text}"'
 
 
 @given("the example claims in the claim policy as written", target_fixture="claim_examples")

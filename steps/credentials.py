@@ -2,7 +2,7 @@
 
 from pytest_bdd import given, parsers, then, when
 
-from readiness import credentials
+from readiness.boundaries import credentials
 
 
 @given("every file of the offline product", target_fixture="scan_roots")

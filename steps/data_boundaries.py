@@ -6,7 +6,7 @@ from pytest_bdd import given, then, when
 
 import readiness
 import steps
-from readiness import boundaries
+from readiness.boundaries import data_boundaries
 
 
 @given("the tenant's lead submissions", target_fixture="boundary_subject")
@@ -21,12 +21,12 @@ def queue_items(tenant):
 
 @when("they are checked against the lead envelope", target_fixture="boundary_findings")
 def check_lead_envelope(gate, boundary_subject, scenario_evidence):
-    return _record(scenario_evidence, boundaries.lead_envelope(boundary_subject, gate.policies["envelopes"]))
+    return _record(scenario_evidence, data_boundaries.lead_envelope(boundary_subject, gate.policies["envelopes"]))
 
 
 @when("they are checked against the queue item envelope", target_fixture="boundary_findings")
 def check_queue_envelope(gate, boundary_subject, scenario_evidence):
-    return _record(scenario_evidence, boundaries.queue_envelope(boundary_subject, gate.policies["envelopes"]))
+    return _record(scenario_evidence, data_boundaries.queue_envelope(boundary_subject, gate.policies["envelopes"]))
 
 
 @then("no record carries a field outside its envelope")
@@ -36,7 +36,7 @@ def no_field_outside(boundary_findings):
 
 @given("the booking envelope and ServiceTitan's booking-create fields", target_fixture="boundary_findings")
 def booking_shape(gate, scenario_evidence):
-    return _record(scenario_evidence, boundaries.booking_envelope_shape(
+    return _record(scenario_evidence, data_boundaries.booking_envelope_shape(
         gate.policies["envelopes"], gate.policies["data-boundaries"]))
 
 
@@ -53,7 +53,7 @@ def titan_map(tenant):
 @then("it holds only ids, names, codes and notes, and no personal data")
 def titan_map_ok(gate, boundary_subject, scenario_evidence):
     _assert_none(_record(scenario_evidence,
-                         boundaries.titan_map_boundary(boundary_subject, gate.policies["data-boundaries"])))
+                         data_boundaries.titan_map_boundary(boundary_subject, gate.policies["data-boundaries"])))
 
 
 @given("the tenant's exports and their capture date", target_fixture="boundary_subject")
@@ -64,24 +64,24 @@ def tenant_exports(tenant):
 @then("they are younger than the export retention window")
 def exports_in_window(gate, boundary_subject, scenario_evidence):
     _assert_none(_record(scenario_evidence,
-                         boundaries.export_retention(boundary_subject, gate.policies["data-boundaries"])))
+                         data_boundaries.export_retention(boundary_subject, gate.policies["data-boundaries"])))
 
 
 @then("every submission is younger than the lead retention window")
 def leads_in_window(gate, boundary_subject, scenario_evidence):
     _assert_none(_record(scenario_evidence,
-                         boundaries.lead_retention(boundary_subject, gate.policies["data-boundaries"])))
+                         data_boundaries.lead_retention(boundary_subject, gate.policies["data-boundaries"])))
 
 
 @then("no export holds a field or a value the product's use does not need")
 def export_fields_needed(gate, boundary_subject, scenario_evidence):
     _assert_none(_record(scenario_evidence,
-                         boundaries.export_fields(boundary_subject, gate.policies["data-boundaries"])))
+                         data_boundaries.export_fields(boundary_subject, gate.policies["data-boundaries"])))
 
 
 @then("each one references a consent artifact with its capture time, text version, text hash and method")
 def consent_ok(gate, boundary_subject, scenario_evidence):
-    _assert_none(_record(scenario_evidence, boundaries.consent_findings(
+    _assert_none(_record(scenario_evidence, data_boundaries.consent_findings(
         boundary_subject, gate.policies["data-boundaries"], gate.options.product_dir)))
 
 
@@ -94,7 +94,7 @@ def code_folders(gate):
 def no_token_writes(gate, code_folders, scenario_evidence):
     root = Path(readiness.__file__).parent.parent
     _assert_none(_record(scenario_evidence,
-                         boundaries.code_token_writes(code_folders, gate.policies["data-boundaries"], root)))
+                         data_boundaries.code_token_writes(code_folders, gate.policies["data-boundaries"], root)))
 
 
 def _record(scenario_evidence, found):

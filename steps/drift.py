@@ -2,7 +2,7 @@
 
 from pytest_bdd import given, then, when
 
-from readiness import drift
+from readiness.mapping import drift
 
 
 @given("the tenant's Titan Map and its taxonomy exports", target_fixture="drift_check")

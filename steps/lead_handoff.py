@@ -2,7 +2,7 @@
 
 from pytest_bdd import given, then, when
 
-from readiness import handoff, queue
+from readiness.sync import handoff, queue
 
 
 @given("the tenant's website leads awaiting handoff", target_fixture="handoff_tenant")

@@ -2,7 +2,8 @@
 
 from pytest_bdd import given, parsers, then, when
 
-from readiness import access_packets, claims, matrix, runbooks
+from readiness.access import access_packets, matrix, runbooks
+from readiness.boundaries import claims
 
 
 def _assert_none(found, scenario_evidence):

@@ -2,7 +2,7 @@
 
 from pytest_bdd import given, then
 
-from readiness import packages
+from readiness.access import packages
 
 
 @given("the manual package definitions", target_fixture="package_problems")

@@ -6,7 +6,7 @@ Offline the scenarios are pending and never run. Each ``Then`` sentence is one n
 
 from pytest_bdd import given, parsers, then, when
 
-from readiness import protocol
+from readiness.sandbox import protocol
 
 
 @given(parsers.parse('access to ServiceTitan\'s integration environment for protocol test "{test_id}"'),

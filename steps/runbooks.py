@@ -2,7 +2,7 @@
 
 from pytest_bdd import given, then, when
 
-from readiness import access_packets, runbooks
+from readiness.access import access_packets, runbooks
 
 
 @given("the runbooks and the partner support model", target_fixture="runbook_problems")

@@ -2,7 +2,9 @@
 
 from pytest_bdd import given, then, when
 
-from readiness import claims, credentials, gate as gate_module, privacy, report, security
+from readiness.boundaries import claims, credentials, privacy, security
+from readiness.gate import run as gate_module
+from readiness.report import document
 
 
 @given("the security packet rendered from the policies", target_fixture="packet_text")
@@ -49,9 +51,9 @@ def build_report_text(gate, quoted_finding):
     record = {"feature": "features/x.feature", "line": 1, "scenario": "x", "tenant": None, "tags": [],
               "requirements": [], "protocol_tests": [], "steps": [], "status": "failed",
               "reason": quoted_finding["detail"], "findings": [quoted_finding], "sections": {}}
-    built = report.build(mode=gate.mode, scenarios=[record], requirements=[], tenants=[], evidence=[],
+    built = document.build(mode=gate.mode, scenarios=[record], requirements=[], tenants=[], evidence=[],
                          evidence_root="", commit=None, policy_digest="", generated_at="", gate_problems=[])
-    return report.render(built, "readiness.md.j2") + report.render(built, "readiness.html.j2") + str(built)
+    return document.render(built, "readiness.md.j2") + document.render(built, "readiness.html.j2") + str(built)
 
 
 @then("the report shows each of them masked")

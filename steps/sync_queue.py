@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 
 from pytest_bdd import given, parsers, then, when
 
-from readiness import queue
+from readiness.sync import queue
 
 _YES_NO = {"yes": True, "no": False}
 

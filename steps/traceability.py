@@ -3,7 +3,7 @@
 from pytest_bdd import given, then
 from pytest_bdd.steps import step_function_context_registry
 
-from readiness import features
+from readiness.core import features
 
 
 @given("the requirements catalog, the sandbox protocol catalog and the feature files", target_fixture="trace_problems")

@@ -2,7 +2,7 @@
 
 from pytest_bdd import given, parsers, then, when
 
-from readiness import webhooks
+from readiness.servicetitan import webhooks
 
 
 @given("the webhook ingestion policy", target_fixture="webhook_policy")

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from readiness import protocol
-from readiness.client import ApiError, ServiceTitanClient, TransientFailure
+from readiness.sandbox import protocol
+from readiness.servicetitan.client import ApiError, ServiceTitanClient, TransientFailure
 
 
 class IgnoresRetryAfter(ServiceTitanClient):

@@ -12,8 +12,8 @@ import yaml
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from readiness import boundaries
-from readiness.tenants import FixtureTenant
+from readiness.boundaries import data_boundaries
+from readiness.core.tenants import FixtureTenant
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,36 +38,36 @@ def write_jsonl(path: Path, rows: list[dict]) -> None:
 
 def test_envelope_names_the_extra_field_and_subfield(envelopes):
     lead = {"lead_id": "l1", "contact": {"name": "A", "ssn": "x"}, "favourite_colour": "blue"}
-    found = boundaries.envelope_violations(lead, envelopes["lead"], envelopes, "lead l1", "lead")
+    found = data_boundaries.envelope_violations(lead, envelopes["lead"], envelopes, "lead l1", "lead")
     details = " ".join(f.detail for f in found)
     assert "'favourite_colour'" in details and "'contact.ssn'" in details
 
 
 def test_queue_booking_is_checked_against_the_booking_envelope(envelopes):
     item = {"item_id": "q1", "booking": {"source": "Website", "name": "A", "email": "x"}}
-    [finding] = boundaries.envelope_violations(item, envelopes["queue_item"], envelopes, "q1", "queue item")
+    [finding] = data_boundaries.envelope_violations(item, envelopes["queue_item"], envelopes, "q1", "queue item")
     assert "'email' is outside the booking envelope" in finding.detail
 
 
 def test_booking_envelope_shape(envelopes, limits):
-    assert boundaries.booking_envelope_shape(envelopes, limits) == []
+    assert data_boundaries.booking_envelope_shape(envelopes, limits) == []
     extra = yaml.safe_load(yaml.safe_dump(envelopes))
     extra["booking"]["fields"]["email"] = {"purpose": "not a booking-create field"}
     del extra["booking"]["fields"]["externalId"]
-    details = [f.detail for f in boundaries.booking_envelope_shape(extra, limits)]
+    details = [f.detail for f in data_boundaries.booking_envelope_shape(extra, limits)]
     assert any("'email' is not a field" in d for d in details)
     assert any("'externalId' is required" in d for d in details)
 
 
 def test_retention_windows(limits, tmp_path):
     tenant = FixtureTenant(ROOT / "fixtures/tenants/riverside-growth")
-    assert boundaries.export_retention(tenant, limits, date(2026, 12, 1)) == []
-    [old] = boundaries.export_retention(tenant, limits, date(2028, 1, 1))
+    assert data_boundaries.export_retention(tenant, limits, date(2026, 12, 1)) == []
+    [old] = data_boundaries.export_retention(tenant, limits, date(2028, 1, 1))
     assert "past the 400-day retention window" in old.detail
-    [future] = boundaries.export_retention(tenant, limits, date(2026, 1, 1))
+    [future] = data_boundaries.export_retention(tenant, limits, date(2026, 1, 1))
     assert "after today" in future.detail
-    assert boundaries.lead_retention(tenant, limits, date(2026, 12, 1)) == []
-    assert boundaries.lead_retention(tenant, limits, date(2028, 1, 1))
+    assert data_boundaries.lead_retention(tenant, limits, date(2026, 12, 1)) == []
+    assert data_boundaries.lead_retention(tenant, limits, date(2028, 1, 1))
 
 
 @pytest.mark.parametrize("key, value", [
@@ -80,7 +80,7 @@ def test_retention_windows(limits, tmp_path):
 ])
 def test_forbidden_export_fields(limits, tmp_path, key, value):
     tenant = _tenant_with_export_record(tmp_path, {key: value})
-    found = boundaries.export_fields(tenant, limits)
+    found = data_boundaries.export_fields(tenant, limits)
     assert any(f"'{key}'" in f.detail for f in found)
 
 
@@ -97,7 +97,7 @@ def test_forbidden_export_fields(limits, tmp_path, key, value):
 ])
 def test_forbidden_export_values(limits, tmp_path, value, hit):
     tenant = _tenant_with_export_record(tmp_path, {"memo": value})
-    assert bool(boundaries.export_fields(tenant, limits)) is hit
+    assert bool(data_boundaries.export_fields(tenant, limits)) is hit
 
 
 EXPORT_KEYS = st.sampled_from(["id", "name", "memo", "address", "summary"] * 4
@@ -109,7 +109,7 @@ EXPORT_VALUES = st.recursive(
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(EXPORT_KEYS, inner, max_size=3),
     max_leaves=10,
 )
-EXPORT_JUDGE = boundaries.ExportFieldJudge(yaml.safe_load((ROOT / "policies/data-boundaries.yaml").read_text()))
+EXPORT_JUDGE = data_boundaries.ExportFieldJudge(yaml.safe_load((ROOT / "policies/data-boundaries.yaml").read_text()))
 
 
 @settings(max_examples=300, deadline=None)
@@ -141,7 +141,7 @@ def test_titan_map_personal_data_and_keys(limits, tmp_path):
         "services": [{"website": "ac", "job_type": {"id": 1, "name": "AC"}, "customer_email": "x"}],
         "notes": "Call the owner on 303-555-0199 or owner@example.com",
     }))
-    found = boundaries.titan_map_boundary(FixtureTenant(folder), limits)
+    found = data_boundaries.titan_map_boundary(FixtureTenant(folder), limits)
     kinds = sorted(f.kind for f in found)
     assert kinds == ["titan-map-field", "titan-map-personal-data", "titan-map-personal-data"]
     assert all("555-0199" not in f.detail and "owner@" not in f.detail for f in found)
@@ -161,7 +161,7 @@ def test_consent_problems(limits, tmp_path):
     consent[4]["captured_at"] = "2026-11-30T00:00:00Z"
     write_jsonl(folder / "leads/submissions.jsonl", leads)
     write_jsonl(folder / "leads/consent.jsonl", consent)
-    found = boundaries.consent_findings(FixtureTenant(folder), limits, product)
+    found = data_boundaries.consent_findings(FixtureTenant(folder), limits, product)
     text = "\n".join(f.detail for f in found)
     assert "does not exist" in text and "references no consent" in text
     assert "text_sha256 does not match" in text and "pre-ticked-box" in text and "after the lead" in text
@@ -176,7 +176,7 @@ def test_consent_text_version_without_text(limits, tmp_path):
     consent = jsonl(source / "leads/consent.jsonl")[:1]
     consent[0]["text_version"] = "contact-consent-v9"
     write_jsonl(folder / "leads/consent.jsonl", consent)
-    [finding] = boundaries.consent_findings(FixtureTenant(folder), limits, ROOT / "fixtures/product")
+    [finding] = data_boundaries.consent_findings(FixtureTenant(folder), limits, ROOT / "fixtures/product")
     assert "has no text" in finding.detail
 
 
@@ -193,11 +193,11 @@ def test_consent_text_version_without_text(limits, tmp_path):
 ])
 def test_static_token_write_check(limits, source, hit):
     sensitive = re.compile(limits["tokens"]["static_check"]["sensitive_names"])
-    assert bool(boundaries.token_writes(source, "x.py", sensitive)) is hit
+    assert bool(data_boundaries.token_writes(source, "x.py", sensitive)) is hit
 
 
 def test_the_suites_own_code_writes_no_token(limits):
-    assert boundaries.code_token_writes([ROOT / "readiness", ROOT / "steps"], limits, ROOT) == []
+    assert data_boundaries.code_token_writes([ROOT / "readiness", ROOT / "steps"], limits, ROOT) == []
 
 
 # ---------------------------------------------------------------------------------------------- the gate

@@ -1,6 +1,6 @@
 """The report and the feature pages as a reader's browser shows them, and the printed PDF.
 
-Drives Debian's headless Chromium over the DevTools protocol on a pipe (``readiness.browser``):
+Drives Debian's headless Chromium over the DevTools protocol on a pipe (``readiness.report.browser``):
 the project declares no websocket client, and a pipe needs no port. Tests that need Chromium
 (or poppler's pdftotext) skip, naming the install command, only when it is absent; CI installs both.
 Screenshots go to reports/screenshots/ for a human to look at.
@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from readiness import browser
+from readiness.report import browser
 from reviewer_run import FAILING_TENANT, SCRIPT_TENANT, requirement_ids, shared_planted_run
 
 SCREENSHOTS = ROOT / "reports" / "screenshots"

@@ -8,7 +8,7 @@ import pytest
 import yaml
 from hypothesis import example, given, settings, strategies
 
-from readiness import claims
+from readiness.boundaries import claims
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from readiness import client as st
-from readiness import simulator as sim
-from readiness.errors import OptionError
-from readiness.tenants import FixtureTenant
+from readiness.servicetitan import client as st
+from readiness.sandbox import simulator as sim
+from readiness.core.errors import OptionError
+from readiness.core.tenants import FixtureTenant
 
 ROOT = Path(__file__).resolve().parent.parent
 TENANT = sim.TenantData.from_fixture(FixtureTenant(ROOT / "fixtures" / "tenants" / "riverside-growth"))

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from readiness import credentials
-from readiness.errors import PolicyError
+from readiness.boundaries import credentials
+from readiness.core.errors import PolicyError
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -12,10 +12,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from readiness import attribution, drift, exportfeed, proof, synth
-from readiness.errors import OptionError, PolicyError, TenantDataError
-from readiness.policy import PolicySet
-from readiness.tenants import FixtureTenant
+from readiness.mapping import attribution, drift
+from readiness.core import exportfeed
+from readiness.report import proof
+from readiness.gate import synth
+from readiness.core.errors import OptionError, PolicyError, TenantDataError
+from readiness.core.policy import PolicySet
+from readiness.core.tenants import FixtureTenant
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFORMANCE = Path("/work/shared/tools/st_conformance.py")

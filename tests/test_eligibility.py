@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from readiness import access_packets, matrix
-from readiness.policy import PolicySet
-from readiness.tenants import discover
+from readiness.access import access_packets, matrix
+from readiness.core.policy import PolicySet
+from readiness.core.tenants import discover
 from yaml_edit import edit_yaml
 
 ROOT = Path(__file__).resolve().parent.parent

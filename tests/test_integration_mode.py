@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from readiness import protocol
-from readiness.client import SystemClock
-from readiness.simulator import Simulator, TenantData, generated_credentials
-from readiness.tenants import FixtureTenant
+from readiness.sandbox import protocol
+from readiness.servicetitan.client import SystemClock
+from readiness.sandbox.simulator import Simulator, TenantData, generated_credentials
+from readiness.core.tenants import FixtureTenant
 from tests.test_protocol import CONTEXT, TENANTS, TESTS
 
 ROOT = Path(__file__).resolve().parent.parent

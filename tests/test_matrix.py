@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from readiness import matrix
-from readiness.policy import PolicySet
-from readiness.servicetitan_api import KNOWN_ENDPOINTS, scope_of
+from readiness.access import matrix
+from readiness.core.policy import PolicySet
+from readiness.servicetitan.catalog import KNOWN_ENDPOINTS, scope_of
 from yaml_edit import edit_yaml
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,4 +1,4 @@
-"""Work beside the end of a run (``readiness.overlap``) gives the same results, and errors, as work done in line."""
+"""Work beside the end of a run (``readiness.gate.overlap``) gives the same results, and errors, as work done in line."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import os
 
 import pytest
 
-from readiness import overlap, report
-from readiness.errors import ReadinessError, TenantDataError
+from readiness.gate import overlap
+from readiness.report import document
+from readiness.core.errors import ReadinessError, TenantDataError
 
 
 def test_a_job_beside_returns_its_result_from_another_process():
@@ -44,5 +45,5 @@ def test_without_a_spare_core_the_job_runs_in_this_process(monkeypatch):
 def test_a_report_off_its_schema_is_refused_before_anything_is_written(tmp_path):
     """Validation runs beside rendering; its error still comes first, and no file is written."""
     with pytest.raises(ReadinessError, match="readiness.json"):
-        report.write({"schema_version": 5, "scenarios": "not a list"}, tmp_path / "out")
+        document.write({"schema_version": 5, "scenarios": "not a list"}, tmp_path / "out")
     assert not (tmp_path / "out").exists()

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 
-from readiness import packages
-from readiness.policy import PolicySet
-from readiness.tenants import FixtureTenant, discover
+from readiness.access import packages
+from readiness.core.policy import PolicySet
+from readiness.core.tenants import FixtureTenant, discover
 from yaml_edit import edit_yaml
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,11 +10,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from readiness import attribution, drift, exportfeed, handoff, protocol, report
-from readiness import simulator as sim
-from readiness.errors import OptionError, PolicyError, TenantDataError
-from readiness.policy import PolicySet
-from readiness.tenants import ApiTenant, FixtureTenant
+from readiness.mapping import attribution, drift
+from readiness.core import exportfeed
+from readiness.sync import handoff
+from readiness.sandbox import protocol
+from readiness.report import document
+from readiness.sandbox import simulator as sim
+from readiness.core.errors import OptionError, PolicyError, TenantDataError
+from readiness.core.policy import PolicySet
+from readiness.core.tenants import ApiTenant, FixtureTenant
 from tests.protocol_clients import BAD_CLIENTS
 from tests.yaml_edit import edit_yaml
 
@@ -279,10 +283,10 @@ def test_the_report_section_of_a_protocol_test_names_status_checks_findings_and_
 
 def test_section_templates_are_found_by_name_or_by_family():
     templates = frozenset({"sections/drift.html.j2", "sections/sandbox-protocol.html.j2"})
-    assert report.section_template("drift", templates) == "sections/drift.html.j2"
-    assert report.section_template("sandbox-protocol-TOKEN-01", templates) == "sections/sandbox-protocol.html.j2"
-    assert report.section_template("sandbox-protocolish", templates) is None
-    assert report.section_template("unknown", templates) is None
+    assert document.section_template("drift", templates) == "sections/drift.html.j2"
+    assert document.section_template("sandbox-protocol-TOKEN-01", templates) == "sections/sandbox-protocol.html.j2"
+    assert document.section_template("sandbox-protocolish", templates) is None
+    assert document.section_template("unknown", templates) is None
 
 
 def test_records_read_through_the_api_name_their_origin_in_errors():

@@ -17,12 +17,12 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from readiness import handoff, queue
+from readiness.sync import handoff, queue
 from readiness.__main__ import main
-from readiness.errors import PolicyError, TenantDataError
-from readiness.netguard import NetworkBlocked, no_network
-from readiness.policy import PolicySet
-from readiness.tenants import FixtureTenant
+from readiness.core.errors import PolicyError, TenantDataError
+from readiness.sync.netguard import NetworkBlocked, no_network
+from readiness.core.policy import PolicySet
+from readiness.core.tenants import FixtureTenant
 
 ROOT = Path(__file__).resolve().parent.parent
 TENANTS = ROOT / "fixtures" / "tenants"
@@ -592,7 +592,7 @@ def test_a_queue_code_path_that_connects_while_offline_fails_the_gate(workspace,
     plugin.write_text(textwrap.dedent('''
         """Test double: a notification fallback that tries to reach a server."""
         import socket
-        from readiness import handoff
+        from readiness.sync import handoff
 
         send = handoff.notification_fallback
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from readiness import access_packets, runbooks
-from readiness.policy import PolicySet
+from readiness.access import access_packets, runbooks
+from readiness.core.policy import PolicySet
 from yaml_edit import edit_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,8 +44,8 @@ def test_bundled_runbooks_cover_every_failure_mode():
 
 def test_every_declared_finding_kind_is_collected_and_routed():
     routes = runbooks.finding_kind_routes()
-    assert routes["eligibility-blocked"] == ("readiness.matrix", "disconnect")
-    assert routes["package-export-missing"] == ("readiness.packages", "failed-sync")
+    assert routes["eligibility-blocked"] == ("readiness.access.matrix", "disconnect")
+    assert routes["package-export-missing"] == ("readiness.access.packages", "failed-sync")
     assert runbooks.routing_problems(POLICIES, routes) == []
 
 
@@ -70,7 +70,7 @@ def test_reported_findings_need_a_declared_kind_and_an_existing_runbook():
 
 def test_gate_fails_when_a_step_reports_an_undeclared_finding_kind(project):
     (project.steps / "invented.py").write_text(
-        "from pytest_bdd import then\n\nfrom readiness.findings import Finding\n\n\n"
+        "from pytest_bdd import then\n\nfrom readiness.core.findings import Finding\n\n\n"
         "@then('the check records a finding of a kind nobody declared')\n"
         "def invented(scenario_evidence):\n"
         "    scenario_evidence.add([Finding('invented-kind', 'x', 'minor', 'disconnect', 'planted')])\n")

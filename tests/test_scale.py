@@ -14,13 +14,14 @@ import pluggy
 import pytest
 
 from plugins import gc_tuning, idle_hypothesis
-from readiness import evidence, features, history, merge, report
+from readiness.core import evidence, features
+from readiness.report import history, merge, document
 from readiness.__main__ import main
-from readiness.progress import TenantProgress
-from readiness.errors import OptionError, ReadinessError
-from readiness.gate import GateRun, Options
-from readiness.shard import Shard, shard_of
-from readiness.verify import verify
+from readiness.gate.progress import TenantProgress
+from readiness.core.errors import OptionError, ReadinessError
+from readiness.gate.run import GateRun, Options
+from readiness.gate.shard import Shard, shard_of
+from readiness.report.verify import verify
 
 # The harness classes of tests/conftest.py (already imported by pytest; "conftest" names the root one too).
 _HARNESS = next(m for m in list(sys.modules.values())
@@ -478,4 +479,4 @@ def test_manifest_names_files_below_the_working_directory_as_before(tmp_path, mo
 def test_report_load_refuses_a_file_that_is_not_a_report(tmp_path):
     (tmp_path / "r.json").write_text("[]")
     with pytest.raises(ReadinessError, match="r.json"):
-        report.load(tmp_path / "r.json")
+        document.load(tmp_path / "r.json")

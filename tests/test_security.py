@@ -11,9 +11,10 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from readiness import credentials, packets, privacy, report, security
-from readiness.policy import PolicySet
-from readiness.tenants import discover
+from readiness.boundaries import credentials, privacy, security
+from readiness.report import packets, document
+from readiness.core.policy import PolicySet
+from readiness.core.tenants import discover
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -159,9 +160,9 @@ def test_report_masks_findings_and_reasons():
     record = {"feature": "f", "line": 1, "scenario": "s", "tenant": None, "tags": [], "requirements": [],
               "protocol_tests": [], "steps": [], "status": "failed", "reason": finding["detail"],
               "findings": [finding], "sections": {}}
-    built = report.build(mode="off", scenarios=[record], requirements=[], tenants=[], evidence=[], evidence_root="",
+    built = document.build(mode="off", scenarios=[record], requirements=[], tenants=[], evidence=[], evidence_root="",
                          commit=None, policy_digest="", generated_at="", gate_problems=[])
-    text = str(built) + report.render(built, "readiness.md.j2") + report.render(built, "readiness.html.j2")
+    text = str(built) + document.render(built, "readiness.md.j2") + document.render(built, "readiness.html.j2")
     assert privacy.describe(text) == []
 
 

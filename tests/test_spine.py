@@ -213,18 +213,18 @@ def test_sandbox_claim_in_tenant_document_fails_that_tenant(workspace):
 
 @pytest.mark.parametrize("status", ["passed", "failed", "pending"])
 def test_report_html_shows_status_in_words(workspace, status):
-    from readiness import report
+    from readiness.report import document
 
-    html = report.render(_tiny_report(status), "readiness.html.j2")
+    html = document.render(_tiny_report(status), "readiness.html.j2")
     assert f'<span class="word">{status}</span>' in html
 
 
 def _tiny_report(status: str) -> dict:
-    from readiness import report
+    from readiness.report import document
 
     scenario = {"feature": "features/x.feature", "line": 1, "scenario": "S", "tenant": None, "tags": ["req-A"],
                 "requirements": ["A"], "protocol_tests": [], "status": status, "reason": None, "steps": [],
                 "findings": []}
-    return report.build(mode="off", scenarios=[scenario], requirements=[{"id": "A", "text": "A requirement."}],
+    return document.build(mode="off", scenarios=[scenario], requirements=[{"id": "A", "text": "A requirement."}],
                         tenants=[], evidence=[], evidence_root="0" * 64, commit=None, policy_digest="0" * 64,
                         generated_at="2026-01-01T00:00:00Z")

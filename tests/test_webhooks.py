@@ -10,7 +10,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from readiness import webhooks
+from readiness.servicetitan import webhooks
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICY_DATA = yaml.safe_load((ROOT / "policies" / "webhooks.yaml").read_text())

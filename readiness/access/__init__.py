@@ -1,0 +1,1 @@
+"""Access: the connection matrix, manual packages and runbooks."""

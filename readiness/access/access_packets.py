@@ -1,0 +1,134 @@
+"""Documents rendered from the connection matrix, packages and runbooks (``<report-dir>/packets/``).
+
+- ``access-checklist-<tenant>.md``: per tenant, what the customer's administrator would do, which modules,
+  owners and scopes each API family needs and why, and what stays manual until then;
+- ``partner-application.md``: each future API family -> minimum product use -> module gate -> customer
+  authorization owner, plus the support model;
+- ``runbooks.md``: the runbooks with their response windows.
+Everything API-backed is labelled Future: nothing is connected today.
+"""
+
+from __future__ import annotations
+
+import re
+
+from readiness.report import packets
+from readiness.core.errors import ReadinessError
+from readiness.access.matrix import Matrix, eligibility
+from readiness.access.packages import package
+from readiness.access.runbooks import FAILURE_MODES, window_text
+
+FUTURE = "Future"
+PARTNER_PACKET = "partner-application.md"
+RUNBOOKS_PACKET = "runbooks.md"
+# Lines that describe something API-backed: they name a scope or an endpoint, or speak of the API or a
+# connection outside code spans (a tenant slug in backticks is a name, not a claim).
+_API_CODE = re.compile(r"tn\.[a-z]+\.[a-z0-9]+:[rw]|/v2/tenant/")
+_API_WORDS = re.compile(r"\bAPI\b|\bconnect", re.I)
+_CODE_SPAN = re.compile(r"`[^`]*`")
+_MANUAL_LINE = re.compile(r"\bmanual|\btoday\b|\bnot connected\b|\bno (ServiceTitan )?(login|connection)", re.I)
+NOT_STATED = "not stated"
+
+
+def family_view(family: dict) -> dict:
+    """A family as documents show it: a gap in the policy reads "not stated" instead of breaking the render."""
+    gate = family.get("module_gate") or {}
+    return {
+        **family,
+        "minimum_use": family.get("minimum_use") or NOT_STATED,
+        "module_gate": {"module": gate.get("module") or NOT_STATED, "name": gate.get("name") or NOT_STATED},
+        "authorization_owner": family.get("authorization_owner") or NOT_STATED,
+        "scopes": [{**entry, "use": entry.get("use") or NOT_STATED} for entry in family["scopes"]],
+    }
+
+
+def runbook_view(runbook: dict) -> dict:
+    windows = runbook.get("windows") or {}
+    return {
+        **runbook,
+        **{key: runbook.get(key) or NOT_STATED for key in ("trigger", "detection", "owner", "customer_communication")},
+        "windows": {key: window_text(windows[key]) if windows.get(key) else NOT_STATED
+                    for key in ("acknowledge", "resolve")},
+        "steps": runbook.get("steps") or [],
+    }
+
+
+def checklist_name(slug: str) -> str:
+    return f"access-checklist-{slug}.md"
+
+
+def render_checklists(policies, tenants) -> dict[str, str]:
+    matrix = Matrix(policies)
+    template = packets.environment().get_template("packets/access-checklist.md.j2")
+    documents = {}
+    for tenant in tenants:
+        try:
+            profile = tenant.profile
+        except ReadinessError:
+            continue  # the tenant fails its own scenarios with the file and line; no checklist can be made
+        results = {r.family: r for r in eligibility(matrix, profile)}
+        families = [(family_view(f), results[f["id"]]) for f in matrix.families_for(profile["package"])]
+        documents[checklist_name(tenant.slug)] = template.render(
+            tenant=profile, slug=tenant.slug, package=package(policies, profile["package"]),
+            admin_gate=matrix.data["admin_gate"], families=families, future=FUTURE,
+        )
+    return documents
+
+
+def render_partner_packet(policies, tenants=()) -> dict[str, str]:
+    template = packets.environment().get_template("packets/partner-application.md.j2")
+    matrix = Matrix(policies)
+    return {PARTNER_PACKET: template.render(
+        matrix={**matrix.data, "families": [family_view(f) for f in matrix.families]}, packages=policies["packages"]["packages"], support=policies["runbooks"]["support_model"],
+        runbooks=[runbook_view(r) for r in policies["runbooks"]["runbooks"]], future=FUTURE,
+    )}
+
+
+def render_runbooks(policies, tenants=()) -> dict[str, str]:
+    template = packets.environment().get_template("packets/runbooks.md.j2")
+    return {RUNBOOKS_PACKET: template.render(
+        support=policies["runbooks"]["support_model"],
+        runbooks=[runbook_view(r) for r in policies["runbooks"]["runbooks"]],
+        failure_modes=FAILURE_MODES,
+    )}
+
+
+def unlabelled_api_lines(text: str) -> list[str]:
+    """Lines describing something API-backed that are not labelled Future (nor plainly about manual mode)."""
+    return [
+        line.strip() for line in text.splitlines()
+        if (_API_CODE.search(line) or _API_WORDS.search(_CODE_SPAN.sub("", line)))
+        and FUTURE not in line and not _MANUAL_LINE.search(line)
+    ]
+
+
+
+def unmapped_families(text: str, families) -> list[str]:
+    """What a document fails to say for each family: its minimum use, module gate, owner and scopes."""
+    flat = " ".join(text.split())
+    missing = []
+    for family in families:
+        gate = family.get("module_gate") or {}
+        wanted = {
+            "minimum use": family.get("minimum_use"),
+            "module gate": gate.get("name"),
+            "authorization owner": family.get("authorization_owner"),
+            **{f"scope {s['scope']}": s["scope"] for s in family["scopes"]},
+        }
+        missing += [f"{family['id']}: {label}" for label, value in wanted.items()
+                    if not value or " ".join(value.split()) not in flat]
+    return missing
+
+
+
+def unshown_runbooks(text: str, runbooks) -> list[str]:
+    """Runbooks a document fails to show with their owner role and both response windows."""
+    missing = []
+    for runbook in map(runbook_view, runbooks):
+        for label, value in (("title", runbook["title"]), ("owner role", runbook["owner"]),
+                             *((f"{key} window", runbook["windows"][key]) for key in ("acknowledge", "resolve"))):
+            if value == NOT_STATED or value not in text:
+                missing.append(f"{runbook['id']}: {label}")
+    return missing
+
+packets.RENDERERS.extend([render_checklists, render_partner_packet, render_runbooks])

@@ -1,0 +1,1 @@
+"""Boundaries: claims, credentials, personal data, data boundaries and the security packet."""

@@ -1,0 +1,1 @@
+"""Core: errors, findings, reading documents, policies, tenants, export pages, evidence and features."""

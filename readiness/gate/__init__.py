@@ -1,0 +1,1 @@
+"""Gate: one run's options, records and verdict; sharding and progress."""

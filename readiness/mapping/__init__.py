@@ -1,0 +1,1 @@
+"""Mapping: Titan Map drift and attribution."""

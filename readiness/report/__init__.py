@@ -1,0 +1,1 @@
+"""Report: the evidence report, its renderings, packets, history, merge and verification."""

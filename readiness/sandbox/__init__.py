@@ -1,0 +1,1 @@
+"""Sandbox: the validation protocol and the strict local simulator."""

@@ -1,0 +1,635 @@
+"""A strict local simulator of ServiceTitan's integration environment, serving one fixture tenant.
+
+It answers on the same paths and in the same shapes as the real API (token endpoint,
+``/<module>/v2/tenant/<tenant>/...`` lists, export feeds, booking-provider bookings,
+leads, marketing-ads attributions) and is strict: an unknown path or query parameter,
+a missing header, a wrong app key, tenant or scope is an RFC 7807 error, never a
+lenient default. It also accepts what widely used public clients send (token with
+or without ``Bearer``, form-encoded token requests with extra query parameters,
+``page`` as a string, ``from``/``includeRecentChanges`` on exports).
+
+Operators of a test drive it from Python: :meth:`Simulator.connect` registers an app
+connection with its granted scopes, :meth:`Simulator.revoke` revokes it,
+:meth:`Simulator.inject` queues faults (5xx, 429, slow, dropped connection, dropped
+after processing, truncated body), and :class:`WebhookSender` delivers signed
+webhooks with ServiceTitan's retry schedule. Results are dry runs, never evidence.
+
+``python -m readiness simulator --tenant fixtures/tenants/<slug>`` serves it on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import math
+import re
+import secrets
+import sys
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import parse_qsl
+
+import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from readiness.servicetitan.client import SystemClock
+from readiness.core.errors import OptionError
+from readiness.core.tenants import FixtureTenant
+
+RATE_LIMIT_PER_SECOND = 60
+MAX_PAGE_SIZE = 5000
+EXPORT_CHUNK = 5000
+DEFAULT_TOKEN_LIFETIME = 900
+LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
+
+_COMMON_LIST = {"page", "pageSize", "includeTotal", "ids", "createdBefore", "createdOnOrAfter",
+                "modifiedBefore", "modifiedOnOrAfter"}
+_EXPORT = {"from", "includeRecentChanges"}
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One served endpoint: ``kind`` is list, export, create-booking, create-lead or attribution."""
+
+    method: str
+    module: str
+    pattern: str  # path below /<module>/v2/tenant/<tenant>/, {name} for integer path parameters
+    scope: str
+    kind: str
+    params: frozenset[str] = frozenset()
+    source: str | None = None  # fixture export the data comes from (<module>/<path>)
+
+    @property
+    def regex(self) -> re.Pattern:
+        return re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>\\d+)", self.pattern) + "$")
+
+
+def _list(module, path, scope, extra=()) -> Endpoint:
+    return Endpoint("GET", module, path, scope, "list", frozenset(_COMMON_LIST | {"active", *extra}), f"{module}/{path}")
+
+
+def _export(module, path, scope) -> Endpoint:
+    return Endpoint("GET", module, path, scope, "export", frozenset(_EXPORT), f"{module}/{path}")
+
+
+# Paths, parameters and scopes as ServiceTitan publishes them (OpenAPI documents and scope reference).
+ENDPOINTS: tuple[Endpoint, ...] = (
+    _list("jpm", "job-types", "tn.jpm.jobtypes:r", ("name", "minDuration", "maxDuration", "priority", "orderBy",
+                                                    "orderByDirection", "externalDataApplicationGuid")),
+    _list("settings", "business-units", "tn.stt.businessunits:r", ("name", "externalDataApplicationGuid")),
+    _list("dispatch", "zones", "tn.dis.zones:r", ("sort",)),
+    _list("marketing", "campaigns", "tn.mrk.campaigns:r", ("name",)),
+    _list("pricebook", "services", "tn.pb.services:r", ("sort", "externalDataApplicationGuid", "externalDataKey",
+                                                       "externalDataValues")),
+    _list("memberships", "membership-types", "tn.mem.membershiptypes:r", ("billingFrequency", "duration",
+                                                                         "includeDurationBilling")),
+    _export("jpm", "export/jobs", "tn.jpm.jobs:r"),
+    _export("crm", "export/bookings", "tn.crm.bookings:r"),
+    _export("accounting", "export/invoices", "tn.acc.invoices:r"),
+    _export("accounting", "export/payments", "tn.acc.payments:r"),
+    Endpoint("GET", "crm", "booking-provider/{booking_provider}/bookings", "tn.crm.bookings:r", "list-bookings",
+             frozenset(_COMMON_LIST | {"externalId", "sort"})),
+    Endpoint("POST", "crm", "booking-provider/{booking_provider}/bookings", "tn.crm.bookings:w", "create-booking"),
+    Endpoint("GET", "crm", "leads", "tn.crm.leads:r", "list-leads",
+             frozenset(_COMMON_LIST | {"customerId", "isProspect", "withoutCustomer", "status", "sort", "genPermUrl"})),
+    Endpoint("POST", "crm", "leads", "tn.crm.leads:w", "create-lead"),
+    Endpoint("POST", "marketingads", "web-booking-attributions", "tn.mads.webbookingattributions:w", "attribution"),
+    Endpoint("POST", "marketingads", "web-lead-form-attributions", "tn.mads.webleadformattributions:w", "attribution"),
+)
+# Purchased module (tenant.yaml) -> URL module.
+MODULE_URLS = {"marketing-ads": "marketingads"}
+
+BOOKING_FIELDS = {"source", "name", "address", "contacts", "customerType", "start", "summary", "campaignId",
+                  "businessUnitId", "jobTypeId", "priority", "isFirstTimeClient", "uploadedImages",
+                  "isSendConfirmationEmail", "externalId"}
+BOOKING_REQUIRED = ("source", "name", "summary", "isFirstTimeClient", "externalId")
+LEAD_FIELDS = {"customerId", "locationId", "campaignId", "businessUnitId", "jobTypeId", "summary", "tagTypeIds",
+               "priority", "callReasonId", "followUpDate"}
+WEB_SESSION_FIELDS = {"landingPageUrl", "referrerUrl", "gclid", "fbclid", "msclkid", "utmSource", "utmMedium",
+                      "utmCampaign", "utmAdgroup", "utmTerm", "utmContent", "googleAnalyticsClientId"}
+ATTRIBUTION_KEYS = {"web-booking-attributions": "bookingId", "web-lead-form-attributions": "leadId"}
+
+
+def scopes_for_modules(modules) -> set[str]:
+    urls = {MODULE_URLS.get(m, m) for m in modules}
+    return {e.scope for e in ENDPOINTS if e.module in urls}
+
+
+class VirtualClock:
+    """Time that moves only when someone waits (or a request takes its modelled latency): tests run instantly."""
+
+    def __init__(self, start: float = 0.0):
+        self.t = start
+
+    def now(self) -> float:
+        return self.t
+
+    def advance(self, seconds: float) -> None:
+        self.t += max(0.0, seconds)
+
+    async def sleep(self, seconds: float) -> None:
+        self.advance(seconds)
+        await asyncio.sleep(0)
+
+
+@dataclass
+class TenantData:
+    """What the simulator serves: the tenant id, purchased modules and records per fixture export path."""
+
+    tenant_id: int
+    modules: list[str]
+    records: dict[str, list[dict]]
+    name: str = "tenant"
+    granted: set[str] | None = None  # a connected tenant's approved, unexpired scopes; None: all purchased
+
+    @classmethod
+    def from_fixture(cls, tenant: FixtureTenant) -> "TenantData":
+        tenant.check_readable()
+        records = {e.source: list(tenant.export_records(e.source)) for e in ENDPOINTS
+                   if e.source and tenant.has_export(e.source)}
+        profile = tenant.profile
+        connection = profile.get("connection") or {}
+        granted = None
+        if connection.get("status") == "connected":
+            granted = set(connection.get("granted_scopes", [])) - set(connection.get("expired_scopes", []))
+        return cls(int(profile["tenant_id"]), list(profile["purchased_modules"]), records, tenant.slug, granted)
+
+
+@dataclass
+class Connection:
+    client_id: str
+    client_secret: str
+    app_key: str
+    tenant_id: int
+    scopes: set[str]
+    revoked: bool = False
+
+
+@dataclass
+class Fault:
+    """A fault served instead of (or around) the next matching requests.
+
+    kind: ``status`` (answer ``status``; 429 and 503 carry ``retry_after``), ``slow`` (wait ``delay`` s first),
+    ``drop`` (close before answering), ``drop-after`` (process, then close), ``truncate`` (cut the body).
+    """
+
+    kind: str
+    path: str = ""  # substring of the request path; empty matches every API call
+    method: str | None = None
+    status: int = 503
+    retry_after: int | None = None
+    delay: float = 0.0
+    times: int = 1
+
+
+class SimulatedDisconnect(ConnectionResetError):
+    """The simulator dropped the connection on purpose (fault injection)."""
+
+
+def problem(status: int, title: str, trace_id: str, errors: dict | None = None, headers: dict | None = None) -> JSONResponse:
+    body = {"type": f"https://httpstatuses.io/{status}", "title": title, "status": status, "traceId": trace_id,
+            "errors": errors or {}, "data": {}}
+    return JSONResponse(body, status_code=status, headers=headers, media_type="application/problem+json")
+
+
+class Simulator:
+    def __init__(self, tenant: TenantData, *, clock=None, token_lifetime: int = DEFAULT_TOKEN_LIFETIME,
+                 rate_limit: int = RATE_LIMIT_PER_SECOND, latency: float = 0.0, export_chunk: int = EXPORT_CHUNK,
+                 token_prefix: str = "sim."):
+        self.tenant = tenant
+        self.clock = clock or VirtualClock()
+        self.token_lifetime = token_lifetime
+        self.rate_limit = rate_limit
+        self.latency = latency
+        self.export_chunk = export_chunk
+        self.token_prefix = token_prefix
+        self.connections: dict[str, Connection] = {}
+        self.tokens: dict[str, tuple[Connection, float]] = {}
+        self.faults: list[Fault] = []
+        self.requests: list[dict] = []
+        self.early_retries = 0
+        self.server_seconds = 0.0
+        self._windows: dict[tuple, deque] = {}
+        self._retry_deadline: dict[tuple, float] = {}
+        self._trace = 0
+        self.bookings: list[dict] = [dict(b) for b in tenant.records.get("crm/export/bookings", [])]
+        self.leads: list[dict] = []
+        self.attributions: dict[str, list[dict]] = {name: [] for name in ATTRIBUTION_KEYS}
+        self._next_id = 9_000_000
+        self.app = Starlette(routes=[
+            Route("/connect/token", self._token_endpoint, methods=["POST"]),
+            Route("/{module}/v2/tenant/{tenant}/{rest:path}", self._api, methods=["GET", "POST", "PATCH", "PUT", "DELETE"]),
+        ])
+        self.app.add_exception_handler(404, self._not_found)
+        self.app.add_exception_handler(405, self._not_found)
+
+    # -- operator controls ----------------------------------------------------------------------------------
+    def connect(self, client_id: str, client_secret: str, app_key: str, scopes=None) -> Connection:
+        if scopes is not None:
+            granted = set(scopes)
+        elif self.tenant.granted is not None:
+            granted = set(self.tenant.granted)
+        else:
+            granted = scopes_for_modules(self.tenant.modules)
+        connection = Connection(client_id, client_secret, app_key, self.tenant.tenant_id, granted)
+        self.connections[client_id] = connection
+        return connection
+
+    def revoke(self, client_id: str) -> None:
+        self.connections[client_id].revoked = True
+
+    def inject(self, *faults: Fault) -> None:
+        self.faults.extend(faults)
+
+    def transport(self) -> httpx.ASGITransport:
+        return httpx.ASGITransport(app=self.app)
+
+    def issued_tokens(self) -> list[str]:
+        return list(self.tokens)
+
+    # -- plumbing -------------------------------------------------------------------------------------------
+    def _trace_id(self) -> str:
+        self._trace += 1
+        return f"sim-{self._trace:08d}"
+
+    async def _not_found(self, request: Request, exc) -> Response:
+        return problem(404, f"Unknown path {request.url.path}", self._trace_id())
+
+    def _take_fault(self, method: str, path: str) -> Fault | None:
+        for fault in self.faults:
+            if fault.times > 0 and fault.path in path and fault.method in (None, method):
+                fault.times -= 1
+                return fault
+        return None
+
+    async def __call__(self, scope, receive, send):
+        await self.app(scope, receive, send)
+
+    # -- token endpoint -------------------------------------------------------------------------------------
+    async def _token_endpoint(self, request: Request) -> Response:
+        if "application/x-www-form-urlencoded" not in request.headers.get("content-type", ""):
+            return JSONResponse({"error": "invalid_request", "error_description": "form-encoded body required"}, 400)
+        form = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
+        if form.get("grant_type") != "client_credentials":
+            return JSONResponse({"error": "unsupported_grant_type"}, 400)
+        connection = self.connections.get(form.get("client_id", ""))
+        if connection is None or not secrets.compare_digest(connection.client_secret, form.get("client_secret", "")):
+            return JSONResponse({"error": "invalid_client"}, 400)
+        if connection.revoked:
+            return JSONResponse({"error": "invalid_client", "error_description": "application access was revoked"}, 400)
+        token = self.token_prefix + secrets.token_urlsafe(24)
+        self.tokens[token] = (connection, self.clock.now() + self.token_lifetime)
+        return JSONResponse({"access_token": token, "expires_in": self.token_lifetime, "token_type": "Bearer",
+                             "scope": " ".join(sorted(connection.scopes))})
+
+    # -- API ------------------------------------------------------------------------------------------------
+    async def _api(self, request: Request) -> Response:
+        started = asyncio.get_running_loop().time()
+        if isinstance(self.clock, VirtualClock):
+            self.clock.advance(self.latency)
+        method, path = request.method, request.url.path
+        entry = {"method": method, "path": path, "at": self.clock.now(), "status": None}
+        self.requests.append(entry)
+        fault = self._take_fault(method, path)
+        try:
+            if fault is not None and fault.kind == "slow":
+                await asyncio.sleep(fault.delay)
+            if fault is not None and fault.kind == "drop":
+                entry["status"] = "dropped"
+                raise SimulatedDisconnect("simulated dropped connection")
+            response = await self._handle(request, fault)
+            entry["status"] = response.status_code
+            if fault is not None and fault.kind == "drop-after":
+                entry["status"] = f"dropped after {response.status_code}"
+                raise SimulatedDisconnect("simulated dropped connection after processing")
+            if fault is not None and fault.kind == "truncate" and response.status_code == 200:
+                return Response(response.body[: max(1, len(response.body) // 2)], 200,
+                                media_type="application/json")
+            return response
+        finally:
+            self.server_seconds += asyncio.get_running_loop().time() - started
+
+    async def _handle(self, request: Request, fault: Fault | None) -> Response:
+        method, module = request.method, request.path_params["module"]
+        rest, tenant_text = request.path_params["rest"], request.path_params["tenant"]
+        endpoint, args = self._route(method, module, rest)
+        if endpoint is None:
+            return problem(404 if args is None else 405, f"Unknown path {request.url.path}"
+                           if args is None else f"Method {method} is not allowed on {request.url.path}", self._trace_id())
+        connection, error = self._authenticate(request)
+        if error is not None:
+            return error
+        if not tenant_text.isdigit() or int(tenant_text) != connection.tenant_id:
+            return problem(403, f"The application is not authorized for tenant {tenant_text}", self._trace_id())
+        if endpoint.scope not in connection.scopes:
+            return problem(403, f"Missing scope {endpoint.scope}", self._trace_id(), {"scope": [endpoint.scope]})
+        limited = self._rate_limit(connection)
+        if limited is not None:
+            return limited
+        if fault is not None and fault.kind == "status":
+            return self._fault_response(connection, fault)
+        unknown = sorted(set(request.query_params) - endpoint.params)
+        if unknown:
+            return problem(400, "Unknown query parameter", self._trace_id(),
+                           {name: [f"'{name}' is not a parameter of {method} {endpoint.pattern}"] for name in unknown})
+        handler = getattr(self, "_" + endpoint.kind.replace("-", "_"))
+        return await handler(request, endpoint, args)
+
+    def _route(self, method: str, module: str, rest: str) -> tuple[Endpoint | None, dict | None]:
+        matched_path = None
+        for endpoint in ENDPOINTS:
+            if endpoint.module != module:
+                continue
+            match = endpoint.regex.match(rest)
+            if match is None:
+                continue
+            matched_path = {}
+            if endpoint.method == method:
+                return endpoint, {k: int(v) for k, v in match.groupdict().items()}
+        return None, matched_path
+
+    def _authenticate(self, request: Request) -> tuple[Connection | None, Response | None]:
+        header = request.headers.get("authorization", "").strip()
+        token = header[7:].strip() if header.lower().startswith("bearer ") else header
+        if not token:
+            return None, problem(401, "Authorization header is required", self._trace_id())
+        known = self.tokens.get(token)
+        if known is None:
+            return None, problem(401, "Invalid access token", self._trace_id())
+        connection, expires_at = known
+        if self.clock.now() >= expires_at:
+            return None, problem(401, "Access token expired", self._trace_id())
+        if connection.revoked:
+            return None, problem(401, "Application access was revoked", self._trace_id())
+        app_key = request.headers.get("st-app-key", "")
+        if not app_key:
+            return None, problem(401, "ST-App-Key header is required", self._trace_id())
+        if not secrets.compare_digest(app_key, connection.app_key):
+            return None, problem(401, "ST-App-Key does not match the application of this token", self._trace_id())
+        return connection, None
+
+    def _rate_limit(self, connection: Connection) -> Response | None:
+        key = (connection.app_key, connection.tenant_id)
+        now = self.clock.now()
+        deadline = self._retry_deadline.get(key)
+        if deadline is not None and now < deadline:
+            self.early_retries += 1
+        window = self._windows.setdefault(key, deque())
+        while window and window[0] <= now - 1.0:
+            window.popleft()
+        if len(window) >= self.rate_limit:
+            wait = max(1, math.ceil(window[0] + 1.0 - now))
+            self._retry_deadline[key] = now + wait
+            return self._too_many(wait)
+        window.append(now)
+        return None
+
+    def _too_many(self, wait: int) -> Response:
+        return problem(429, f"The request limit was exceeded. Please try again in {wait} seconds.",
+                       self._trace_id(), headers={"Retry-After": str(wait)})
+
+    def _fault_response(self, connection: Connection, fault: Fault) -> Response:
+        if fault.retry_after is not None:
+            self._retry_deadline[(connection.app_key, connection.tenant_id)] = self.clock.now() + fault.retry_after
+        if fault.status == 429:
+            return self._too_many(fault.retry_after or 1)
+        headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else None
+        return problem(fault.status, "Service temporarily unavailable (simulated fault)", self._trace_id(),
+                       headers=headers)
+
+    # -- handlers -------------------------------------------------------------------------------------------
+    def _page(self, request: Request, records: list[dict], *, active_default: str | None = None) -> Response:
+        """One page of a list. Lists with an ``active`` filter return only active records unless asked (as ST does)."""
+        query = request.query_params
+        errors = {}
+        page, size = query.get("page", "1"), query.get("pageSize", "50")
+        if not page.isdigit() or int(page) < 1:
+            errors["page"] = ["must be a whole number from 1"]
+        if not size.isdigit() or not 1 <= int(size) <= MAX_PAGE_SIZE:
+            errors["pageSize"] = [f"must be a whole number from 1 to {MAX_PAGE_SIZE}"]
+        active = query.get("active", active_default)
+        if active is not None and active.lower() not in ("true", "false", "any"):
+            errors["active"] = ["must be True, False or Any"]
+        ids = query.get("ids")
+        if ids is not None and not all(p.strip().isdigit() for p in ids.split(",")):
+            errors["ids"] = ["must be a comma-separated list of ids"]
+        if errors:
+            return problem(400, "One or more validation errors occurred.", self._trace_id(), errors)
+        if active is not None and active.lower() != "any":
+            records = [r for r in records if bool(r.get("active", True)) == (active.lower() == "true")]
+        if ids is not None:
+            wanted = {int(p) for p in ids.split(",")}
+            records = [r for r in records if r.get("id") in wanted]
+        page, size = int(page), int(size)
+        chunk = records[(page - 1) * size: page * size]
+        body = {"page": page, "pageSize": size, "hasMore": page * size < len(records), "data": chunk}
+        if query.get("includeTotal", "").lower() == "true":
+            body["totalCount"] = len(records)
+        return _json(body)
+
+    async def _list(self, request: Request, endpoint: Endpoint, args: dict) -> Response:
+        return self._page(request, self.tenant.records.get(endpoint.source, []), active_default="True")
+
+    async def _export(self, request: Request, endpoint: Endpoint, args: dict) -> Response:
+        records = self.tenant.records.get(endpoint.source, [])
+        cursor = request.query_params.get("from")
+        recent = request.query_params.get("includeRecentChanges")
+        if recent is not None and recent.lower() not in ("true", "false"):
+            return problem(400, "One or more validation errors occurred.", self._trace_id(),
+                           {"includeRecentChanges": ["must be true or false"]})
+        start = 0
+        if cursor:
+            prefix = f"sim-{endpoint.pattern.replace('/', '-')}-"
+            if not cursor.startswith(prefix) or not cursor[len(prefix):].isdigit():
+                return problem(400, "One or more validation errors occurred.", self._trace_id(),
+                               {"from": ["not a continuation token of this export"]})
+            start = int(cursor[len(prefix):])
+        chunk = records[start:start + self.export_chunk]
+        end = start + len(chunk)
+        return _json({"hasMore": end < len(records),
+                      "continueFrom": f"sim-{endpoint.pattern.replace('/', '-')}-{end}", "data": chunk})
+
+    def _provider_ids(self) -> set[int]:
+        """The tenant's booking providers; a tenant with no recorded bookings has the app's own provider, 1."""
+        return {b["bookingProviderId"] for b in self.bookings if b.get("bookingProviderId")} or {1}
+
+    async def _list_bookings(self, request: Request, endpoint: Endpoint, args: dict) -> Response:
+        provider = args["booking_provider"]
+        if provider not in self._provider_ids():
+            return problem(404, f"Booking provider {provider} not found", self._trace_id())
+        records = [b for b in self.bookings if b.get("bookingProviderId") == provider]
+        external = request.query_params.get("externalId")
+        if external is not None:
+            records = [b for b in records if b.get("externalId") == external]
+        return self._page(request, records)
+
+    async def _json_body(self, request: Request) -> tuple[dict | None, Response | None]:
+        if "application/json" not in request.headers.get("content-type", ""):
+            return None, problem(415, "Content-Type must be application/json", self._trace_id())
+        try:
+            body = json.loads(await request.body())
+        except ValueError:
+            return None, problem(400, "The request body is not valid JSON", self._trace_id())
+        if not isinstance(body, dict):
+            return None, problem(400, "The request body must be a JSON object", self._trace_id())
+        return body, None
+
+    def _validate(self, body: dict, allowed: set[str], required) -> dict:
+        errors = {k: [f"'{k}' is not a field of this request"] for k in sorted(set(body) - allowed)}
+        errors |= {k: ["is required"] for k in required if body.get(k) in (None, "")}
+        return errors
+
+    def _new_id(self) -> int:
+        self._next_id += 1
+        return self._next_id
+
+    async def _create_booking(self, request: Request, endpoint: Endpoint, args: dict) -> Response:
+        body, error = await self._json_body(request)
+        if error:
+            return error
+        provider = args["booking_provider"]
+        if provider not in self._provider_ids():
+            return problem(404, f"Booking provider {provider} not found", self._trace_id())
+        errors = self._validate(body, BOOKING_FIELDS, BOOKING_REQUIRED)
+        if errors:
+            return problem(400, "One or more validation errors occurred.", self._trace_id(), errors)
+        stamp = "2026-01-01T00:00:00Z"
+        booking = {**body, "id": self._new_id(), "createdOn": stamp, "modifiedOn": stamp, "status": "New",
+                   "bookingProviderId": provider, "start": body.get("start") or stamp}
+        self.bookings.append(booking)
+        return _json(booking)
+
+    async def _list_leads(self, request: Request, endpoint: Endpoint, args: dict) -> Response:
+        return self._page(request, self.leads)
+
+    async def _create_lead(self, request: Request, endpoint: Endpoint, args: dict) -> Response:
+        body, error = await self._json_body(request)
+        if error:
+            return error
+        errors = self._validate(body, LEAD_FIELDS, ("campaignId", "summary"))
+        campaigns = {c["id"] for c in self.tenant.records.get("marketing/campaigns", [])}
+        if body.get("campaignId") is not None and body["campaignId"] not in campaigns:
+            errors["campaignId"] = [f"campaign {body['campaignId']} not found"]
+        if errors:
+            return problem(400, "One or more validation errors occurred.", self._trace_id(), errors)
+        stamp = "2026-01-01T00:00:00Z"
+        lead = {**body, "id": self._new_id(), "status": "Open", "priority": body.get("priority", "Normal"),
+                "createdOn": stamp, "createdById": 1, "modifiedOn": stamp}
+        self.leads.append(lead)
+        return _json(lead)
+
+    async def _attribution(self, request: Request, endpoint: Endpoint, args: dict) -> Response:
+        body, error = await self._json_body(request)
+        if error:
+            return error
+        key = ATTRIBUTION_KEYS[endpoint.pattern]
+        errors = self._validate(body, {key, "webSessionData"}, (key, "webSessionData"))
+        session = body.get("webSessionData")
+        if isinstance(session, dict):
+            errors |= {f"webSessionData.{k}": ["not a field of webSessionData"] for k in sorted(set(session) - WEB_SESSION_FIELDS)}
+        elif session is not None:
+            errors["webSessionData"] = ["must be an object"]
+        known = {b["id"] for b in self.bookings} if key == "bookingId" else {lead["id"] for lead in self.leads}
+        if body.get(key) is not None and body[key] not in known:
+            errors[key] = [f"{key} {body[key]} not found"]
+        if errors:
+            return problem(400, "One or more validation errors occurred.", self._trace_id(), errors)
+        self.attributions[endpoint.pattern].append(body)
+        return Response(status_code=200)
+
+
+def _json(body: Any) -> Response:
+    return Response(json.dumps(body, separators=(",", ":")), 200, media_type="application/json")
+
+
+# -- webhooks (ServiceTitan's side: signed delivery with its retry schedule) -----------------------------------
+RETRY_SCHEDULE = (10, 30, 60, 300)
+
+
+@dataclass
+class Delivery:
+    attempt: int
+    at: float
+    status: int | str
+
+
+@dataclass
+class WebhookSender:
+    """Delivers one event: signs the body with the HMAC key, retries at 10, 30, 60, 300 s (times ``scale``)."""
+
+    key: str
+    clock: Any
+    signature_header: str
+    sign: Callable[[bytes, str], str]
+    schedule: tuple[float, ...] = RETRY_SCHEDULE
+    scale: float = 1.0
+    deliveries: list[Delivery] = field(default_factory=list)
+
+    async def deliver(self, http: httpx.AsyncClient, url: str, event: dict) -> bool:
+        body = json.dumps(event, sort_keys=True).encode()
+        headers = {"Content-Type": "application/json", self.signature_header: self.sign(body, self.key)}
+        for attempt in range(len(self.schedule) + 1):
+            if attempt:
+                await self.clock.sleep(self.schedule[attempt - 1] * self.scale)
+            try:
+                response = await http.post(url, content=body, headers=headers)
+                status: int | str = response.status_code
+            except (httpx.TransportError, OSError) as exc:
+                status = f"failed: {type(exc).__name__}"
+            self.deliveries.append(Delivery(attempt + 1, self.clock.now(), status))
+            if isinstance(status, int) and 200 <= status < 300:
+                return True
+        return False
+
+
+# -- command line ---------------------------------------------------------------------------------------------
+def generated_credentials(seed: str | None = None) -> dict[str, str]:
+    """Fake credentials in ServiceTitan's formats, generated at run time (derived from ``seed`` when given)."""
+    seed = seed or secrets.token_hex(16)
+
+    def part(name: str, length: int) -> str:
+        return hashlib.sha256(f"{seed}:{name}".encode()).hexdigest()[:length]
+
+    return {"client_id": "cid." + part("client_id", 24), "client_secret": "cs1." + part("client_secret", 40),
+            "app_key": "ak1." + part("app_key", 32)}
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("simulator", help="serve a fixture tenant as a local ServiceTitan simulator",
+                                   description="Serve a fixture tenant on 127.0.0.1 through ServiceTitan's paths "
+                                               "and shapes. Results against it are dry runs, never evidence.")
+    parser.add_argument("--tenant", required=True, type=Path, metavar="DIR", help="fixture tenant folder")
+    parser.add_argument("--host", default="127.0.0.1", help="loopback address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    parser.add_argument("--token-lifetime", type=int, default=DEFAULT_TOKEN_LIFETIME, help="expires_in of tokens, s")
+    parser.set_defaults(func=serve_command)
+
+
+def serve_command(args) -> int:
+    import uvicorn
+
+    if args.host not in LOOPBACK_HOSTS:
+        raise OptionError(f"--host {args.host}: the simulator binds loopback only (127.0.0.1)")
+    if not (args.tenant / "tenant.yaml").is_file():
+        raise OptionError(f"--tenant {args.tenant}: not a tenant folder (no tenant.yaml)")
+    data = TenantData.from_fixture(FixtureTenant(args.tenant))
+    simulator = Simulator(data, clock=SystemClock(), token_lifetime=args.token_lifetime)
+    creds = generated_credentials()
+    simulator.connect(**creds)
+    base = f"http://{args.host}:{args.port}"
+    print(f"ServiceTitan simulator (dry runs only, not sandbox evidence) serving {data.name} "
+          f"(tenant {data.tenant_id}) on {base}\n"
+          f"Generated for this session only (fake, discarded on exit):\n"
+          f"  ST_AUTH_URL={base} ST_API_URL={base} ST_TENANT_ID={data.tenant_id}\n"
+          f"  ST_CLIENT_ID={creds['client_id']} ST_CLIENT_SECRET={creds['client_secret']} ST_APP_KEY={creds['app_key']}\n"
+          f"Booking provider ids: {', '.join(str(i) for i in sorted(simulator._provider_ids())) or 'none'}\n"
+          f"Try: curl -s -d grant_type=client_credentials -d client_id=... -d client_secret=... {base}/connect/token",
+          file=sys.stderr, flush=True)
+    uvicorn.run(simulator.app, host=args.host, port=args.port, log_level="warning", access_log=False)
+    return 0

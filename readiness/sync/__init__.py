@@ -1,0 +1,1 @@
+"""Sync: the queue state machine, the lead handoff and the network guard."""
