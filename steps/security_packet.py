@@ -4,13 +4,13 @@ from pytest_bdd import given, then, when
 
 from readiness.boundaries import claims, credentials, privacy, security
 from readiness.gate import run as gate_module
-from readiness.report import document
+from readiness.report import document, packets
 
 
 @given("the security packet rendered from the policies", target_fixture="packet_text")
 def packet_text(gate, scenario_evidence):
     scenario_evidence.sections[security.SECTION] = security.packet_model(gate.policies)
-    return security.render_packet(gate.policies, gate.tenants)[security.PACKET]  # the renderer the run writes with
+    return packets.security_packet(gate.policies, gate.tenants)[security.PACKET]  # the renderer the run writes with
 
 
 @then("it states the current no-credential mode, data minimization per envelope, consent artifacts, "

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from readiness.mapping import attribution
 from readiness.core.errors import ReadinessError
+from readiness.report import templates
 
 TEMPLATE = "packets/proof.md.j2"
 _API_VERIFIED = re.compile(r"api[\s_-]*(?:verified|validated|confirmed)", re.IGNORECASE)
@@ -30,10 +31,8 @@ class Packet:
 
 def packet(policies, tenant) -> Packet:
     """The proof packet of one tenant. Bad tenant data raises (the scenario fails closed)."""
-    from readiness.report import packets
-
     checked = attribution.check(tenant, policies)
-    text = packets.environment().get_template(TEMPLATE).render(
+    text = templates.environment().get_template(TEMPLATE).render(
         tenant={"slug": tenant.slug, "name": tenant.profile["name"], "package": tenant.profile["package"],
                 "captured_on": tenant.profile["exports"]["captured_on"]},
         data=checked.section,
@@ -46,14 +45,12 @@ def packet(policies, tenant) -> Packet:
 def render(policies, tenants) -> dict[str, str]:
     """Renderer for ``packets.RENDERERS``: one packet per tenant; a tenant that cannot be read gets a packet
     that says so instead of figures (the gate fails that tenant's scenarios separately)."""
-    from readiness.report import packets
-
     documents = {}
     for tenant in tenants:
         try:
             text = packet(policies, tenant).text
         except ReadinessError as exc:
-            text = packets.environment().get_template(TEMPLATE).render(
+            text = templates.environment().get_template(TEMPLATE).render(
                 tenant={"slug": tenant.slug, "name": tenant.slug, "package": None, "captured_on": None},
                 data=None, error=str(exc))
         documents[f"{tenant.slug}-proof.md"] = text
