@@ -10,14 +10,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from readiness.boundaries import privacy
 from readiness.mapping import attribution
 from readiness.core.errors import ReadinessError
 from readiness.report import templates
 
 TEMPLATE = "packets/proof.md.j2"
 _API_VERIFIED = re.compile(r"api[\s_-]*(?:verified|validated|confirmed)", re.IGNORECASE)
-_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
-_PHONE = re.compile(r"\(?\b\d{3}\)?[-. ]\d{3}[-. ]\d{4}\b")
+_UNMASKED = {"email": "an email address", "phone": "a phone number"}  # privacy.find kinds a packet may not show
 
 
 @dataclass
@@ -78,10 +78,10 @@ def verification_problem(document: Packet) -> str | None:
 def contact_leaks(document: Packet, tenant) -> list[str]:
     """Contact details of listed leads, or anything shaped like an email or phone number, in the packet."""
     problems = []
-    for pattern, what in ((_EMAIL, "an email address"), (_PHONE, "a phone number")):
-        for match in pattern.finditer(document.text):
-            line = document.text.count("\n", 0, match.start()) + 1
-            problems.append(f"{document.slug}-proof.md:{line}: shows {what} unmasked")
+    for hit in privacy.find(document.text):
+        if hit.kind in _UNMASKED:
+            line = document.text.count("\n", 0, hit.start) + 1
+            problems.append(f"{document.slug}-proof.md:{line}: shows {_UNMASKED[hit.kind]} unmasked")
     listed = {row["lead"] for row in document.review}
     for lead in tenant.submissions():
         if lead.get("lead_id") not in listed:
