@@ -25,14 +25,14 @@ def states_every_topic(gate, packet_text):
 @then("it makes no forbidden claim")
 def packet_no_claim(gate, packet_text, scenario_evidence):
     found = claims.scan_text(packet_text, f"packets/{security.PACKET}",
-                             claims.ClaimPolicy.from_policy(gate.policies["claims"]))
+                             claims.ClaimPolicy.from_policies(gate.policies))
     scenario_evidence.add(found)
     assert not found, "\n".join(str(f) for f in found)
 
 
 @then("it holds no credential and no unmasked e-mail, phone number or street address")
 def packet_no_secret_or_personal_data(gate, packet_text, scenario_evidence):
-    policy = credentials.CredentialPolicy.from_policy(gate.policies["credentials"], gate.policies)
+    policy = credentials.CredentialPolicy.from_policies(gate.policies)
     found = [f for f in credentials.scan_text(packet_text, f"packets/{security.PACKET}", policy)
              if f.severity in ("blocker", "major")]
     scenario_evidence.add(found)

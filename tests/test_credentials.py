@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from readiness.boundaries import credentials
 from readiness.core.errors import PolicyError
+from readiness.core.policy import PolicySet
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,7 +27,7 @@ def rand(n: int) -> str:
 
 @pytest.fixture(scope="module")
 def policy() -> credentials.CredentialPolicy:
-    return credentials.CredentialPolicy.from_policy(yaml.safe_load((ROOT / "policies/credentials.yaml").read_text()))
+    return credentials.CredentialPolicy.from_policies(PolicySet.load(ROOT / "policies"))
 
 
 def found(policy, text: str) -> list[tuple[str, str, str]]:

@@ -176,7 +176,7 @@ DETECTORS: dict[str, Detector] = {
     "bearer-token": Detector(BearerToken, r"bearer"),
     "oauth-token": Detector(OAuthToken, r"token"),
     "client-secret-assignment": Detector(ClientSecretAssignment, r"secret"),
-    "webhook-hmac-key": Detector(WebhookHmacKey, r"hmac|signing|signature|webhook"),
+    "webhook-hmac-key": Detector(WebhookHmacKey, r"(?:hmac|signing|signature|webhook)[_-]?(?:key|secret)"),
     "high-entropy-assignment": Detector(HighEntropyAssignment,
                                         r"secret|token|passw|pwd|api[_-]?key|app[_-]?key|private|credential|auth"),
     "jwt": Detector(JwtTokenDetector, r"eyj"),
@@ -234,7 +234,13 @@ class CredentialPolicy:
         self._remembered = functools.lru_cache(maxsize=MEMO_LINES)(lambda line: tuple(analyse_line(line, self)))
 
     @classmethod
+    def from_policies(cls, policies) -> "CredentialPolicy":
+        """The credential policy of a ``PolicySet``; an unknown detector is a PolicyError at its line."""
+        return cls.from_policy(policies["credentials"], policies)
+
+    @classmethod
     def from_policy(cls, policy: dict, policies=None) -> "CredentialPolicy":
+        """From the policy's data alone (tests plant broken policies this way); ``from_policies`` is the usual way."""
         detectors, severities = {}, {}
         for index, entry in enumerate(policy["detectors"]):
             detector = DETECTORS.get(entry["id"])

@@ -106,8 +106,8 @@ def audit_outputs(gate, written: list[Path]) -> list[str]:
 
 
 def _scanners(gate) -> tuple[credentials.CredentialPolicy, claims.ClaimPolicy]:
-    return (credentials.CredentialPolicy.from_policy(gate.policies["credentials"], gate.policies),
-            claims.ClaimPolicy.from_policy(gate.policies["claims"]))
+    return (credentials.CredentialPolicy.from_policies(gate.policies),
+            claims.ClaimPolicy.from_policies(gate.policies))
 
 
 def audit_text(gate, where: str, text: str, quoted: list[str] = (), scanners=None) -> list[str]:
