@@ -24,7 +24,7 @@ def policy(policy_data) -> claims.ClaimPolicy:
 
 
 def rules(policy, text: str) -> list[str]:
-    return [f.detail.split(" ")[0] for f in claims.scan_text(text, "page.html", policy)]
+    return [f.rule for f in claims.scan_text(text, "page.html", policy)]
 
 
 @pytest.mark.parametrize("raw, expected", [

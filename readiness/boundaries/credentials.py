@@ -431,6 +431,7 @@ def _finding(where, line_number, detector_id, secret, how, policy) -> Finding:
         severity=policy.severities[detector_id],
         runbook=None,
         detail=f"{detector_id}{hidden}: {mask(secret)}; remove it (and rotate it if it was ever real)",
+        rule=detector_id,
     )
 
 
@@ -547,10 +548,25 @@ def _jwt() -> str:
     return ".".join((part({"alg": "HS256", "typ": "JWT"}), part({"sub": _random(8)}), _random(43)))
 
 
-def self_test(policy: CredentialPolicy, kind: str, disguise: str) -> list[Finding]:
-    """Scan a freshly made credential of ``kind`` hidden as ``disguise``, in memory: it never touches a disk."""
-    found = scan_text(DISGUISES[disguise](SAMPLES[kind]()), "planted.txt", policy)
-    return [f for f in found if f.kind == "credential"]
+@dataclass(frozen=True)
+class SelfTest:
+    """A credential made up for this run, hidden in a disguise and scanned in memory (it never touches a disk)."""
+
+    findings: list[Finding]  # the credential findings of the scan
+    unmasked: list[str]  # detectors whose finding shows a value it found instead of its masked form
+
+    @property
+    def caught_masked(self) -> bool:
+        return bool(self.findings) and not self.unmasked
+
+
+def self_test(policy: CredentialPolicy, kind: str, disguise: str) -> SelfTest:
+    """Scan a freshly made credential of ``kind`` hidden as ``disguise``."""
+    text = DISGUISES[disguise](SAMPLES[kind]())
+    findings = [f for f in scan_text(text, "planted.txt", policy) if f.kind == "credential"]
+    values = {secret for line in text.splitlines() for _, secret, _ in analyse_line(line, policy)}
+    unmasked = sorted({f.rule for f in findings for value in values if value in str(f)})
+    return SelfTest(findings, unmasked)
 
 
 def excused_samples(policy: CredentialPolicy, rounds: int = 20) -> list[str]:
