@@ -1,5 +1,7 @@
 """Steps for features/traceability.feature: requirements, scenarios, protocol tests and step definitions."""
 
+from types import ModuleType
+
 from pytest_bdd import given, then
 from pytest_bdd.steps import step_function_context_registry
 
@@ -40,8 +42,10 @@ def _assert_none(problems, kind):
 
 
 @given("the step definitions the gate has loaded", target_fixture="step_audit")
-def step_audit(gate):
-    # pytest-bdd keeps every registered definition here; the library only needs a name and a matcher.
+def step_audit(gate, request):
+    # pytest-bdd keeps every definition this process ever registered here (one process may run the gate more
+    # than once); this run's are those of the step modules its plugin manager loaded.
+    loaded = {id(vars(plugin)) for plugin in request.config.pluginmanager.get_plugins() if isinstance(plugin, ModuleType)}
     definitions = [
         features.StepDefinition(
             type=context.type,
@@ -50,7 +54,7 @@ def step_audit(gate):
             matches=context.parser.is_matching,
         )
         for context in step_function_context_registry.values()
-        if context.step_func.__module__.startswith("steps.")
+        if context.step_func.__module__.startswith("steps.") and id(context.step_func.__globals__) in loaded
     ]
     return features.audit_steps(gate.scenarios, definitions)
 
