@@ -1,4 +1,4 @@
-"""The readiness gate's wiring: options, step plugins, the pending rule and the report hook.
+"""The readiness gate's wiring: step plugins, the pending rule and the report hook.
 
 Everything it decides is delegated to ``readiness.gate.GateRun``; this file only
 translates pytest's events.
@@ -15,37 +15,18 @@ from readiness.core import features
 from readiness.core.errors import ReadinessError
 from readiness.gate.run import PROPERTY, GateRun, Options, ScenarioEvidence, decode, encode
 from readiness.gate.progress import TenantProgress
+from readiness_pytest import PATH_OPTIONS
 
 ROOT = Path(__file__).parent
-pytest_plugins = ["plugins.gc_tuning", "plugins.step_index", "plugins.tenant_groups", "plugins.idle_hypothesis",
+# readiness_pytest declares the options; installed, its pytest11 entry point has loaded it already (same name).
+pytest_plugins = ["readiness_pytest", "plugins.gc_tuning", "plugins.step_index", "plugins.tenant_groups",
+                  "plugins.idle_hypothesis",
                   *sorted(f"steps.{p.stem}" for p in (ROOT / "steps").glob("*.py") if p.stem != "__init__")]
 
 GATE = pytest.StashKey[GateRun]()
 EVIDENCE = pytest.StashKey[ScenarioEvidence]()
 STEPS = pytest.StashKey[list]()
 META = pytest.StashKey["dict | None"]()
-PATH_OPTIONS = {
-    "tenants_dir": "folder of tenant folders to judge",
-    "policies_dir": "folder of policy YAML files",
-    "product_dir": "the offline product's customer-facing copy and configuration",
-    "report_dir": "where readiness.json, .md and .html are written",
-}
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("readiness", "ServiceTitan readiness gate")
-    for name, text in PATH_OPTIONS.items():
-        group.addoption(f"--{name.replace('_', '-')}", dest=name, default=None, help=f"{text} (ini: readiness_{name})")
-        parser.addini(f"readiness_{name}", text)
-    group.addoption("--tenant", dest="tenant_names", action="append", default=[], metavar="NAME",
-                    help="judge only this tenant (repeatable; default: all)")
-    group.addoption("--sandbox", default="off", metavar="MODE",
-                    help="off (default: @sandbox scenarios pending) | simulator | integration")
-    group.addoption("--shard", default=None, metavar="K/N",
-                    help="judge only shard K of N of the tenants (stable hash of the slug); product scenarios "
-                         "run in shard 1; combine with: python -m readiness merge")
-    group.addoption("--baseline", default=None, metavar="PATH",
-                    help="an earlier readiness.json: the report shows what changed since")
 
 
 def pytest_configure(config: pytest.Config) -> None:
