@@ -13,7 +13,7 @@ from pytest_bdd.scenario import scenario_wrapper_template_registry
 
 from readiness.core import features
 from readiness.core.errors import ReadinessError
-from readiness.gate.run import PROPERTY, GateRun, Options, ScenarioEvidence, decode, encode
+from readiness.gate.run import CONTRACT_TAG, NOT_LOADED, PROPERTY, GateRun, Options, ScenarioEvidence, decode, encode
 from readiness.gate.progress import TenantProgress
 from readiness_pytest import PATH_OPTIONS
 
@@ -121,11 +121,13 @@ def gate(request: pytest.FixtureRequest) -> GateRun:
 
 @pytest.fixture
 def tenant(request: pytest.FixtureRequest, gate: GateRun):
-    """The tenant this copy of a @per-tenant scenario judges; a malformed tenant fails it closed, with the file."""
-    try:
-        return gate.tenant(request.param)
-    except ReadinessError as exc:
-        pytest.fail(str(exc), pytrace=False)
+    """The tenant this copy of a @per-tenant scenario judges. A tenant whose files did not load is judged by its
+    contract scenario alone; every other scenario fails closed, unjudged, without repeating the file's error."""
+    tenant = gate.tenant(request.param)
+    meta = _scenario_meta(request.node) or {"tags": []}
+    if gate.load_problems(tenant.slug) and CONTRACT_TAG not in meta["tags"]:
+        pytest.fail(f"{NOT_LOADED}; see 'Every tenant file follows its documented contract'", pytrace=False)
+    return tenant
 
 
 @pytest.fixture
@@ -173,7 +175,7 @@ def _message(report: pytest.TestReport) -> str | None:
     if report.failed:
         crash = getattr(report.longrepr, "reprcrash", None)
         text = crash.message if crash is not None else str(report.longrepr)
-        return text.strip().splitlines()[0] if text.strip() else "failed"
+        return text.strip().splitlines()[0].removeprefix("Failed: ") if text.strip() else "failed"
     return None
 
 

@@ -7,6 +7,17 @@ Feature: The product keeps only the data it needs, with consent, for a limited t
   Exports are kept for a limited time and never hold data the product does not
   use. Every lead has a consent record. Tokens are never written anywhere.
 
+  Rule: Every tenant file follows its documented contract
+    A tenant folder is read once, before anything else judges it. A file that
+    breaks its contract (fixtures/README.md) stops the tenant from being judged
+    at all: this scenario names the file, line, key and fix, and the tenant's
+    other scenarios fail unjudged.
+
+    @per-tenant @tenant-contract
+    Scenario: Every tenant file follows its documented contract
+      Given the tenant's files
+      Then every file follows its documented contract
+
   Rule: Records carry only the fields of their envelope
 
     @per-tenant

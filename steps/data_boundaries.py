@@ -9,6 +9,17 @@ import steps
 from readiness.boundaries import data_boundaries
 
 
+@given("the tenant's files", target_fixture="boundary_subject")
+def tenant_files(tenant):
+    return tenant
+
+
+@then("every file follows its documented contract")
+def files_follow_contract(gate, boundary_subject, scenario_evidence):
+    _assert_none(_record(scenario_evidence, data_boundaries.contract_findings(
+        boundary_subject, gate.load_problems(boundary_subject.slug))))
+
+
 @given("the tenant's lead submissions", target_fixture="boundary_subject")
 def lead_submissions(tenant):
     return tenant

@@ -25,6 +25,7 @@ from readiness.core.findings import Finding
 
 # Every data-boundary violation is fixed by changing the data the product keeps, not by an operations runbook.
 FINDING_KINDS: dict[str, str | None] = {
+    "tenant-file-invalid": None,
     "envelope-field": None,
     "titan-map-field": None,
     "titan-map-personal-data": None,
@@ -47,6 +48,24 @@ def reference_date() -> date:
 
 def _finding(kind: str, subject: str, detail: str, severity: str = "blocker") -> Finding:
     return Finding(kind=kind, subject=subject, severity=severity, runbook=None, detail=privacy.mask_text(detail))
+
+
+# ---------------------------------------------------------------------------------------------- contract
+
+
+def contract_findings(tenant, problems) -> list[Finding]:
+    """One finding per tenant file the pre-flight could not load: where (file:line:column), the key, the fix."""
+    found = []
+    for problem in problems:
+        where = Path(problem.file)
+        try:
+            where = where.resolve().relative_to(Path(tenant.folder).resolve())
+        except ValueError:
+            pass
+        subject = where.as_posix() + "".join(f":{n}" for n in (problem.line, problem.column) if n is not None)
+        detail = f"{problem.key}: {problem.message}" if problem.key else problem.message
+        found.append(_finding("tenant-file-invalid", subject, detail))
+    return found
 
 
 # ---------------------------------------------------------------------------------------------- envelopes
