@@ -14,7 +14,7 @@ from pytest_bdd.scenario import scenario_wrapper_template_registry
 from readiness.core import features
 from readiness.core.errors import ReadinessError
 from readiness.gate.run import CONTRACT_TAG, NOT_LOADED, PROPERTY, GateRun, Options, ScenarioEvidence, decode, encode
-from readiness.gate.progress import TenantProgress
+from readiness.gate.progress import TenantProgress, failure_lines, pending_lines
 from readiness_pytest import PATH_OPTIONS
 
 ROOT = Path(__file__).parent
@@ -87,6 +87,10 @@ def _read_scenario_meta(item: pytest.Item) -> dict | None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     gate = config.stash[GATE]
+    if config.option.verbose <= 0 and config.option.tbstyle == "auto" and any(map(_scenario_meta, items)):
+        # A gate run speaks in findings (the readiness summary), not tracebacks: -v or --tb=... brings them back.
+        config.option.tbstyle = "no"
+        config.pluginmanager.get_plugin("terminalreporter").reportchars = ""
     for item in items:
         meta = _scenario_meta(item)
         if meta is None:
@@ -231,10 +235,9 @@ class ReportHook:
             write(f"shard: {self.gate.shard} ({len(self.gate.tenants)} tenants"
                   f"{', and the product scenarios' if self.gate.shard.runs_product else ''}); "
                   "combine the shards with: python -m readiness merge")
-        for record in built["scenarios"]:
-            if record["status"] in ("failed", "dry-run-failed"):
-                tenant = f" [{record['tenant']}]" if record["tenant"] else ""
-                write(f"FAILED {record['feature']}: {record['scenario']}{tenant} "
-                      f"({', '.join(record['requirements'])}): {record['reason']}")
+        config = terminalreporter.config
+        full = config.option.verbose > 0 or config.option.tbstyle not in ("auto", "no")
+        for line in pending_lines(built, self.gate.protocol) + failure_lines(built, NOT_LOADED, full):
+            write(line)
         report_dir = self.gate.options.report_dir
         write(f"report: {report_dir / 'readiness.html'} (and {len(self.written) - 1} more files in {report_dir})")
