@@ -20,6 +20,7 @@ from typing import Any, Iterable, Iterator
 import re2
 
 from readiness.boundaries import privacy
+from readiness.core.documents import did_you_mean
 from readiness.core.errors import TenantDataError
 from readiness.core.findings import Finding
 
@@ -39,8 +40,20 @@ FINDING_KINDS: dict[str, str | None] = {
 }
 
 
-def reference_date() -> date:
-    """'Today' for retention windows; ``SOURCE_DATE_EPOCH`` makes a run reproducible."""
+def demo_as_of(tenant) -> date | None:
+    """The date a demo tenant's data represents (``demo.as_of`` in tenant.yaml), or None for a real tenant. Only a
+    tenant whose exports are ``source: demo`` may declare one (the tenant schema refuses it otherwise)."""
+    profile = getattr(tenant, "profile", None) if tenant is not None else None
+    as_of = (profile or {}).get("demo", {}).get("as_of")
+    return _parse_date(as_of) if as_of else None
+
+
+def reference_date(tenant=None) -> date:
+    """'Today' for retention windows: a demo tenant is judged as of the date its data represents, so the bundled
+    demo never expires; any other tenant as of today (``SOURCE_DATE_EPOCH`` makes a run reproducible)."""
+    as_of = demo_as_of(tenant)
+    if as_of is not None:
+        return as_of
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     moment = datetime.fromtimestamp(int(epoch), timezone.utc) if epoch else datetime.now(timezone.utc)
     return moment.date()
@@ -77,8 +90,8 @@ def envelope_violations(record: dict, envelope: dict, envelopes: dict, subject: 
     fields = envelope["fields"]
     for key, value in record.items():
         if key not in fields:
-            found.append(_finding("envelope-field", subject,
-                                  f"field '{key}' is outside the {name} envelope (allowed: {', '.join(fields)})"))
+            hint = did_you_mean(key, fields) or f" (allowed: {', '.join(fields)})"
+            found.append(_finding("envelope-field", subject, f"field '{key}' is outside the {name} envelope{hint}"))
             continue
         nested = envelopes.get(key) if key == "booking" and name != "booking" else None
         if nested is not None and isinstance(value, dict):
@@ -90,27 +103,32 @@ def envelope_violations(record: dict, envelope: dict, envelopes: dict, subject: 
                 if isinstance(item, dict):
                     found += [
                         _finding("envelope-field", subject,
-                                 f"field '{key}.{sub}' is outside the {name} envelope "
-                                 f"(allowed in {key}: {', '.join(allowed)})")
+                                 f"field '{key}.{sub}' is outside the {name} envelope"
+                                 + (did_you_mean(sub, allowed) or f" (allowed in {key}: {', '.join(allowed)})"))
                         for sub in item if sub not in allowed
                     ]
     return found
 
 
+LEADS, QUEUE = "leads/submissions.jsonl", "queue/sync-queue.jsonl"
+
+
+def numbered(tenant, relative: str) -> list[tuple[str, dict]]:
+    """``(file:line, record)`` for each record of a tenant's JSON Lines file: findings name the line."""
+    if hasattr(tenant, "numbered"):
+        return [(f"{relative}:{line}", record) for line, record in tenant.numbered(relative)]
+    records = tenant.submissions() if relative == LEADS else tenant.queue_items()
+    return [(f"{relative} record {index}", record) for index, record in enumerate(records, start=1)]
+
+
 def lead_envelope(tenant, envelopes: dict) -> list[Finding]:
-    return [
-        f for lead in tenant.submissions()
-        for f in envelope_violations(lead, envelopes["lead"], envelopes,
-                                     f"leads/submissions.jsonl {lead.get('lead_id', '?')}", "lead")
-    ]
+    return [f for where, lead in numbered(tenant, LEADS)
+            for f in envelope_violations(lead, envelopes["lead"], envelopes, where, "lead")]
 
 
 def queue_envelope(tenant, envelopes: dict) -> list[Finding]:
-    return [
-        f for item in tenant.queue_items()
-        for f in envelope_violations(item, envelopes["queue_item"], envelopes,
-                                     f"queue/sync-queue.jsonl {item.get('item_id', '?')}", "queue item")
-    ]
+    return [f for where, item in numbered(tenant, QUEUE)
+            for f in envelope_violations(item, envelopes["queue_item"], envelopes, where, "queue item")]
 
 
 def booking_envelope_shape(envelopes: dict, boundaries: dict) -> list[Finding]:
@@ -129,30 +147,33 @@ def booking_envelope_shape(envelopes: dict, boundaries: dict) -> list[Finding]:
 # ---------------------------------------------------------------------------------------------- Titan Map
 
 
-def _walk(value: Any, path: str = "") -> Iterator[tuple[str, str, Any]]:
-    """(path, key, value) for every mapping entry below ``value``."""
+def _walk(value: Any, path: str = "", parts: tuple = ()) -> Iterator[tuple[str, str, Any, tuple]]:
+    """(path, key, value, key path parts) for every mapping entry below ``value``."""
     if isinstance(value, dict):
         for key, inner in value.items():
             here = f"{path}.{key}" if path else str(key)
-            yield here, str(key), inner
-            yield from _walk(inner, here)
+            yield here, str(key), inner, (*parts, key)
+            yield from _walk(inner, here, (*parts, key))
     elif isinstance(value, list):
         for index, inner in enumerate(value):
-            yield from _walk(inner, f"{path}[{index}]")
+            yield from _walk(inner, f"{path}[{index}]", (*parts, index))
 
 
 def titan_map_boundary(tenant, boundaries: dict) -> list[Finding]:
     """Only ids, names, codes and notes in the Titan Map, and no personal data in any of its values."""
     allowed = set(boundaries["titan_map"]["allowed_keys"])
+    document = getattr(tenant, "titan_map_document", None)
     found = []
-    for path, key, value in _walk(tenant.titan_map):
+    for path, key, value, parts in _walk(tenant.titan_map):
+        line = document.line_of(parts) if document is not None else None
+        where = f"titan-map.yaml:{line}" if line else "titan-map.yaml"
         if key not in allowed:
-            found.append(_finding("titan-map-field", f"titan-map.yaml {path}",
-                                  f"key '{key}' is outside the Titan Map boundary (ids, names and mapping notes only)"))
+            found.append(_finding("titan-map-field", where, f"key '{path}' is outside the Titan Map boundary "
+                                                            "(ids, names and mapping notes only)"))
         if isinstance(value, str):
             for hit in privacy.find(value):
-                found.append(_finding("titan-map-personal-data", f"titan-map.yaml {path}",
-                                      f"holds a customer's {hit.kind}; the Titan Map may hold no personal data"))
+                found.append(_finding("titan-map-personal-data", where, f"'{path}' holds a customer's {hit.kind}; "
+                                                                       "the Titan Map may hold no personal data"))
     return found
 
 
@@ -170,14 +191,18 @@ def export_retention(tenant, boundaries: dict, today: date | None = None) -> lis
     """Exports carry a capture date (tenant.yaml exports.captured_on) inside the retention window."""
     if not (tenant.folder / "exports").is_dir():
         return []
-    today = today or reference_date()
+    today = today or reference_date(tenant)
     window = boundaries["retention"]["exports"]["days"]
     captured = _parse_date(tenant.profile["exports"]["captured_on"])
+    document = getattr(tenant, "profile_document", None)
+    line = document.line_of(["exports", "captured_on"]) if document is not None else None
+    where = f"tenant.yaml:{line}" if line else "tenant.yaml"
     if captured is None:
-        return [_finding("export-retention", "tenant.yaml exports.captured_on", "the capture date is not a date")]
+        return [_finding("export-retention", where, "exports.captured_on: the capture date is not a date")]
     if captured > today:
-        return [_finding("export-retention", "tenant.yaml exports.captured_on",
-                         f"exports are dated {captured}, after today ({today}): the capture date is wrong")]
+        return [_finding("export-retention", where,
+                         f"exports.captured_on: exports are dated {captured}, after today ({today}): "
+                         "the capture date is wrong")]
     age = (today - captured).days
     if age > window:
         return [_finding("export-retention", "exports/",
@@ -187,14 +212,14 @@ def export_retention(tenant, boundaries: dict, today: date | None = None) -> lis
 
 
 def lead_retention(tenant, boundaries: dict, today: date | None = None) -> list[Finding]:
-    today = today or reference_date()
+    today = today or reference_date(tenant)
     window = boundaries["retention"]["leads"]["days"]
     found = []
-    for lead in tenant.submissions():
+    for where, lead in numbered(tenant, LEADS):
         submitted = _parse_date(lead.get("submitted_at", ""))
         if submitted is not None and (today - submitted).days > window:
-            found.append(_finding("lead-retention", f"leads/submissions.jsonl {lead.get('lead_id', '?')}",
-                                  f"submitted {(today - submitted).days} days ago, past the {window}-day window"))
+            found.append(_finding("lead-retention", where, f"lead {lead.get('lead_id', '?')} was submitted "
+                                  f"{(today - submitted).days} days ago, past the {window}-day window"))
     return found
 
 
@@ -306,8 +331,7 @@ def consent_findings(tenant, boundaries: dict, product_dir: Path) -> list[Findin
     artifacts = consent_artifacts(tenant)
     texts = Path(product_dir) / policy["texts_folder"]
     found = []
-    for lead in tenant.submissions():
-        subject = f"leads/submissions.jsonl {lead.get('lead_id', '?')}"
+    for subject, lead in numbered(tenant, LEADS):
         ref = lead.get("consent_ref")
         if not ref:
             found.append(_finding("consent-missing", subject, "the lead references no consent artifact"))

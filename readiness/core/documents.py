@@ -151,6 +151,9 @@ def _explain(problem: jsonschema.ValidationError, root: dict) -> tuple[list, str
         choices = problem.validator_value
         fix = did_you_mean(value, choices) if isinstance(value, str) else ""
         return parts, f"{value!r} is not allowed here{fix or ''} (choose one of: {', '.join(map(str, choices))})"
+    if problem.validator == "const":
+        why = problem.schema.get("description", "")
+        return parts, f"must be {problem.validator_value!r} here, found {value!r}" + (f": {why}" if why else "")
     if problem.validator == "type":
         return parts, f"expected {_a(problem.validator_value)}, found {_a(_json_type(value))}"
     if problem.validator == "format" and problem.validator_value == "date":

@@ -96,8 +96,14 @@ class FixtureTenant:
         return records
 
     @cached_property
+    def profile_document(self) -> YamlDocument:
+        document = YamlDocument(self.folder / "tenant.yaml", TenantDataError)
+        document.validate(schema("tenant/tenant"))
+        return document
+
+    @property
     def profile(self) -> dict[str, Any]:
-        return YamlDocument(self.folder / "tenant.yaml", TenantDataError).validate(schema("tenant/tenant"))
+        return self.profile_document.data
 
     @cached_property
     def titan_map_document(self) -> YamlDocument:
@@ -137,11 +143,13 @@ class FixtureTenant:
         for page in self.export_pages(api_path):
             yield from page["data"]
 
-    def _jsonl(self, relative: str) -> list[dict[str, Any]]:
+    def numbered(self, relative: str) -> list[tuple[int, dict[str, Any]]]:
+        """``(line, record)`` for each record of a JSON Lines file of the tenant (none when it does not exist)."""
         path = self.folder / relative
-        if not path.exists():
-            return []
-        return [record for _, record in self._json_lines(path)]
+        return self._json_lines(path) if path.exists() else []
+
+    def _jsonl(self, relative: str) -> list[dict[str, Any]]:
+        return [record for _, record in self.numbered(relative)]
 
     def submissions(self) -> list[dict[str, Any]]:
         return self._jsonl("leads/submissions.jsonl")
@@ -230,6 +238,9 @@ class ApiTenant:
 
     def submissions(self) -> list[dict[str, Any]]:
         return self.local.submissions()
+
+    def numbered(self, relative: str) -> list[tuple[int, dict[str, Any]]]:
+        return self.local.numbered(relative)
 
 
 def discover(tenants_dir: Path | str, names: list[str] | None = None) -> list[FixtureTenant]:

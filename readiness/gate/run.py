@@ -177,7 +177,10 @@ class GateRun:
         for tenant in self.tenants:
             try:
                 profile = tenant.profile
-                rows.append({"slug": tenant.slug, "name": profile["name"], "package": profile["package"]})
+                row = {"slug": tenant.slug, "name": profile["name"], "package": profile["package"]}
+                if profile.get("demo"):  # said plainly in the report: a demo is judged as of the date it represents
+                    row["judged_as_of"] = profile["demo"]["as_of"]
+                rows.append(row)
             except ReadinessError as exc:
                 rows.append({"slug": tenant.slug, "name": tenant.slug, "package": None, "error": str(exc)})
         return rows
