@@ -60,6 +60,20 @@ Feature: The product keeps only the data it needs, with consent, for a limited t
       Given the tenant's exports and their capture date
       Then no export holds a field or a value the product's use does not need
 
+  Rule: No tenant file holds sensitive personal data
+    A card number, an identity number, bank details, a date of birth or a
+    driver's licence number is never needed, in any file: evidence notes and
+    consent logs are where an office pastes what it should not.
+
+    @per-tenant
+    Scenario: No tenant file holds a card, identity, bank, birth date or licence number
+      Given the tenant's files
+      Then no file holds sensitive personal data
+
+    Scenario: Every sensitive-data detector finds its samples and passes over its near-misses
+      Given the sensitive-data detectors
+      Then each finds its samples and none of its near-misses
+
   Rule: Every lead was submitted with consent
 
     @per-tenant

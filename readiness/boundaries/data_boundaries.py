@@ -20,6 +20,7 @@ from typing import Any, Iterable, Iterator
 import re2
 
 from readiness.boundaries import privacy
+from readiness.boundaries.sensitive import luhn
 from readiness.core.documents import did_you_mean
 from readiness.core.errors import TenantDataError
 from readiness.core.findings import Finding
@@ -226,16 +227,6 @@ def lead_retention(tenant, boundaries: dict, today: date | None = None) -> list[
 # ---------------------------------------------------------------------------------------------- export fields
 
 
-def _luhn(digits: str) -> bool:
-    total = 0
-    for index, char in enumerate(reversed(digits)):
-        value = int(char)
-        if index % 2:
-            value = value * 2 - 9 if value > 4 else value * 2
-        total += value
-    return total % 10 == 0
-
-
 # A card number stands alone: digits inside an identifier (the hex of a ``web-…`` externalId, a token) are not one.
 _CARD = re.compile(r"(?<![\w.])(?<!\w-)(?:\d[ -]?){12,18}\d(?![\w.])")
 _SSN = re.compile(r"(?<!\d)\d{3}-\d{2}-\d{4}(?!\d)")
@@ -247,7 +238,7 @@ _NUMBER_SHAPES = re2.compile(r"\p{Nd}{3}-\p{Nd}{2}-\p{Nd}{4}|(?:\p{Nd}[ -]?){12,
 def _forbidden_value(kind: str, value: str) -> bool:
     if kind == "ssn":
         return bool(_SSN.search(value))
-    return any(_luhn(re.sub(r"\D", "", m.group(0))) for m in _CARD.finditer(value)
+    return any(luhn(re.sub(r"\D", "", m.group(0))) for m in _CARD.finditer(value)
                if 13 <= len(re.sub(r"\D", "", m.group(0))) <= 19)
 
 

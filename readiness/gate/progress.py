@@ -79,7 +79,7 @@ def failure_lines(built: dict, not_loaded: str, full: bool) -> list[str]:
     for tenant in sorted(groups, key=lambda t: (t is not None, t or "")):
         records = groups[tenant]
         unjudged = [r for r in records if (r["reason"] or "").startswith(not_loaded)]
-        own = [f"FAILED {tenant or 'the product'}: {len(records)} scenarios failed"]
+        own = [f"FAILED {tenant or 'the product'}: {len(records)} scenario{'s' if len(records) > 1 else ''} failed"]
         if unjudged:
             own.append(f"  {len(unjudged)} not judged: the tenant did not load (its contract scenario says why)")
         for record in records:
