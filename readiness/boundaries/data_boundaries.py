@@ -279,7 +279,7 @@ class ExportFieldJudge:
         found = []
         for index, record in enumerate(records, start=first_index):
             subject = f"exports/{api_path} record {record.get('id', index) if isinstance(record, dict) else index}"
-            for path, key, value in _walk(record):
+            for path, key, value, _ in _walk(record):
                 reason = self.forbidden_because(key)
                 if reason is not None and value not in (None, "", [], {}):
                     found.append(_finding("export-forbidden-field", subject, f"field '{path}': {reason}"))

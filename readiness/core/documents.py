@@ -145,8 +145,10 @@ def _explain(problem: jsonschema.ValidationError, root: dict) -> tuple[list, str
         fix = did_you_mean(key, allowed) or f"; remove it (allowed here: {', '.join(sorted(allowed))})"
         return [*parts, key], f"unknown key '{key}'{fix}"
     if problem.validator == "required" and isinstance(value, dict):
-        missing = [k for k in problem.validator_value if k not in value]
-        return parts, f"missing required key '{missing[0]}'; add it"
+        missing = [k for k in problem.validator_value if k not in value][0]
+        close = difflib.get_close_matches(missing, [str(k) for k in value], n=1, cutoff=0.6)
+        fix = f"; is '{close[0]}' a misspelling of it?" if close else "; add it"
+        return [*parts, close[0]] if close else parts, f"missing required key '{missing}'{fix}"
     if problem.validator == "enum":
         choices = problem.validator_value
         fix = did_you_mean(value, choices) if isinstance(value, str) else ""
@@ -206,7 +208,7 @@ def read_json(path: Path, error: type[ReadinessError] = ReadinessError) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise error(path, f"invalid JSON: {exc.msg} (column {exc.colno})", line=exc.lineno) from None
+        raise error(path, f"invalid JSON: {exc.msg}", line=exc.lineno, column=exc.colno) from None
 
 
 def iter_json_lines(path: Path, error: type[ReadinessError] = ReadinessError) -> Iterator[tuple[int, Any]]:
@@ -218,9 +220,9 @@ def iter_json_lines(path: Path, error: type[ReadinessError] = ReadinessError) ->
         try:
             value = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise error(path, f"invalid JSON Lines record: {exc.msg} (column {exc.colno})", line=number) from None
+            raise error(path, f"invalid JSON Lines record: {exc.msg}", line=number, column=exc.colno) from None
         if not isinstance(value, dict):
-            raise error(path, "each line must be a JSON object", line=number)
+            raise error(path, "each line must be a JSON object ({...})", line=number, column=1)
         yield number, value
 
 

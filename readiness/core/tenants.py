@@ -107,9 +107,8 @@ class FixtureTenant:
 
     @cached_property
     def titan_map_document(self) -> YamlDocument:
-        document = YamlDocument(self.folder / "titan-map.yaml", TenantDataError)
-        document.validate(schema("tenant/titan-map"))
-        return document
+        """Parsed only: the pre-flight checks it against its schema before any scenario reads it."""
+        return YamlDocument(self.folder / "titan-map.yaml", TenantDataError)
 
     @property
     def titan_map(self) -> dict[str, Any]:
@@ -168,12 +167,14 @@ class FixtureTenant:
             try:
                 check(path)
             except ReadinessError as error:
+                if not path.exists():
+                    error = TenantDataError(path, "file not found; every tenant folder needs one (fixtures/README.md)")
                 problems.append(error)
         return problems
 
     def _contract(self) -> Iterator[tuple[Path, Callable[[Path], Any]]]:
         yield self.folder / "tenant.yaml", lambda _: self.profile
-        yield self.folder / "titan-map.yaml", lambda _: self.titan_map_document
+        yield self.folder / "titan-map.yaml", lambda _: self.titan_map_document.validate(schema("tenant/titan-map"))
         for path in self.files():
             relative = path.relative_to(self.folder)
             if relative.parts[0] == "exports" and path.suffix == ".json":
