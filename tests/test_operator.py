@@ -11,8 +11,8 @@ import yaml
 
 from readiness.boundaries import data_boundaries, privacy
 from readiness.boundaries.sensitive import SensitiveData, aba, luhn
-from readiness.core.documents import first_problem, schema
 from readiness.gate import progress
+from readiness.core.tenants import FixtureTenant
 from readiness.gate.run import NOT_LOADED
 from tests.conftest import ROOT, Workspace
 
@@ -143,11 +143,15 @@ def test_the_demo_never_expires_while_a_real_tenant_with_the_same_data_does(work
     assert "judged as of 2026-11-30" in (result.report_dir / "readiness.md").read_text()
 
 
-def test_only_a_demo_tenant_may_declare_the_date_it_represents():
-    profile = yaml.safe_load((ROOT / "fixtures/tenants" / SOURCE / "tenant.yaml").read_text())
-    profile["exports"]["source"] = "customer-supplied"
-    parts, message = first_problem(profile, schema("tenant/tenant"))
-    assert parts == ["exports", "source"] and "Only a demo tenant may declare demo.as_of" in message
+def test_a_tenant_with_customer_supplied_exports_is_judged_as_of_today_whatever_it_declares(tmp_path, monkeypatch):
+    folder = tmp_path / SOURCE
+    shutil.copytree(ROOT / "fixtures/tenants" / SOURCE, folder)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", _epoch("2031-01-02"))
+    assert data_boundaries.reference_date(FixtureTenant(folder)).isoformat() == "2026-11-30"
+    _edit(folder / "tenant.yaml", "source: demo", "source: customer-supplied")
+    real = FixtureTenant(folder)
+    assert data_boundaries.demo_as_of(real) is None
+    assert data_boundaries.reference_date(real).isoformat() == "2031-01-02"
 
 
 # ---------------------------------------------------------------------------------------------- detectors
@@ -254,7 +258,6 @@ def test_titan_map_findings_name_the_line(tmp_path):
     folder = tmp_path / "t"
     shutil.copytree(ROOT / "fixtures/tenants" / SOURCE, folder)
     _edit(folder / "titan-map.yaml", "notes: Reviewed", "notes: Call 303-555-0199. Reviewed")
-    from readiness.core.tenants import FixtureTenant
     boundaries = yaml.safe_load((ROOT / "policies/data-boundaries.yaml").read_text())
     [finding] = data_boundaries.titan_map_boundary(FixtureTenant(folder), boundaries)
     line = next(n for n, text in enumerate((folder / "titan-map.yaml").read_text().splitlines(), 1)

@@ -42,10 +42,10 @@ FINDING_KINDS: dict[str, str | None] = {
 
 
 def demo_as_of(tenant) -> date | None:
-    """The date a demo tenant's data represents (``demo.as_of`` in tenant.yaml), or None for a real tenant. Only a
-    tenant whose exports are ``source: demo`` may declare one (the tenant schema refuses it otherwise)."""
-    profile = getattr(tenant, "profile", None) if tenant is not None else None
-    as_of = (profile or {}).get("demo", {}).get("as_of")
+    """The date a demo tenant's data represents (``demo.as_of`` in tenant.yaml), or None for a real tenant: one whose
+    exports are customer-supplied is judged as of today whatever it declares, so real data cannot outlive retention."""
+    profile = (getattr(tenant, "profile", None) if tenant is not None else None) or {}
+    as_of = profile.get("demo", {}).get("as_of") if profile.get("exports", {}).get("source") == "demo" else None
     return _parse_date(as_of) if as_of else None
 
 

@@ -59,7 +59,7 @@ class FixtureTenant:
 
     def hold(self) -> None:
         """From now until ``forget``, what ``derived`` computes is kept: a gate run holds the tenant it judges, so
-        its scenarios share one parse of each data file (``check_readable`` parses them all; the scenarios ask for
+        its scenarios share one parse of each data file (``preflight`` parses them all; the scenarios ask for
         the submissions and export pages a dozen times each) and one queue snapshot and offline run."""
         if self._kept is None:
             self._kept = {}

@@ -17,7 +17,7 @@ from readiness.core import evidence, features
 from readiness.report import history, packets, document
 from readiness.sandbox import protocol
 from readiness.access import runbooks
-from readiness.boundaries import security
+from readiness.boundaries import data_boundaries, security
 from readiness.core.errors import OptionError, ReadinessError
 from readiness.core.findings import Finding
 from readiness.core.policy import PolicySet
@@ -178,8 +178,9 @@ class GateRun:
             try:
                 profile = tenant.profile
                 row = {"slug": tenant.slug, "name": profile["name"], "package": profile["package"]}
-                if profile.get("demo"):  # said plainly in the report: a demo is judged as of the date it represents
-                    row["judged_as_of"] = profile["demo"]["as_of"]
+                as_of = data_boundaries.demo_as_of(tenant)
+                if as_of is not None:  # said plainly in the report: a demo is judged as of the date it represents
+                    row["judged_as_of"] = as_of.isoformat()
                 rows.append(row)
             except ReadinessError as exc:
                 rows.append({"slug": tenant.slug, "name": tenant.slug, "package": None, "error": str(exc)})
