@@ -61,7 +61,7 @@ def test_policy_schema_violation_names_key_and_line(workspace):
     path = workspace.policies / "requirements.yaml"
     text = path.read_text().replace("  - id: CLAIM-WEBHOOK\n    text:", "  - id: CLAIM-WEBHOOK\n    txt:", 1)
     path.write_text(text)
-    _one_line_error(workspace.run(), "requirements.yaml:", "requirements[2]", "'text' is a required property")
+    _one_line_error(workspace.run(), "requirements.yaml:", "requirements[2].txt", "unknown key 'txt'; did you mean 'text'?")
 
 
 def test_missing_policy_file_fails_closed(workspace):
@@ -87,15 +87,26 @@ def test_sandbox_mode_must_be_known(workspace):
     _one_line_error(workspace.run("--sandbox=production"), "--sandbox production")
 
 
+CONTRACT = "Every tenant file follows its documented contract"
+
+
+def _contract_finding(result, tenant: str) -> dict:
+    """The one finding of a tenant that did not load: its contract scenario's; every other scenario unjudged."""
+    rows = [s for s in result.report["scenarios"] if s["tenant"] == tenant]
+    assert rows and all(s["status"] == "failed" for s in rows)
+    assert all(s["reason"].startswith("not judged: the tenant did not load") for s in rows if s["scenario"] != CONTRACT)
+    [finding] = result.scenario(CONTRACT, tenant)["findings"]
+    return finding
+
+
 @pytest.mark.slow
 def test_malformed_export_fails_that_tenant_closed_and_others_still_report(workspace):
     broken = workspace.tenant("comfort-launch") / "exports" / "jpm" / "job-types.json"
     broken.write_text(broken.read_text()[:-20])
     result = workspace.run()
     assert result.exit_code != 0
-    rows = [s for s in result.report["scenarios"] if s["tenant"] == "comfort-launch"]
-    assert rows and all(s["status"] == "failed" for s in rows)
-    assert all("exports/jpm/job-types.json" in s["reason"] and "invalid JSON" in s["reason"] for s in rows)
+    finding = _contract_finding(result, "comfort-launch")
+    assert finding["subject"].startswith("exports/jpm/job-types.json:") and "invalid JSON" in finding["detail"]
     others = [s for s in result.report["scenarios"] if s["tenant"] not in (None, "comfort-launch")]
     assert others and all(s["status"] != "failed" for s in others)
     assert "Traceback" not in result.output
@@ -109,8 +120,7 @@ def test_malformed_jsonl_names_the_line(workspace):
     path.write_text("\n".join(lines) + "\n")
     result = workspace.run(tenants=["riverside-growth"])
     assert result.exit_code != 0
-    reasons = {s["reason"] for s in result.failed()}
-    assert any("leads/submissions.jsonl:2" in r for r in reasons), reasons
+    assert _contract_finding(result, "riverside-growth")["subject"].startswith("leads/submissions.jsonl:2:")
 
 
 @pytest.mark.slow
@@ -119,7 +129,8 @@ def test_invalid_tenant_profile_names_key(workspace):
     path.write_text(path.read_text().replace("package: growth", "package: platinum"))
     result = workspace.run(tenants=["summit-multi-bu"])
     assert result.exit_code != 0
-    assert any("tenant.yaml" in s["reason"] and "package" in s["reason"] for s in result.failed())
+    finding = _contract_finding(result, "summit-multi-bu")
+    assert finding["subject"] == "tenant.yaml:5:1" and finding["detail"].startswith("package: 'platinum' is not allowed")
 
 
 # Traceability, proven both ways -------------------------------------------------------------------

@@ -92,6 +92,7 @@ FINDING_MODULES = (
     "readiness.boundaries.claims",
     "readiness.boundaries.credentials",
     "readiness.boundaries.data_boundaries",
+    "readiness.boundaries.sensitive",
     "readiness.mapping.attribution",
     "readiness.mapping.drift",
     "readiness.sandbox.protocol",

@@ -17,7 +17,7 @@ from readiness.core import evidence, features
 from readiness.report import history, packets, document
 from readiness.sandbox import protocol
 from readiness.access import runbooks
-from readiness.boundaries import security
+from readiness.boundaries import data_boundaries, security
 from readiness.core.errors import OptionError, ReadinessError
 from readiness.core.findings import Finding
 from readiness.core.policy import PolicySet
@@ -27,6 +27,10 @@ from readiness.core.tenants import FixtureTenant, discover
 SANDBOX_MODES = ("off", "simulator", "integration")
 
 PROPERTY = "readiness-scenario"
+# The scenario that judges a tenant's files against their contract; every other scenario of a tenant whose files
+# do not load is failed unjudged, so one broken file is reported once, by that scenario, never once per scenario.
+CONTRACT_TAG = "tenant-contract"
+NOT_LOADED = "not judged: the tenant did not load"
 # In --sandbox simulator a @sandbox scenario's result is a dry run, never evidence.
 DRY_RUN_STATUSES = {"passed": "dry-run-passed", "failed": "dry-run-failed"}
 
@@ -103,7 +107,7 @@ class GateRun:
         if self.shard:
             # A shard may hold no tenant at all (more shards than tenants): it then writes an empty shard report.
             self.tenants = [t for t in self.tenants if self.shard.holds(t.slug)]
-        self._readable: set[str] = set()
+        self._load_problems: dict[str, list[ReadinessError]] = {}
         self._judging: FixtureTenant | None = None
         self.scenarios = features.load_scenarios(options.features_dir)
         self.protocol = {t["id"]: t for t in self.policies["sandbox-protocol"]["tests"]}
@@ -116,7 +120,7 @@ class GateRun:
         return self.options.sandbox
 
     def tenant(self, slug: str) -> FixtureTenant:
-        """A selected tenant, fully parsed: a malformed file raises a TenantDataError naming it.
+        """A selected tenant, its files checked once by the pre-flight (``load_problems`` says what broke).
 
         A tenant's scenarios run one after another (``plugins.tenant_groups``): the tenant keeps its parsed files
         and derived data while they run, and lets go of them when the next tenant's begin. The run holds one
@@ -127,10 +131,13 @@ class GateRun:
                 self._judging.forget()
             self._judging = tenant
             tenant.hold()
-        if slug not in self._readable:  # once per tenant, not once per scenario: it parses every file
-            tenant.check_readable()
-            self._readable.add(slug)
+        if slug not in self._load_problems:  # once per tenant, not once per scenario: it parses every file
+            self._load_problems[slug] = tenant.preflight()
         return tenant
+
+    def load_problems(self, slug: str) -> list[ReadinessError]:
+        """One error per file of the tenant that broke its contract in the pre-flight (after ``tenant``)."""
+        return self._load_problems.get(slug, [])
 
     def pending_reason(self, tags: set[str]) -> str | None:
         """Why a scenario cannot run in this mode, or None when it runs."""
@@ -161,7 +168,8 @@ class GateRun:
                 record["reason"] = f"an offline scenario may not skip: {message}"
         elif outcome == "failed":
             record["status"] = "failed"
-            record["reason"] = record["reason"] or (f"{phase}: {message}" if phase != "call" else message)
+            unjudged = phase == "call" or (message or "").startswith(NOT_LOADED)
+            record["reason"] = record["reason"] or (message if unjudged else f"{phase}: {message}")
         if features.SANDBOX_TAG in record["tags"] and self.mode != "off":
             if record["status"] == "pending":
                 record["status"] = "failed"
@@ -187,7 +195,11 @@ class GateRun:
         for tenant in self.tenants:
             try:
                 profile = tenant.profile
-                rows.append({"slug": tenant.slug, "name": profile["name"], "package": profile["package"]})
+                row = {"slug": tenant.slug, "name": profile["name"], "package": profile["package"]}
+                as_of = data_boundaries.demo_as_of(tenant)
+                if as_of is not None:  # said plainly in the report: a demo is judged as of the date it represents
+                    row["judged_as_of"] = as_of.isoformat()
+                rows.append(row)
             except ReadinessError as exc:
                 rows.append({"slug": tenant.slug, "name": tenant.slug, "package": None, "error": str(exc)})
         return rows
