@@ -7,6 +7,7 @@ so every check runs unchanged against any of them.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -180,7 +181,7 @@ class FixtureTenant:
         if not isinstance(body, dict) or not isinstance(body.get("data"), list):
             found = "a list" if isinstance(body, list) else (
                 "an object without a 'data' list" if isinstance(body, dict) else "not an object")
-            raise TenantDataError(path, f"an export body is ServiceTitan's response object with a 'data' list, this "
+            raise TenantDataError(path, "an export body is ServiceTitan's response object with a 'data' list, this "
                                         "is {found}; save the response body unchanged".format(found=found),
                                   line=1, column=1)
         return body
