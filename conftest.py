@@ -31,6 +31,12 @@ PATH_OPTIONS = {
     "report_dir": "where readiness.json, .md and .html are written",
 }
 
+FORMAT_OPTIONS = {
+    "sarif": "also write the findings that name a file as SARIF 2.1.0 (GitHub code scanning)",
+    "oscal": "also write the run as an OSCAL assessment-results document (JSON)",
+    "cucumber": "also write cucumber JSON (cucumber-jvm's form) from the report: complete under xdist too",
+}
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("readiness", "ServiceTitan readiness gate")
@@ -46,13 +52,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "run in shard 1; combine with: python -m readiness merge")
     group.addoption("--baseline", default=None, metavar="PATH",
                     help="an earlier readiness.json: the report shows what changed since")
+    for name, text in FORMAT_OPTIONS.items():
+        group.addoption(f"--{name}", default=None, metavar="PATH", help=text)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     paths = {name: Path(config.getoption(name) or config.getini(f"readiness_{name}")) for name in PATH_OPTIONS}
     options = Options(**paths, features_dir=config.rootpath / config.getini("bdd_features_base_dir"),
                       tenant_names=config.getoption("tenant_names"), sandbox=config.getoption("sandbox"),
-                      shard=config.getoption("shard"), baseline=config.getoption("baseline"))
+                      shard=config.getoption("shard"), baseline=config.getoption("baseline"),
+                      **{name: config.getoption(name) for name in FORMAT_OPTIONS})
     try:
         config.stash[GATE] = gate = GateRun(options)
     except ReadinessError as exc:
@@ -181,6 +190,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
             "steps": _steps(meta, executed) if executed or call.when == "call" else [],
             "findings": [f.to_dict() for f in sorted(set(found.findings))],
             "sections": found.sections,
+            # failed on a step's own assertion, not an error: only such a failure may be waived (gate.waivers)
+            "assertion": call.excinfo is not None and call.excinfo.errisinstance(AssertionError),
         }
         report.user_properties.append((PROPERTY, encode(payload)))
     return report
@@ -243,6 +254,9 @@ class ReportHook:
         write(f"mode: {built['mode_statement']}")
         counts = ", ".join(f"{n} {s}" for s, n in built["summary"].items() if s != "total" and n)
         write(f"gate: {built['gate']['status'].upper()} ({counts}; {built['summary']['total']} scenarios)")
+        if built["waivers"]:
+            write(f"waivers: {built['gate']['waivers_applied']} applied, "
+                  + ", ".join(f"{w['id']} {w['status']}" for w in built["waivers"]))
         write("requirements: " + ", ".join(f"{n} {s}" for s, n in built["requirement_summary"].items() if n))
         if self.gate.shard:
             write(f"shard: {self.gate.shard} ({len(self.gate.tenants)} tenants"

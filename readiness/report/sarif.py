@@ -1,0 +1,97 @@
+"""SARIF 2.1.0 from the report: every finding that names a file and line, for GitHub code scanning.
+
+One result per finding whose subject starts with ``path:line``: ``ruleId`` is the finding kind, the level follows
+its severity, and the rule's help text comes from the runbook the finding routes to. A waived finding is a result
+with an accepted external suppression carrying the waiver: code scanning shows it dismissed, never fixed.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path, PurePosixPath
+
+SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+LEVELS = {"blocker": "error", "major": "error", "minor": "warning", "info": "note"}
+# "policies/claims.yaml:12", "product/index.html:40:7 ..." : a path with a folder or an extension, then a line
+_LOCATION = re.compile(r"^(?P<path>[^\s:]*[/.][^\s:]*):(?P<line>\d+)(?::(?P<column>\d+))?(?=\s|$)")
+
+
+def location(subject: str) -> tuple[str, int, int | None] | None:
+    """``(path, line, column)`` of a finding's subject, or None when it names no file."""
+    match = _LOCATION.match(subject)
+    if match is None or int(match["line"]) < 1:
+        return None
+    return match["path"], int(match["line"]), int(match["column"]) if match["column"] else None
+
+
+def _uri(path: str) -> dict:
+    if PurePosixPath(path).is_absolute():
+        return {"uri": Path(path).as_uri()}
+    return {"uri": path, "uriBaseId": "%SRCROOT%"}
+
+
+def _help(kind: str, runbook_id: str | None, runbooks: dict[str, dict]) -> str:
+    runbook = runbooks.get(runbook_id) if runbook_id else None
+    if runbook is None:
+        return (f"{kind}: fix the file at the location shown, as the message says; no runbook applies, since the "
+                "product itself changes. Rerun the readiness gate to confirm.")
+    steps = " ".join(f"{n}. {step}" for n, step in enumerate(runbook["steps"], start=1))
+    return f"Runbook {runbook['id']} ({runbook['title']}), owner {runbook['owner']}: {steps}"
+
+
+def _findings(built: dict):
+    yield None, built["product"]["findings"]
+    for tenant in built["tenants"]:
+        yield tenant["slug"], tenant["findings"]
+
+
+def render(built: dict, policies) -> dict:
+    runbooks = {r["id"]: r for r in policies["runbooks"]["runbooks"]}
+    rules: dict[str, dict] = {}
+    results = []
+    for tenant, findings in _findings(built):
+        for finding in findings:
+            where = location(finding["subject"])
+            if where is None:
+                continue
+            path, line, column = where
+            rules.setdefault(finding["kind"], {
+                "id": finding["kind"],
+                "shortDescription": {"text": finding["kind"].replace("-", " ")},
+                "help": {"text": _help(finding["kind"], finding["runbook"], runbooks)},
+                "defaultConfiguration": {"level": LEVELS[finding["severity"]]},
+            })
+            region = {"startLine": line} | ({"startColumn": column} if column else {})
+            result = {
+                "ruleId": finding["kind"],
+                "level": LEVELS[finding["severity"]],
+                "message": {"text": finding["detail"]},
+                "locations": [{"physicalLocation": {"artifactLocation": _uri(path), "region": region}}],
+                "properties": {"severity": finding["severity"], "scenario": finding["scenario"],
+                               "requirements": finding["requirements"], "tenant": tenant},
+            }
+            if "waiver" in finding:
+                result["suppressions"] = [{"kind": "external", "status": "accepted",
+                                           "justification": _justification(built, finding["waiver"], tenant)}]
+            results.append(result)
+    ordered = sorted(rules)
+    for result in results:
+        result["ruleIndex"] = ordered.index(result["ruleId"])
+    return {
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "readiness", "rules": [rules[kind] for kind in ordered]}},
+            "automationDetails": {"id": f"readiness/{built['mode']}/"},
+            "originalUriBaseIds": {"%SRCROOT%": {"description": {"text": "the folder the gate ran in"}}},
+            "results": results,
+        }],
+    }
+
+
+def _justification(built: dict, waiver_id: str, tenant: str | None) -> str:
+    waiver = next((w for w in built.get("waivers", []) if w["id"] == waiver_id and w["tenant"] in (tenant, None)),
+                  None)
+    if waiver is None:
+        return f"waived by {waiver_id}"
+    return f"waived by {waiver_id} ({waiver['owner']}, until {waiver['expires']}): {waiver['justification']}"
