@@ -136,8 +136,16 @@ class GateRun:
         )
         return "awaits sandbox access" + (f"; unblocked when: {' '.join(unblock)}" if unblock else "")
 
+    def waived(self, payload: dict) -> str | None:
+        """Why a failed scenario is waived (``waivers.covered_by``), or None: pytest then counts it as an expected
+        failure, never a pass, and the report shows it waived."""
+        covering = waivers.covered_by(payload, self.waivers.active)
+        return waivers.describe(covering) if covering else None
+
     # Records arrive once per test phase (on the controller under xdist); one record per scenario and tenant.
     def observe(self, nodeid: str, phase: str, outcome: str, payload: dict, message: str | None) -> None:
+        if payload.get("waived") is not None:  # its failure, which a waiver covers: judged in build_report
+            outcome, message = "failed", payload["waived"]
         record = self.records.get(nodeid)
         if record is None:
             record = self.records[nodeid] = {**payload, "status": "passed", "reason": None}

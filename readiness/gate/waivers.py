@@ -213,6 +213,28 @@ def never_waivable(record: dict) -> bool:
             or any(f["kind"] in NEVER_WAIVABLE_KINDS for f in record.get("findings", [])))
 
 
+def covered_by(record: dict, active: list[Waiver]) -> list[Waiver]:
+    """The active waivers that cover a failed scenario record: a scenario waiver that names it, else the finding
+    waivers of its findings when it failed on its own assertion and every finding it recorded is waived. A failure
+    that is not a finding (an error, a malformed file) is never covered; nor is a never-waivable record."""
+    if never_waivable(record):
+        return []
+    mine = [w for w in active if w.covers_tenant(record["tenant"])]
+    by_scenario = [w for w in mine if w.requirement is not None and w.matches_scenario(record)]
+    if by_scenario:
+        return by_scenario[:1]
+    if not record.get("assertion") or not record.get("findings"):
+        return []
+    covering = []
+    for finding in record["findings"]:
+        match = next((w for w in mine if w.kind is not None and w.matches_finding(finding)), None)
+        if match is None:
+            return []
+        if match not in covering:
+            covering.append(match)
+    return covering
+
+
 def apply(records: Iterable[dict], waivers: WaiverSet,
           judge_run_waivers: bool = True) -> tuple[list[dict], list[dict], list[str]]:
     """The records with waived findings and scenarios marked, one report row per waiver, and gate problems.
@@ -236,15 +258,14 @@ def apply(records: Iterable[dict], waivers: WaiverSet,
                 if match is not None:
                     finding["waiver"] = match.id
                     applied[match.key] += 1
-        if record["status"] == "failed" and not untouchable:
-            by_scenario = next((w for w in mine if w.requirement is not None and w.matches_scenario(record)), None)
-            if by_scenario is not None:
-                applied[by_scenario.key] += 1
-                _waive(record, [by_scenario])
-            elif record.get("assertion") and record["findings"] and all("waiver" in f for f in record["findings"]):
-                ids = {f["waiver"] for f in record["findings"]}
-                _waive(record, [w for w in mine if w.id in ids])
+        if record["status"] == "failed":
+            covering = covered_by(record, mine)
+            if covering:
+                if covering[0].requirement is not None:  # a finding waiver was counted with its finding above
+                    applied[covering[0].key] += 1
+                _waive(record, covering)
         record.pop("assertion", None)
+        record.pop("waived", None)
         out.append(record)
     stale = [w for w in active if not applied[w.key] and (w.tenant is not None or judge_run_waivers)]
     unjudged = _fail_stale(out, stale)
@@ -257,8 +278,12 @@ def apply(records: Iterable[dict], waivers: WaiverSet,
     return out, rows, problems
 
 
+def describe(by: list[Waiver]) -> str:
+    return "waived by " + ", ".join(f"{w.id} ({w.owner}, until {w.expires.isoformat()})" for w in by)
+
+
 def _waive(record: dict, by: list[Waiver]) -> None:
-    names = ", ".join(f"{w.id} ({w.owner}, until {w.expires.isoformat()})" for w in by)
+    names = describe(by).removeprefix("waived by ")
     record["status"] = "waived"
     record["reason"] = f"waived by {names}: {record['reason']}" if record.get("reason") else f"waived by {names}"
 

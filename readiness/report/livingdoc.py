@@ -32,6 +32,7 @@ _SEVERITY = ("failed", "dry-run-failed", "pending", "dry-run-passed", "passed")
 STATUS_WORDS = {
     "passed": "passed",
     "failed": "failed",
+    "waived": "waived (an exception with an owner and expiry: not passed)",
     "pending": "pending",
     "dry-run-passed": "dry run passed (simulator, not evidence)",
     "dry-run-failed": "dry run failed (simulator)",
