@@ -94,3 +94,156 @@ def test_waiver_lifecycle_drifted_waived_expired_stale(workspace):
     assert [f["kind"] for f in row["findings"]] == ["waiver-stale"]
     assert row["steps"][-1]["status"] == "failed" and "matched nothing in this run" in row["reason"]
     assert [w["status"] for w in stale.report["waivers"]] == ["stale"]
+
+
+# --- loading: schema, expiry window, owner, never-waivable -----------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def policies() -> PolicySet:
+    return PolicySet.load(ROOT / "policies")
+
+
+@pytest.fixture(scope="module")
+def scenarios() -> list[features.ScenarioSpec]:
+    return features.load_scenarios(ROOT / "features")
+
+
+@pytest.fixture
+def scratch_tenant(tmp_path) -> FixtureTenant:
+    folder = tmp_path / "riverside-growth"
+    folder.mkdir()
+    return FixtureTenant(folder)
+
+
+def _load_error(tenant, policies, scenarios, *entries) -> PolicyError:
+    _write_waivers(tenant.folder, *entries)
+    with pytest.raises(PolicyError) as caught:
+        waivers.load(policies, [tenant], scenarios, RUN_DAY)
+    message = str(caught.value)
+    assert "\n" not in message and "waivers.yaml:" in message, message  # one line, with the file and line
+    return caught.value
+
+
+@pytest.mark.parametrize(("kind", "why"), [
+    ("credential", "credentials found"),
+    ("forbidden-claim", "claims of approval"),
+    ("titan-map-personal-data", "personal data"),
+    ("export-forbidden-value", "personal data"),
+])
+def test_a_waiver_for_a_never_waivable_finding_is_a_policy_error(scratch_tenant, policies, scenarios, kind, why):
+    error = _load_error(scratch_tenant, policies, scenarios,
+                        _waiver(RUN_DAY + timedelta(days=10), finding={"kind": kind, "subject": "*"}))
+    assert f"finding kind {kind} is never waivable ({why})" in str(error) and error.line == 4  # the finding: line
+
+
+@pytest.mark.parametrize(("requirement", "scenario", "why"), [
+    ("SEC-NO-CREDENTIALS", "The offline product holds no ServiceTitan credential", "credentials found"),
+    ("CLAIM-APPROVAL", "The security packet makes no forbidden claim", "claims of approval"),
+    ("SEC-BOUNDARIES", "Findings in the report show personal data only masked", "personal data in outputs"),
+])
+def test_a_waiver_for_a_never_waivable_requirement_is_a_policy_error(scratch_tenant, policies, scenarios, requirement,
+                                                                      scenario, why):
+    error = _load_error(scratch_tenant, policies, scenarios, _waiver(
+        RUN_DAY + timedelta(days=10), scenario={"requirement": requirement, "name": scenario}))
+    assert f"requirement {requirement} is never waivable ({why})" in str(error)
+
+
+def test_a_waiver_for_a_pending_sandbox_test_is_a_policy_error(scratch_tenant, policies, scenarios):
+    sandbox = next(s for s in scenarios if s.is_sandbox and set(s.requirements) - {"SANDBOX-PROTOCOL"})
+    requirement = sorted(set(sandbox.requirements) - {"SANDBOX-PROTOCOL"})[0]
+    error = _load_error(scratch_tenant, policies, scenarios, _waiver(
+        RUN_DAY + timedelta(days=10), scenario={"requirement": requirement, "name": sandbox.name}))
+    assert "pending sandbox tests are never waivable" in str(error)
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    ({"expires": RUN_DAY + timedelta(days=91)}, "is more than 90 days after the run date 2026-12-07"),
+    ({"owner": "Website produser"}, "did you mean 'Website producer'?"),
+    ({"justification": "because"}, "is too short"),
+    ({"expires": "next month"}, "'next month' is not a date: write it as YYYY-MM-DD"),
+    ({"finding": None, "scenario": {"requirement": "FAIL-DRIFT", "name": "The Titan Map agrees with the exports"}},
+     "did you mean \"The Titan Map agrees with the tenant's taxonomy exports\"?"),
+    ({"finding": None, "scenario": {"requirement": "FAIL-AUTH", "name": MAP_SCENARIO}},
+     "does not prove FAIL-AUTH (it proves FAIL-DRIFT, MAP-TAXONOMY)"),
+])
+def test_a_malformed_waiver_is_one_clear_line(scratch_tenant, policies, scenarios, change, expected):
+    entry = {**_waiver(RUN_DAY + timedelta(days=10)), **change}
+    entry = {k: v for k, v in entry.items() if v is not None}
+    error = _load_error(scratch_tenant, policies, scenarios, entry)
+    assert expected in str(error).replace('"', '"'), str(error)
+
+
+def test_expiry_exactly_90_days_ahead_is_accepted(scratch_tenant, policies, scenarios):
+    _write_waivers(scratch_tenant.folder, _waiver(RUN_DAY + timedelta(days=90)))
+    [loaded] = waivers.load(policies, [scratch_tenant], scenarios, RUN_DAY).waivers
+    assert (loaded.tenant, loaded.line, loaded.expires) == ("riverside-growth", 2, RUN_DAY + timedelta(days=90))
+
+
+def test_the_gate_refuses_to_run_with_a_never_waivable_waiver(workspace):
+    _write_waivers(workspace.policies, _waiver(RUN_DAY + timedelta(days=10), finding={"kind": "credential",
+                                                                                     "subject": "*"}))
+    result = workspace.run(tenants=["riverside-growth"])
+    assert result.exit_code == 4, result.output[-2000:]  # a usage error: nothing is judged, nothing written
+    [line] = [l for l in result.output.splitlines() if "never waivable" in l]
+    assert "waivers.yaml:4: waivers[0].finding: finding kind credential" in line and "Traceback" not in result.output
+
+
+# --- applying: only findings and assertion failures, never silently ---------------------------------------------------
+
+def _record(status="failed", assertion=True, findings=(("drift-inactive", "campaign 24001 Google Ads"),), **extra):
+    return {"feature": "features/titan-map-drift.feature", "line": 14, "scenario": MAP_SCENARIO,
+            "tenant": "riverside-growth", "tags": ["per-tenant", "req-FAIL-DRIFT", "req-MAP-TAXONOMY"],
+            "requirements": ["FAIL-DRIFT", "MAP-TAXONOMY"], "protocol_tests": [], "status": status,
+            "reason": "AssertionError: drift", "steps": [], "assertion": assertion, "sections": {},
+            "findings": [{"kind": k, "subject": s, "severity": "blocker", "runbook": None, "detail": "d"}
+                         for k, s in findings], **extra}
+
+
+def _set(*entries: waivers.Waiver) -> waivers.WaiverSet:
+    return waivers.WaiverSet(list(entries), RUN_DAY)
+
+
+def _finding_waiver(subject="campaign 24001 *", tenant="riverside-growth", expires=RUN_DAY, **extra):
+    return waivers.Waiver(id="W-1", file="tenants/riverside-growth/waivers.yaml", line=2, tenant=tenant,
+                          justification="j", owner=OWNER, expires=expires, kind="drift-inactive", subject=subject,
+                          **extra)
+
+
+def test_a_failure_that_is_not_an_assertion_is_never_waived():
+    [record], _, _ = waivers.apply([_record(assertion=False)], _set(_finding_waiver()))
+    assert record["status"] == "failed" and record["findings"][0]["waiver"] == "W-1"
+
+
+def test_a_scenario_is_waived_only_when_every_finding_it_recorded_is():
+    found = (("drift-inactive", "campaign 24001 Google Ads"), ("drift-missing", "zone 23002 Tulsa"))
+    [record], rows, _ = waivers.apply([_record(findings=found)], _set(_finding_waiver()))
+    assert record["status"] == "failed" and rows[0]["status"] == "applied"
+
+
+def test_a_waiver_expiring_today_still_applies_and_one_from_yesterday_does_not():
+    [today], _, _ = waivers.apply([_record()], _set(_finding_waiver(expires=RUN_DAY)))
+    [yesterday], rows, _ = waivers.apply([_record()], _set(_finding_waiver(expires=RUN_DAY - timedelta(days=1))))
+    assert (today["status"], yesterday["status"], rows[0]["status"]) == ("waived", "failed", "expired")
+
+
+def test_another_tenants_waiver_does_not_apply():
+    [record], rows, problems = waivers.apply([_record()], _set(_finding_waiver(tenant="summit-multi-bu")))
+    assert record["status"] == "failed" and rows[0]["status"] == "stale"
+    assert problems and "its waiver scenario did not run" in problems[0]  # fails closed when nothing judged it
+
+
+def test_a_scenario_waiver_names_requirement_and_scenario():
+    waiver = waivers.Waiver(id="W-2", file="policies/waivers.yaml", line=3, tenant=None, justification="j",
+                            owner=OWNER, expires=RUN_DAY, requirement="FAIL-DRIFT", scenario=MAP_SCENARIO)
+    [record], rows, _ = waivers.apply([_record(assertion=False, findings=())], _set(waiver))
+    assert record["status"] == "waived" and rows[0] | {"status": "applied", "applied": 1} == rows[0]
+
+
+def test_a_never_waivable_record_is_untouched_by_any_waiver():
+    credential = _record(findings=(("credential", "product/app.js:3"),))
+    sandbox = _record(tags=["sandbox", "req-FAIL-DRIFT"], findings=(("drift-inactive", "campaign 24001 x"),))
+    records, _, _ = waivers.apply([credential, sandbox], _set(
+        _finding_waiver(), waivers.Waiver(id="W-3", file="w.yaml", line=1, tenant=None, justification="j",
+                                          owner=OWNER, expires=RUN_DAY, kind="credential", subject="*")))
+    assert [r["status"] for r in records] == ["failed", "failed"]
+    assert not any("waiver" in f for r in records for f in r["findings"])
