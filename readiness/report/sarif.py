@@ -24,7 +24,27 @@ def location(subject: str) -> tuple[str, int, int | None] | None:
     return match["path"], int(match["line"]), int(match["column"]) if match["column"] else None
 
 
-def _uri(path: str) -> dict:
+def _artifact(path: str, tenant: str | None, evidence: list[str]) -> str:
+    """The path as the repository knows it: a tenant's finding names a file inside the tenant's folder, and the
+    evidence manifest knows where that folder is."""
+    if path in evidence:
+        return path
+    suffix = f"/{tenant}/{path}" if tenant else f"/{path}"
+    matches = [e for e in evidence if e.endswith(suffix)]
+    return matches[0] if len(matches) == 1 else path
+
+
+_ROOT_LABEL = re.compile(r"^<(?P<option>[a-z-]+)>/(?P<rest>.+)$")  # evidence labels outside the working directory
+
+
+def _uri(path: str, bases: dict[str, dict]) -> dict:
+    """A relative URI and its base: the working directory (``%SRCROOT%``), or the input folder an option named
+    (``<tenants-dir>/...`` in the evidence manifest -> base ``TENANTS_DIR``)."""
+    label = _ROOT_LABEL.match(path)
+    if label is not None:
+        base = label["option"].upper().replace("-", "_")
+        bases[base] = {"description": {"text": f"the folder given with --{label['option']}"}}
+        return {"uri": label["rest"], "uriBaseId": base}
     if PurePosixPath(path).is_absolute():
         return {"uri": Path(path).as_uri()}
     return {"uri": path, "uriBaseId": "%SRCROOT%"}
@@ -47,6 +67,8 @@ def _findings(built: dict):
 
 def render(built: dict, policies) -> dict:
     runbooks = {r["id"]: r for r in policies["runbooks"]["runbooks"]}
+    evidence = [e["path"] for e in built["evidence"]]
+    bases = {"%SRCROOT%": {"description": {"text": "the folder the gate ran in"}}}
     rules: dict[str, dict] = {}
     results = []
     for tenant, findings in _findings(built):
@@ -55,6 +77,7 @@ def render(built: dict, policies) -> dict:
             if where is None:
                 continue
             path, line, column = where
+            path = _artifact(path, tenant, evidence)
             rules.setdefault(finding["kind"], {
                 "id": finding["kind"],
                 "shortDescription": {"text": finding["kind"].replace("-", " ")},
@@ -66,7 +89,7 @@ def render(built: dict, policies) -> dict:
                 "ruleId": finding["kind"],
                 "level": LEVELS[finding["severity"]],
                 "message": {"text": finding["detail"]},
-                "locations": [{"physicalLocation": {"artifactLocation": _uri(path), "region": region}}],
+                "locations": [{"physicalLocation": {"artifactLocation": _uri(path, bases), "region": region}}],
                 "properties": {"severity": finding["severity"], "scenario": finding["scenario"],
                                "requirements": finding["requirements"], "tenant": tenant},
             }
@@ -83,7 +106,7 @@ def render(built: dict, policies) -> dict:
         "runs": [{
             "tool": {"driver": {"name": "readiness", "rules": [rules[kind] for kind in ordered]}},
             "automationDetails": {"id": f"readiness/{built['mode']}/"},
-            "originalUriBaseIds": {"%SRCROOT%": {"description": {"text": "the folder the gate ran in"}}},
+            "originalUriBaseIds": dict(sorted(bases.items())),
             "results": results,
         }],
     }
