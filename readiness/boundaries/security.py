@@ -68,7 +68,10 @@ def render_packet(policies, tenants) -> dict[str, str]:
     """The ``RENDERERS`` entry: ``{"security-packet.md": text}``."""
     from readiness.report.packets import environment
 
-    text = environment().get_template("packets/security-packet.md.j2").render(packet=packet_model(policies))
+    from readiness.report import controls
+
+    text = environment().get_template("packets/security-packet.md.j2").render(
+        packet=packet_model(policies), controls=controls.packet_view(policies))
     return {PACKET: text}
 
 

@@ -306,3 +306,24 @@ def _fail_stale(records: list[dict], stale: list[Waiver]) -> list[Waiver]:
         if record.get("steps"):
             record["steps"] = record["steps"][:-1] + [{**record["steps"][-1], "status": "failed"}]
     return [w for w in stale if w.tenant not in judged]
+
+
+def merge_rows(reports: list[dict]) -> tuple[list[dict], list[str]]:
+    """The waiver rows of shard reports as one run's: a waiver of the whole run that no shard could judge alone is
+    applied if it applied in any shard, else stale, and then a gate problem (its scenario ran in one shard only)."""
+    merged: dict[tuple, dict] = {}
+    for built in reports:
+        for row in built.get("waivers", []):
+            key = (row["tenant"] or "", row["file"], row["id"])
+            known = merged.setdefault(key, {**row, "applied": 0})
+            known["applied"] += row["applied"]
+            if row["status"] in ("expired", "stale"):
+                known["status"] = row["status"]
+    problems = []
+    for row in merged.values():
+        if row["status"] in ("applied", "unjudged"):
+            row["status"] = "applied" if row["applied"] else "stale"
+            if row["status"] == "stale":
+                problems.append(f"{row['file']}:{row['line']}: waiver {row['id']} ({row['target']}) matched nothing "
+                                "in any shard: remove it")
+    return [merged[k] for k in sorted(merged)], problems

@@ -96,3 +96,27 @@ def mapping_problems(policies) -> list[Finding]:
                                  f"{control['id']} is mapped by {', '.join(mapped[control['id']])} but says it is a "
                                  "gap: remove the gap note or the mapping"))
     return found
+
+
+def policy_of(built_view: dict) -> dict:
+    """The mapping a report's ``controls`` view was built from, so a merged report rebuilds the same view."""
+    requirements: dict[str, list[str]] = {}
+    for control in built_view["controls"]:
+        for requirement in control["requirements"]:
+            requirements.setdefault(requirement["id"], []).append(control["id"])
+    return {"frameworks": built_view["frameworks"], "requirements": requirements,
+            "controls": [{k: c[k] for k in ("id", "framework", "title")} | ({"gap": c["gap"]} if c["gap"] else {})
+                         for c in built_view["controls"]]}
+
+
+def packet_view(policies) -> dict:
+    """The security packet's "by control" section: the mapping only (a packet is no test result)."""
+    policy = policies[POLICY]
+    known = {r["id"] for r in policies["requirements"]["requirements"]}
+    mapped = requirements_of(policy)
+    return {"frameworks": [
+        {"title": framework["title"], "controls": [
+            {"id": c["id"], "title": c["title"], "requirements": [r for r in mapped[c["id"]] if r in known],
+             "gap": c.get("gap") if not any(r in known for r in mapped[c["id"]]) else None}
+            for c in policy["controls"] if c["framework"] == framework["id"]]}
+        for framework in policy["frameworks"]]}
