@@ -129,7 +129,8 @@ def stale_finding(waiver: Waiver) -> Finding:
 
 def load(policies, tenants: Iterable, scenarios: list[features.ScenarioSpec], run_date: date) -> WaiverSet:
     """The run's waivers and each tenant's, checked against the schema, the features and the never-waivable rule."""
-    owners = sorted({r["owner"] for r in policies["runbooks"]["runbooks"]})
+    # A runbook missing its owner is the runbook scenarios' finding to report, not a reason to stop here.
+    owners = sorted({r["owner"] for r in policies["runbooks"]["runbooks"] if r.get("owner")})
     loaded = _read(policies.documents[POLICY], None, scenarios, owners, run_date)
     for tenant in tenants:
         path = Path(tenant.folder) / WAIVER_FILE

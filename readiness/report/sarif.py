@@ -55,8 +55,9 @@ def _help(kind: str, runbook_id: str | None, runbooks: dict[str, dict]) -> str:
     if runbook is None:
         return (f"{kind}: fix the file at the location shown, as the message says; no runbook applies, since the "
                 "product itself changes. Rerun the readiness gate to confirm.")
-    steps = " ".join(f"{n}. {step}" for n, step in enumerate(runbook["steps"], start=1))
-    return f"Runbook {runbook['id']} ({runbook['title']}), owner {runbook['owner']}: {steps}"
+    steps = " ".join(f"{n}. {step}" for n, step in enumerate(runbook.get("steps") or [], start=1))
+    return (f"Runbook {runbook['id']} ({runbook.get('title', runbook['id'])}), "
+            f"owner {runbook.get('owner', 'not named')}: {steps or 'see the runbooks packet'}")
 
 
 def _findings(built: dict):
