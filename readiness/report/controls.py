@@ -37,11 +37,11 @@ def requirements_of(policy: dict) -> dict[str, list[str]]:
 
 def view(policy: dict, requirement_rows: list[dict]) -> dict:
     """The report's ``controls`` section from the mapping and the run's requirement rows."""
-    by_id = {r["id"]: r for r in requirement_rows}
     mapped = requirements_of(policy)
     rows = []
     for control in policy["controls"]:
-        linked = [by_id[r] for r in mapped[control["id"]] if r in by_id]
+        proving = set(mapped[control["id"]])
+        linked = [r for r in requirement_rows if r["id"] in proving]  # catalog order, however the mapping is written
         statuses = {"gap" if r["status"] == "uncovered" else r["status"] for r in linked} or {"gap"}
         rows.append({
             "id": control["id"],
