@@ -247,3 +247,35 @@ def test_a_never_waivable_record_is_untouched_by_any_waiver():
                                           owner=OWNER, expires=RUN_DAY, kind="credential", subject="*")))
     assert [r["status"] for r in records] == ["failed", "failed"]
     assert not any("waiver" in f for r in records for f in r["findings"])
+
+
+# --- the diff and merged shards ---------------------------------------------------------------------------------------
+
+def _row(waiver_id, status="applied", tenant="riverside-growth", applied=1):
+    return {"id": waiver_id, "file": "tenants/riverside-growth/waivers.yaml", "line": 2, "tenant": tenant,
+            "target": "finding drift-inactive campaign 24001 *", "justification": "j", "owner": OWNER,
+            "expires": "2026-12-31", "status": status, "applied": applied}
+
+
+def test_the_diff_shows_waivers_added_expired_and_removed():
+    old = {"waivers": [_row("W-1"), _row("W-2")]}
+    new = {"waivers": [_row("W-2", status="expired", applied=0), _row("W-3")]}
+    changes = history._waiver_changes(old, new)
+    assert [[w["id"] for w in changes[k]] for k in ("added", "expired", "removed")] == [["W-3"], ["W-2"], ["W-1"]]
+    assert history._waiver_changes({}, {"waivers": []}) == {"added": [], "expired": [], "removed": []}  # 1.0 reports
+    text = history.render_markdown({**history.diff(_minimal(old), _minimal(new))})
+    assert "## Waivers" in text and "- EXPIRED `W-2`" in text and "- added `W-3`" in text and "- removed `W-1`" in text
+
+
+def _minimal(waived: dict) -> dict:
+    return {"generated_at": "2026-12-07T00:00:00Z", "commit": None, "policy_digest": "0" * 64, "evidence_root": "0" * 64,
+            "gate": {"status": "passed"}, "scenarios": [], "product": {"findings": []}, "tenants": [],
+            "requirements": [], "evidence": [], **waived}
+
+
+def test_merged_shards_judge_the_runs_own_waivers():
+    shard = lambda applied: {"waivers": [_row("W-RUN", status="unjudged", tenant=None, applied=applied)]}
+    rows, problems = waivers.merge_rows([shard(0), shard(1), shard(0)])
+    assert [(r["status"], r["applied"]) for r in rows] == [("applied", 1)] and problems == []
+    rows, problems = waivers.merge_rows([shard(0), shard(0)])
+    assert rows[0]["status"] == "stale" and "matched nothing in any shard" in problems[0]
