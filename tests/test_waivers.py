@@ -279,3 +279,9 @@ def test_merged_shards_judge_the_runs_own_waivers():
     assert [(r["status"], r["applied"]) for r in rows] == [("applied", 1)] and problems == []
     rows, problems = waivers.merge_rows([shard(0), shard(0)])
     assert rows[0]["status"] == "stale" and "matched nothing in any shard" in problems[0]
+
+
+def test_a_feature_page_never_headlines_a_waived_scenario_as_passed():
+    from readiness.report import livingdoc
+
+    assert livingdoc.headline(["passed", "waived", "pending"]) == "waived"
