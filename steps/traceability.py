@@ -6,6 +6,7 @@ from pytest_bdd import given, then
 from pytest_bdd.steps import step_function_context_registry
 
 from readiness.core import features
+from readiness.report import controls
 
 
 @given("the requirements catalog, the sandbox protocol catalog and the feature files", target_fixture="trace_problems")
@@ -34,6 +35,26 @@ def no_unknown_requirement(trace_problems):
 def sandbox_scenarios_traced(trace_problems):
     for kind in ("sandbox-without-protocol-test", "unknown-protocol-test", "protocol-test-not-sandbox"):
         _assert_none(trace_problems, kind)
+
+
+@given("the control mapping and the requirements catalog", target_fixture="mapping_problems")
+def mapping_problems(gate, scenario_evidence):
+    found = controls.mapping_problems(gate.policies)
+    scenario_evidence.add(found)
+    return found
+
+
+@then("every requirement the control mapping names exists in the catalog")
+def mapped_requirements_exist(mapping_problems):
+    hits = [str(f) for f in mapping_problems if f.kind in ("control-unknown-requirement", "control-unknown-control")]
+    assert not hits, "\n".join(hits)
+
+
+@then("every control is proven by a requirement or says why it is a gap")
+def controls_explained(mapping_problems):
+    hits = [str(f) for f in mapping_problems if f.kind.startswith("control-") and f.kind not in
+            ("control-unknown-requirement", "control-unknown-control")]
+    assert not hits, "\n".join(hits)
 
 
 def _assert_none(problems, kind):

@@ -8,19 +8,20 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
 from readiness.servicetitan import client
 from readiness.core import evidence, features
-from readiness.report import history, packets, document
+from readiness.report import document, formats, history, packets
 from readiness.sandbox import protocol
 from readiness.access import runbooks
 from readiness.boundaries import data_boundaries, security
 from readiness.core.errors import OptionError, ReadinessError
 from readiness.core.findings import Finding
 from readiness.core.policy import PolicySet
+from readiness.gate import waivers
 from readiness.gate.shard import Shard
 from readiness.core.tenants import FixtureTenant, discover
 
@@ -66,6 +67,10 @@ class Options:
     sandbox: str = "off"
     shard: str | None = None  # "K/N": judge only the tenants of shard K of N (readiness.gate.shard)
     baseline: Path | None = None  # an earlier readiness.json: the report shows what changed since
+    # Formats reviewers' tools read, written beside the report when given (readiness.report.formats)
+    sarif: Path | None = None
+    oscal: Path | None = None
+    cucumber: Path | None = None
 
 
 @dataclass
@@ -77,6 +82,11 @@ class ScenarioEvidence:
 
     def add(self, found) -> None:
         self.findings.extend(found)
+
+
+def run_date() -> date:
+    """The run's calendar date (UTC), from the same source as ``generated_at``: waiver expiry is judged by it."""
+    return date.fromisoformat(generated_at()[:10])
 
 
 def generated_at() -> str:
@@ -110,6 +120,7 @@ class GateRun:
         self._load_problems: dict[str, list[ReadinessError]] = {}
         self._judging: FixtureTenant | None = None
         self.scenarios = features.load_scenarios(options.features_dir)
+        self.waivers = waivers.load(self.policies, self.tenants, self.scenarios, run_date())
         self.protocol = {t["id"]: t for t in self.policies["sandbox-protocol"]["tests"]}
         protocol.family_probes(self.policies)  # SCOPE-01 disagreeing with the matrix fails closed in every mode
         self.records: dict[str, dict] = {}
@@ -150,8 +161,16 @@ class GateRun:
         )
         return "awaits sandbox access" + (f"; unblocked when: {' '.join(unblock)}" if unblock else "")
 
+    def waived(self, payload: dict) -> str | None:
+        """Why a failed scenario is waived (``waivers.covered_by``), or None: pytest then counts it as an expected
+        failure, never a pass, and the report shows it waived."""
+        covering = waivers.covered_by(payload, self.waivers.active)
+        return waivers.describe(covering) if covering else None
+
     # Records arrive once per test phase (on the controller under xdist); one record per scenario and tenant.
     def observe(self, nodeid: str, phase: str, outcome: str, payload: dict, message: str | None) -> None:
+        if payload.get("waived") is not None:  # its failure, which a waiver covers: judged in build_report
+            outcome, message = "failed", payload["waived"]
         record = self.records.get(nodeid)
         if record is None:
             record = self.records[nodeid] = {**payload, "status": "passed", "reason": None}
@@ -206,9 +225,12 @@ class GateRun:
 
     def build_report(self, problems: list[str] = ()) -> dict:
         manifest = evidence.manifest(self.evidence_files(), roots=self.evidence_roots())
+        # A run of some tenants only, or of one shard, cannot tell whether a waiver of the whole run is stale.
+        judge_run_waivers = not self.options.tenant_names and not self.shard
+        scenarios, waiver_rows, waiver_problems = waivers.apply(self.records.values(), self.waivers, judge_run_waivers)
         built = document.build(
             mode=self.mode,
-            scenarios=list(self.records.values()),
+            scenarios=scenarios,
             requirements=self.policies["requirements"]["requirements"],
             tenants=self.tenant_rows(),
             evidence=manifest,
@@ -216,8 +238,10 @@ class GateRun:
             commit=evidence.git_commit(),
             policy_digest=self.policies.digest,
             generated_at=generated_at(),
-            gate_problems=problems,
+            gate_problems=sorted({*problems, *waiver_problems}),
             shard=self.shard.to_dict() if self.shard else None,
+            waivers=waiver_rows,
+            controls=self.policies["controls"],
         )
         if self.baseline is not None:
             built["baseline"] = history.diff(self.baseline, built)
@@ -229,10 +253,12 @@ class GateRun:
         validated = document.start_validation(built)  # on another core while the packets render
         written = packets.write(packets.render_all(self.policies, self.tenants), self.options.report_dir)
         written += document.write(built, self.options.report_dir, validated=validated)
+        written += formats.write(built, self.policies, self.options)
         problems = sorted({problem for audit in OUTPUT_AUDITS for problem in audit(self, written)})
         if problems:
             built = self.build_report(problems)
             document.write(built, self.options.report_dir)
+            formats.write(built, self.policies, self.options)
         return built, written
 
 
