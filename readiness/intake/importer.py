@@ -42,8 +42,10 @@ class IntakePolicy:
         for index, profile in enumerate(spec["profiles"]):
             try:
                 found.append(compiled.compile_profile(profile))
-            except (KeyError, openapi.UnknownOperation) as exc:
-                raise policies.error(POLICY, ["profiles", index], str(exc).strip("'\"")) from None
+            except compiled.ProfileError as exc:
+                raise policies.error(POLICY, ["profiles", index, *exc.parts], str(exc)) from None
+            except openapi.UnknownOperation as exc:
+                raise policies.error(POLICY, ["profiles", index, "export"], str(exc)) from None
         return cls(found, [(re.compile(rule["pattern"]), rule["what"]) for rule in spec["personal_data"]])
 
     @property

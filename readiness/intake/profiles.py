@@ -23,6 +23,14 @@ _FALSE = {"false", "no", "n", "0", "inactive", ""}
 EMPTY = object()
 
 
+class ProfileError(ValueError):
+    """A profile names something ServiceTitan's published record does not have; ``parts`` point into the profile."""
+
+    def __init__(self, parts: list, message: str):
+        super().__init__(message)
+        self.parts = parts
+
+
 class CellError(ValueError):
     """A cell's value does not fit its field; the message says what is expected."""
 
@@ -187,6 +195,7 @@ class Leaf:
     nullable: bool
     required: bool
     is_text: bool
+    is_list: bool
 
 
 @dataclass
@@ -219,8 +228,8 @@ def compile_profile(spec: dict) -> Profile:
         for depth, part in enumerate(parts):
             prop, listed = _FIELD_PART.match(part).groups()
             if prop not in node_props:
-                raise KeyError(f"{name}: ServiceTitan's {spec['export']} record has no field {prop!r}"
-                               f"{' here' if depth else ''}")
+                raise ProfileError(["fields", name], f"ServiceTitan's {spec['export']} record has no field {prop!r}"
+                                                     f"{' here' if depth else ''}")
             schema = _unwrap(node_props[prop])
             is_required = prop in owner_required
             if depth == 0 and len(parts) > 1:
@@ -232,10 +241,12 @@ def compile_profile(spec: dict) -> Profile:
                 node_props, owner_required = schema.get("properties", {}), set(schema.get("required", []))
         leaves.append(Leaf(name, steps, [name, *headings], converter(schema, name in money),
                            schema.get("nullable", False), is_required,
-                           schema.get("type") == "string" and name not in money))
+                           schema.get("type") == "string" and name not in money, schema.get("type") == "array"))
+    for name in sorted(money - set(spec["fields"])):
+        raise ProfileError(["money"], f"{name} is not one of the profile's fields")
     for name in spec.get("defaults", {}):
         if name not in properties:
-            raise KeyError(f"defaults.{name}: ServiceTitan's {spec['export']} record has no field {name!r}")
+            raise ProfileError(["defaults", name], f"ServiceTitan's {spec['export']} record has no field {name!r}")
     return Profile(spec["name"], spec["kind"], spec["export"], spec["sheets"], leaves, dict(spec.get("defaults", {})),
                    envelope, parents)
 
@@ -247,6 +258,8 @@ def empty(value: Any) -> bool:
 def fill(leaf: Leaf, value: Any) -> Any:
     """The JSON value of one cell, or EMPTY when the field is to be left out."""
     if empty(value):
+        if leaf.is_list:
+            return []  # a screen shows no items as an empty cell; ServiceTitan sends an empty list
         if leaf.nullable:
             return None
         if leaf.required and leaf.is_text:
