@@ -228,6 +228,21 @@ def test_a_bad_file_is_one_clear_error_and_imports_nothing(tmp_path, capsys, pol
                                                          "titan-map.yaml"]
 
 
+@pytest.mark.parametrize(("heading", "words"), [
+    ("Customer E-mail", "holds e-mail addresses"), ("Service Address", "holds postal addresses"),
+    ("Mobile", "holds phone numbers"), ("Cardholder Name", "holds payment details"),
+    ("Card Number", "Payment card data is never needed"), ("Routing Number", "Bank account details"),
+    ("Notes", "Free-text job notes"),
+])
+def test_columns_refused_by_name(tmp_path, capsys, policy, heading, words):
+    target = new_tenant(capsys, tmp_path / "tenants")
+    report = tmp_path / "job-types.csv"
+    report.write_text(JOB_TYPES_CSV.strip() + f",{heading}\n" + ROW.format(id=1).strip() + ",x\n")
+    with pytest.raises(IntakeError, match=words) as raised:
+        importer.import_files(target, [report], policy, reviewed_by_role="Owner")
+    assert raised.value.column == "M" and raised.value.heading == heading
+
+
 def test_one_bad_file_among_several_imports_none_of_them(tmp_path, capsys):
     target = new_tenant(capsys, tmp_path / "tenants")
     zones = tmp_path / "zones.csv"

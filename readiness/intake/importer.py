@@ -8,6 +8,7 @@ bad file imports nothing. Every import writes ``evidence/export-receipt-<date>.m
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import re
@@ -17,6 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Iterable
 
+from readiness.boundaries.data_boundaries import ExportFieldJudge
 from readiness.core.errors import PolicyError, TenantDataError
 from readiness.intake import profiles as compiled
 from readiness.intake.files import refuse_existing, write_new
@@ -34,6 +36,7 @@ _STAGING = ".intake-staging"
 class IntakePolicy:
     profiles: list[Profile]
     personal_data: list[tuple[re.Pattern, str]]
+    export_fields: ExportFieldJudge  # data-boundaries.yaml: fields no export may hold (card, bank, SSN, notes)
 
     @classmethod
     def load(cls, policies) -> "IntakePolicy":
@@ -46,7 +49,8 @@ class IntakePolicy:
                 raise policies.error(POLICY, ["profiles", index, *exc.parts], str(exc)) from None
             except openapi.UnknownOperation as exc:
                 raise policies.error(POLICY, ["profiles", index, "export"], str(exc)) from None
-        return cls(found, [(re.compile(rule["pattern"]), rule["what"]) for rule in spec["personal_data"]])
+        return cls(found, [(re.compile(rule["pattern"]), rule["what"]) for rule in spec["personal_data"]],
+                   ExportFieldJudge(policies["data-boundaries"]))
 
     @property
     def kinds(self) -> list[str]:
@@ -55,9 +59,15 @@ class IntakePolicy:
     def kinds_by_export(self) -> dict[str, str]:
         return {p.export: p.kind for p in self.profiles}
 
-    def personal(self, heading: str) -> str | None:
+    def refusal(self, heading: str) -> str | None:
+        """Why a column is refused by its heading, or None: personal data (intake.yaml) or a field no export may
+        hold (data-boundaries.yaml)."""
         text = normal(heading)
-        return next((what for pattern, what in self.personal_data if pattern.search(text)), None)
+        what = next((what for pattern, what in self.personal_data if pattern.search(text)), None)
+        if what:
+            return f"holds {what}, which the product never imports (data minimization)"
+        reason = self.export_fields.forbidden_because(heading)
+        return f"is a field no export may hold: {reason} (data-boundaries.yaml)" if reason else None
 
 
 @dataclass
@@ -99,8 +109,6 @@ def _sheet_key(name: str) -> str:
 
 
 def _did_you_mean(wanted: Iterable[str], found: list[str]) -> str:
-    import difflib
-
     for name in wanted:
         close = difflib.get_close_matches(name, found, n=1, cutoff=0.6)
         if close:
@@ -115,8 +123,9 @@ def _matched_columns(profile: Profile, headings: list[str]) -> int:
 
 def _by_headings(candidates: list[Profile], display: str, sheet: str, headings: list[str]) -> Profile:
     scored = sorted(((_matched_columns(p, headings), p.name, p) for p in candidates), key=lambda t: (-t[0], t[1]))
-    if len(scored) > 1 and scored[0][0] == scored[1][0]:
-        names = ", ".join(p.name for _, _, p in scored if _ == scored[0][0])
+    best = scored[0][0]
+    if len(scored) > 1 and scored[1][0] == best:
+        names = ", ".join(p.name for score, _, p in scored if score == best)
         raise IntakeError(display, f"the columns fit several layouts ({names}); name one with --profile, or give "
                                    "the sheet or file the layout's name", sheet=sheet)
     return scored[0][2]
@@ -187,11 +196,10 @@ class _Columns:
         for index, heading in enumerate(headings):
             if index in used or not heading:
                 continue
-            what = None if normal(heading) in explicit else policy.personal(heading)
-            if what:
-                raise IntakeError(display, f"column {heading!r} holds {what}, which the product never imports (data "
-                                           "minimization); delete the column and import again", sheet=sheet, row=1,
-                                  column=column_letter(index), heading=heading)
+            why = None if normal(heading) in explicit else policy.refusal(heading)
+            if why:
+                raise IntakeError(display, f"column {heading!r} {why}; delete the column and import again",
+                                  sheet=sheet, row=1, column=column_letter(index), heading=heading)
             self.dropped.append(heading)
         self.headings = headings
         self.column_of = {leaf.path[0][0]: index for leaf, index in self.mapped}
