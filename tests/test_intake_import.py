@@ -381,3 +381,30 @@ def test_the_receipt_is_hashed_in_the_evidence_manifest_and_the_import_satisfies
     assert "imported exports/jpm/job-types.json" not in subjects
     assert "imported exports/settings/business-units.json" in subjects
     assert not any("export-receipt" in subject for subject in subjects)
+
+
+def test_a_pricebook_workbook_imports_its_known_sheets_and_lists_the_rest(tmp_path, capsys, policy):
+    target = new_tenant(capsys, tmp_path / "tenants")
+    profiles = {p.name: p for p in policy.profiles}
+    services = records(ROOT / "fixtures/tenants/riverside-growth/exports", "pricebook/services")
+    categories = [{"id": 25901, "name": "Drains", "active": True, "description": None, "parentId": None,
+                   "position": 1, "categoryType": "Services", "hideInMobile": False}]
+    book = tmp_path / "Pricebook Template.xlsx"
+    layouts.write_xlsx(book, [("Instructions", profiles["pricebook-categories"], []),
+                              ("SERVICES", profiles["pricebook-services"], services),
+                              ("Categories", profiles["pricebook-categories"], categories)])
+    code, out, err = run_cli(capsys, "import", target, book, "--kind", "pricebook", "--reviewed-by-role", "Owner")
+    assert code == 0, err
+    assert "Pricebook Template.xlsx: sheets not imported: Instructions" in out
+    assert records(target / "exports", "pricebook/services") == services
+    assert records(target / "exports", "pricebook/categories") == categories
+    receipt = next((target / "evidence").glob("export-receipt-*.md")).read_text()
+    assert "| `Pricebook Template.xlsx` | SERVICES |" in receipt and "sheets not imported: Instructions" in receipt
+
+
+def test_a_csv_whose_columns_fit_several_layouts_asks_for_a_profile(tmp_path, capsys, policy):
+    target = new_tenant(capsys, tmp_path / "tenants")
+    report = tmp_path / "export.csv"
+    report.write_text("Id,Code,Name,Description,Active\n1,A,B,C,TRUE\n")
+    code, _, err = run_cli(capsys, "import", target, report, "--kind", "pricebook", "--reviewed-by-role", "Owner")
+    assert code == 2 and "--profile" in err and "pricebook-equipment" in err
