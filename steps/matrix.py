@@ -2,7 +2,8 @@
 
 from pytest_bdd import given, parsers, then, when
 
-from readiness.access import access_packets, matrix, runbooks
+from readiness.access import matrix, runbooks
+from readiness.report import access_packets
 from readiness.boundaries import claims
 
 
@@ -88,7 +89,7 @@ def labelled_future(rendered_packet):
 @then("it makes no claim the claim policy forbids")
 def packet_claims(rendered_packet, gate, scenario_evidence):
     name, text = rendered_packet
-    _assert_none(claims.scan_text(text, f"packets/{name}", claims.ClaimPolicy.from_policy(gate.policies["claims"])),
+    _assert_none(claims.scan_text(text, f"packets/{name}", claims.ClaimPolicy.from_policies(gate.policies)),
                  scenario_evidence)
 
 
