@@ -408,3 +408,16 @@ def test_a_csv_whose_columns_fit_several_layouts_asks_for_a_profile(tmp_path, ca
     report.write_text("Id,Code,Name,Description,Active\n1,A,B,C,TRUE\n")
     code, _, err = run_cli(capsys, "import", target, report, "--kind", "pricebook", "--reviewed-by-role", "Owner")
     assert code == 2 and "--profile" in err and "pricebook-equipment" in err
+
+
+def test_a_growth_tenant_without_outcome_exports_yet_gets_missing_export_findings(tmp_path, capsys):
+    from readiness.core.tenants import FixtureTenant
+    from readiness.mapping import attribution
+
+    folder = new_tenant(capsys, tmp_path, "fresh-growth", "growth")
+    checked = attribution.check(FixtureTenant(folder), PolicySet.load(ROOT / "policies"))
+    assert checked.result is None and checked.blocking == checked.findings
+    assert {(f.kind, f.subject) for f in checked.findings} == {
+        ("package-export-missing", f"fresh-growth exports/{path}.json")
+        for path in ("crm/export/bookings", "jpm/export/jobs", "accounting/export/invoices",
+                     "accounting/export/payments")}
