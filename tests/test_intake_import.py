@@ -30,7 +30,7 @@ API_ONLY_ENVELOPE = {"page", "pageSize", "totalCount", "continueFrom"}
 
 @pytest.fixture(scope="module")
 def policy() -> importer.IntakePolicy:
-    return importer.IntakePolicy.load(PolicySet.load(ROOT / "policies"))
+    return importer.IntakePolicy.from_policies(PolicySet.load(ROOT / "policies"))
 
 
 def records(exports: Path, export: str) -> list[dict]:
@@ -325,7 +325,7 @@ def test_an_operator_adds_a_layout_as_policy_data(tmp_path, capsys):
       serviceDaysEnabled: [Service Days]
     defaults: {cities: [], businessUnits: [], territoryNumbers: [], locnNumbers: [], serviceDays: [], technicians: []}
 """)
-    policy = importer.IntakePolicy.load(PolicySet.load(policies))
+    policy = importer.IntakePolicy.from_policies(PolicySet.load(policies))
     target = new_tenant(capsys, tmp_path / "tenants")
     report = tmp_path / "branch-zones.csv"
     report.write_text("CHANGED,branch zone,Postal Codes,zone no,Enabled,Creator,Made,Service Days\n"
@@ -343,7 +343,7 @@ def test_a_profile_naming_a_field_servicetitan_does_not_publish_is_a_policy_erro
         (policies / file.name).write_text(text.replace("      soldThreshold: [Sold Threshold]",
                                                        "      soldTreshold: [Sold Threshold]"))
     with pytest.raises(Exception) as raised:
-        importer.IntakePolicy.load(PolicySet.load(policies))
+        importer.IntakePolicy.from_policies(PolicySet.load(policies))
     assert "intake.yaml:" in str(raised.value) and "no field 'soldTreshold'" in str(raised.value)
 
 
