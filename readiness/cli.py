@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Callable
 
@@ -22,6 +23,7 @@ from readiness.core.errors import ReadinessError, TenantDataError
 from readiness.core.policy import PolicySet
 from readiness.core.tenants import FixtureTenant
 from readiness.gate import synth
+from readiness.intake import conform, importer, scaffold
 from readiness.report import document, history, merge, pdf, verify
 from readiness.sandbox import simulator
 from readiness.sync import queue
@@ -191,6 +193,117 @@ def _synth(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- customer intake: tenant new, import, conform (readiness.intake) ----------------------------------------------
+
+
+def _gate_command(tenant_dir: Path) -> str:
+    return f"python -m pytest --tenants-dir={tenant_dir.parent.as_posix()} --tenant={tenant_dir.name}"
+
+
+def _owner(text: str) -> tuple[str, tuple[str, ...]]:
+    role, separator, modules = text.partition("=")
+    if not separator:
+        raise argparse.ArgumentTypeError(f"{text!r}: write ROLE=module,module (e.g. Controller=accounting)")
+    return role.strip(), tuple(m.strip() for m in modules.split(",") if m.strip())
+
+
+def _tenant_new_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("action", choices=["new"], help="new: write a tenant folder to fill")
+    parser.add_argument("slug", metavar="SLUG", help="tenant folder name: lower-case words joined by '-'")
+    parser.add_argument("--package", required=True, choices=["launch", "growth"], help="the package bought")
+    parser.add_argument("--tenants-dir", required=True, type=Path, metavar="DIR",
+                        help="folder of tenants; the tenant is DIR/SLUG")
+    parser.add_argument("--tenant-id", type=int, metavar="N",
+                        help="the customer's numeric ServiceTitan tenant id (asked for when omitted on a terminal)")
+    parser.add_argument("--name", help="display name (default: the slug in title case)")
+    parser.add_argument("--trade", help="hvac, plumbing, electrical, multi-trade, ...")
+    parser.add_argument("--modules", type=lambda text: tuple(m.strip() for m in text.split(",") if m.strip()),
+                        default=(), metavar="M,M", help="purchased ServiceTitan modules (default: those the "
+                                                         f"package's exports come from, plus crm; ids: "
+                                                         f"{', '.join(scaffold.MODULES)})")
+    parser.add_argument("--owner", action="append", type=_owner, default=[], metavar="ROLE=M,M",
+                        help="an authorization owner: a job role and the modules it authorizes (repeatable; "
+                             "default: Owner authorizes every purchased module)")
+    parser.add_argument("--force", action="store_true", help="replace files that already exist")
+    _policies_dir_argument(parser)
+
+
+def _tenant_new(args: argparse.Namespace) -> int:
+    tenant_id = args.tenant_id
+    if tenant_id is None:
+        if not sys.stdin.isatty():
+            raise ReadinessError(None, "give --tenant-id N: the customer's numeric ServiceTitan tenant id")
+        answer = input("ServiceTitan tenant id (digits): ").strip()
+        if not answer.isdigit():
+            raise ReadinessError(None, f"tenant id {answer!r}: digits only, e.g. 900000101")
+        tenant_id = int(answer)
+    policies = PolicySet.load(args.policies_dir)
+    request = scaffold.NewTenant(args.slug, args.package, tenant_id,
+                                 args.name or args.slug.replace("-", " ").title(), args.trade, args.modules,
+                                 tuple(args.owner))
+    kinds = importer.IntakePolicy.from_policies(policies).kinds_by_export()
+    written = scaffold.scaffold(args.tenants_dir, request, policies["packages"], kinds, force=args.force)
+    folder = args.tenants_dir / args.slug
+    print(f"wrote {len(written)} files in {folder.as_posix()}: {', '.join(p.relative_to(folder).as_posix() for p in written)}")
+    print(f"what the customer must bring: {(folder / scaffold.CHECKLIST).as_posix()}")
+    print(f"next: python -m readiness import {folder.as_posix()} FILE... --kind KIND --reviewed-by-role ROLE")
+    return 0
+
+
+def _import_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("tenant_dir", metavar="TENANT_DIR", type=Path, help="the tenant folder to import into")
+    parser.add_argument("files", metavar="FILE", nargs="+", type=Path, help="CSV or XLSX exports from ServiceTitan")
+    parser.add_argument("--kind", help="what the files hold: job-types, business-units, zones, campaigns, "
+                                       "membership-types, pricebook, jobs, invoices, payments, bookings "
+                                       "(default: told by sheet or file name)")
+    parser.add_argument("--profile", help="one layout of policies/intake.yaml by name, when columns fit several")
+    parser.add_argument("--reviewed-by-role", required=True, metavar="ROLE",
+                        help="the customer's role that reviewed the exports (Office Manager, ...), never a name")
+    parser.add_argument("--received-on", default=None, metavar="YYYY-MM-DD",
+                        type=lambda text: date.fromisoformat(text).isoformat(),
+                        help="the date the files were received (default: today)")
+    parser.add_argument("--force", action="store_true", help="replace exports that already exist")
+    _policies_dir_argument(parser)
+
+
+def _import(args: argparse.Namespace) -> int:
+    policy = importer.IntakePolicy.from_policies(PolicySet.load(args.policies_dir))
+    if args.kind is not None and args.kind not in policy.kinds:
+        raise ReadinessError(None, f"--kind {args.kind}: choose one of {', '.join(policy.kinds)}")
+    result = importer.import_files(args.tenant_dir, args.files, policy, reviewed_by_role=args.reviewed_by_role,
+                                   received_on=args.received_on, kind=args.kind, profile=args.profile,
+                                   force=args.force)
+    for done in result.files:
+        for sheet in done.sheets:
+            dropped = f"; dropped columns: {', '.join(sheet.dropped)}" if sheet.dropped else ""
+            where = f" [{sheet.sheet}]" if done.kind == "xlsx" else ""
+            print(f"{done.name}{where}: {sheet.rows_out} of {sheet.rows_in} rows -> exports/{sheet.export}{dropped}")
+        if done.ignored_sheets:
+            print(f"{done.name}: sheets not imported: {', '.join(done.ignored_sheets)}")
+    print(f"receipt: {result.receipt.as_posix()}")
+    print(f"next: {_gate_command(args.tenant_dir)}  (evidence/CHECKLIST.md lists what is still to bring)")
+    return 0
+
+
+def _conform_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("tenant_dir", metavar="TENANT_DIR", type=Path, help="the tenant folder whose exports/ to check")
+
+
+def _conform(args: argparse.Namespace) -> int:
+    count, problems = conform.check_tenant(args.tenant_dir)
+    for problem in problems:
+        print(problem)
+    files = len({p.file for p in problems})
+    print(f"{count} export pages checked against ServiceTitan's published schemas: "
+          + (f"{len(problems)} problems in {files} files" if problems else "all conform"))
+    if problems:
+        print(f"next: fix the files named above (or import them again with --force), then "
+              f"python -m readiness conform {args.tenant_dir.as_posix()}")
+        return 1
+    print(f"next: {_gate_command(args.tenant_dir)}")
+    return 0
+
+
 # -- registration ------------------------------------------------------------------------------------------------
 
 COMMANDS: list[Command] = [
@@ -215,6 +328,12 @@ COMMANDS: list[Command] = [
             _pdf_arguments, _pdf, description=pdf.__doc__.splitlines()[0]),
     Command("synth", "write a synthetic tenant with a known planted set of drift and unmatched leads",
             _synth_arguments, _synth, description=synth.__doc__.splitlines()[0]),
+    Command("tenant", "tenant new SLUG: write a new tenant folder and the checklist of what the customer brings",
+            _tenant_new_arguments, _tenant_new, description=scaffold.__doc__.splitlines()[0]),
+    Command("import", "import a customer's CSV or XLSX exports into a tenant's exports/, in ServiceTitan's shapes",
+            _import_arguments, _import, description=importer.__doc__.splitlines()[0]),
+    Command("conform", "check a tenant's exports/ against ServiceTitan's published schemas",
+            _conform_arguments, _conform, description=conform.__doc__.splitlines()[0]),
 ]
 
 
