@@ -64,12 +64,12 @@ def register_map_and_leads(commands) -> None:
         description="Mark the named entries confirmed, with the customer's reviewing role and the date. "
                     "SECTION/WEBSITE=ID confirms another candidate than the proposed one.")
     confirm.add_argument("tenant_dir", type=Path, metavar="TENANT_DIR")
-    confirm.add_argument("entries", nargs="*", metavar="SECTION/WEBSITE[=ID]",
-                         help="e.g. services/drain-cleaning or lead_sources/google-ads=24001")
+    # nargs="+" (not "*"): argparse then still takes the entries when they follow --role.
+    confirm.add_argument("entries", nargs="+", metavar="SECTION/WEBSITE[=ID]|all",
+                         help="e.g. services/drain-cleaning or lead_sources/google-ads=24001; 'all' confirms every "
+                              "entry still in review (you reviewed all of them with the customer)")
     confirm.add_argument("--role", required=True, help="the customer's role that reviewed them, e.g. 'Office Manager'")
     confirm.add_argument("--on", type=_iso_date, default=None, metavar="YYYY-MM-DD", help="review date (default: today)")
-    confirm.add_argument("--all", dest="all_entries", action="store_true",
-                         help="confirm every entry still in review (you reviewed all of them with the customer)")
     confirm.set_defaults(func=_map_confirm)
 
     leads_parser = commands.add_parser("leads", help="import the website's form submissions into a tenant")
@@ -85,6 +85,8 @@ def register_map_and_leads(commands) -> None:
     leads_import.add_argument("--product-dir", type=Path, default=Path("fixtures/product"),
                               help="the offline product (its config/site.yaml names the consent text; "
                                    "default: fixtures/product)")
+    leads_import.add_argument("--policies-dir", type=Path, default=Path("policies"),
+                              help="policy folder (lead envelope, queue, drift; default: policies)")
     leads_import.set_defaults(func=_leads_import)
 
 
@@ -112,15 +114,17 @@ def _map_draft(args) -> int:
     for name in result.without_candidate:
         print(f"  {name}: no close match; pick one at the review ({name}=ID)")
     print("next: review each entry with the customer, then: "
-          f"python -m readiness map confirm {args.tenant_dir} --role 'Office Manager' SECTION/WEBSITE ... (or --all)")
+          f"python -m readiness map confirm {args.tenant_dir} --role 'Office Manager' SECTION/WEBSITE ... (or all)")
     return 0
 
 
 def _map_confirm(args) -> int:
     from readiness.mapping import draft
 
-    result = draft.confirm(args.tenant_dir, args.entries, args.role, all_entries=args.all_entries, on=args.on)
-    print(f"confirmed {len(result.confirmed)} entries in {result.path} (reviewed by {args.role})")
+    entries = [e for e in args.entries if e != "all"]
+    result = draft.confirm(args.tenant_dir, entries, args.role, all_entries="all" in args.entries, on=args.on)
+    print(f"confirmed {len(result.confirmed)} entries in {result.path} (reviewed by {args.role}); "
+          f"recorded in {result.record}")
     if result.still_unreviewed:
         print(f"still in review: {', '.join(result.still_unreviewed)}")
         print(f"next: python -m readiness map confirm {args.tenant_dir} --role '{args.role}' "
@@ -133,10 +137,11 @@ def _map_confirm(args) -> int:
 def _leads_import(args) -> int:
     from readiness.intake import leads
 
-    result = leads.import_submissions(args.tenant_dir, args.file, product_dir=args.product_dir)
+    result = leads.import_submissions(args.tenant_dir, args.file, product_dir=args.product_dir,
+                                      policies_dir=args.policies_dir)
+    queued = ", ".join(f"{n} {state}" for state, n in sorted(result.states.items())) or "none"
     print(f"imported {result.imported} submissions into {args.tenant_dir}/leads/submissions.jsonl "
-          f"({result.skipped} already there), consent records and queue items: "
-          + ", ".join(f"{n} {state}" for state, n in sorted(result.states.items())))
+          f"({result.skipped} already there) with their consent records; queue items: {queued}")
     if result.dropped:
         print(f"dropped (outside the lead envelope, never written): {', '.join(result.dropped)}")
     print(f"next: {_gate_command(args.tenant_dir)}")

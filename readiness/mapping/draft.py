@@ -20,6 +20,7 @@ from typing import Any
 
 from rapidfuzz import fuzz, process, utils
 from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap
 
 from readiness.core import exportfeed
 from readiness.core.documents import YamlDocument
@@ -263,6 +264,7 @@ class ConfirmResult:
     path: Path
     confirmed: list[str]
     still_unreviewed: list[str]
+    record: Path  # evidence/titan-map-review-<date>.md
 
 
 def _parse_choice(text: str) -> tuple[str, str, int | None]:
@@ -329,7 +331,29 @@ def confirm(tenant_dir: Path, entries: list[str], role: str, *, all_entries: boo
         data["reviewed_by_role"] = role.strip()
     with path.open("w", encoding="utf-8") as handle:
         yaml.dump(data, handle)
-    return ConfirmResult(path, done, left)
+    record = _record_review(tenant.folder, data, done, role.strip(), reviewed_on)
+    return ConfirmResult(path, done, left, record)
+
+
+def _record_review(folder: Path, data: dict, done: list[str], role: str, reviewed_on: str) -> Path:
+    """Append what was confirmed to ``evidence/titan-map-review-<date>.md`` (the review record the package needs)."""
+    record = folder / "evidence" / f"titan-map-review-{reviewed_on}.md"
+    record.parent.mkdir(exist_ok=True)
+    lines = [] if record.exists() else [
+        "# Titan Map review", "",
+        "Recorded by `python -m readiness map confirm`: each entry below was reviewed with the customer and confirmed.",
+        "",
+    ]
+    lines += [f"## Confirmed on {reviewed_on} by the customer's {role}", ""]
+    for name in done:
+        section, website = name.split("/", 1)
+        entry = next(e for e in data[section] if e.get("website") == website)
+        refs = [f"{key} {entry[key]['id']} \"{entry[key]['name']}\"" for key in drift.SECTIONS[section][1]
+                if isinstance(entry.get(key), dict)]
+        lines.append(f"- `{name}` -> {', '.join(refs)} (draft confidence {entry.get('confidence', 'n/a')})")
+    with record.open("a", encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + "\n\n")
+    return record
 
 
 def _choose(tenant: FixtureTenant, entry: dict, section: str, reference_key: str, chosen: int, path: Path,
@@ -340,10 +364,17 @@ def _choose(tenant: FixtureTenant, entry: dict, section: str, reference_key: str
     if record is None or not record.active:
         state = "is not" if record is None else "is inactive"
         raise TenantDataError(path, f"{label} {chosen} {state} in the export; choose an active one", line=line)
-    entry[reference_key] = {"id": record.id, "name": record.name}
+    entry[reference_key] = _flow({"id": record.id, "name": record.name})
     entry["confidence"] = next((c["confidence"] for c in entry.get("candidates") or [] if c["id"] == chosen),
                                entry.get("confidence", 0))
     if section == "services":
         unit = _business_unit(record, _taxonomy(tenant, "business_unit"), entry.get("label") or "")
         if unit:
-            entry["business_unit"] = unit
+            entry["business_unit"] = _flow(unit)
+
+
+def _flow(reference: dict) -> CommentedMap:
+    """A reference written ``{id: 22001, name: Drain Cleaning}`` on one line, like the rest of the map."""
+    written = CommentedMap(reference)
+    written.fa.set_flow_style()
+    return written
