@@ -52,10 +52,10 @@ def register_map_and_leads(commands) -> None:
         "draft", help="draft titan-map.yaml by matching the website's services, areas and lead sources to the exports",
         description="Match each service, service area (ZIP codes) and lead source of the website to the tenant's "
                     "exported job types, zones and campaigns by name. Every entry is written status: needs-review "
-                    "with its candidates and confidence (0-100); the gate uses none of them until confirmed.")
+                    "with its candidates and confidence (0 to 1); the gate uses none of them until confirmed.")
     draft.add_argument("tenant_dir", type=Path, metavar="TENANT_DIR")
     draft.add_argument("--website", type=Path, required=True, metavar="SERVICES.yaml|csv",
-                       help="the website's list: YAML sections services/service_areas/lead_sources with label "
+                       help="the website's list: YAML sections services, service_areas, lead_sources, offers, memberships with label "
                             "(website slug, zips optional), or CSV columns kind,label[,website,zips]")
     draft.add_argument("--force", action="store_true", help="replace a titan-map.yaml that already has entries")
     draft.set_defaults(func=_map_draft)

@@ -69,13 +69,13 @@ def test_draft_matches_names_records_confidence_and_candidates_and_confirms_noth
     assert code == 0 and "next: " in out and "map confirm" in out
     drafted = map_of(intake_tenant)
     drain = entry(drafted, "services", "drain-cleaning")
-    assert drain["status"] == "needs-review" and drain["confidence"] == 100
+    assert drain["status"] == "needs-review" and drain["confidence"] == 1.0
     assert drain["job_type"] == {"id": 22001, "name": "Drain Cleaning"}
     assert drain["business_unit"] == {"id": 21001, "name": "Plumbing Service"}  # from the job type's businessUnitIds
-    assert drain["candidates"][0] == {"id": 22001, "name": "Drain Cleaning", "confidence": 100}
+    assert drain["candidates"][0] == {"id": 22001, "name": "Drain Cleaning", "confidence": 1.0}
     replacement = entry(drafted, "services", "water-heater-replacement")  # slug made from the label
     assert replacement["job_type"]["name"] == "Water Heater Replacement Estimate"
-    assert 60 <= replacement["confidence"] < 100
+    assert 0.6 <= replacement["confidence"] < 1
     assert entry(drafted, "service_areas", "river-district")["zone"]["id"] == 23001
     assert entry(drafted, "lead_sources", "google-ads")["campaign"]["name"] == "Google Ads - Web"
     gutter = entry(drafted, "services", "gutter-painting")  # nothing close enough: listed, not proposed

@@ -1,9 +1,10 @@
 """Drafting a Titan Map from the website's own list, and confirming its entries after the customer's review.
 
-``draft`` reads the website's services, service areas (with their ZIP codes) and lead sources, and matches each
-by name to the tenant's exported job types, zones and campaigns (rapidfuzz ``WRatio``; a service's business unit
+``draft`` reads the website's services, service areas (with their ZIP codes), lead sources, offers and
+membership plans, and matches each by name to the tenant's exported job types, zones, campaigns and membership
+types (rapidfuzz ``WRatio``; a service's business unit
 follows from its job type's ``businessUnitIds``). Every drafted entry is ``status: needs-review`` with its
-``candidates`` and the ``confidence`` of the proposed one: a draft is never used as mapped
+``candidates`` and the ``confidence`` (0 to 1) of the proposed one: a draft is never used as mapped
 (``readiness.mapping.review``). ``confirm`` is the operator's act after reviewing entries with the customer:
 it records ``reviewed_by_role`` and ``reviewed_on`` on exactly the entries named. Nothing is confirmed by itself.
 """
@@ -34,10 +35,12 @@ DRAFTED = {
     "services": ("job_type", ("service", "services")),
     "service_areas": ("zone", ("service-area", "service_area", "service-areas", "service_areas", "area")),
     "lead_sources": ("campaign", ("lead-source", "lead_source", "lead-sources", "lead_sources", "source")),
+    "offers": ("campaign", ("offer", "offers")),
+    "memberships": ("membership_type", ("membership", "memberships")),
 }
 CANDIDATES = 3  # shown per entry, best first
-PROPOSE_AT = 60  # a candidate scoring lower is listed but never proposed: the operator picks one at review
-LIST_AT = 40  # below this a record is not a candidate at all
+PROPOSE_AT = 0.6  # a candidate scoring lower is listed but never proposed: the operator picks one at review
+LIST_AT = 0.4  # below this a record is not a candidate at all
 
 
 class WebsiteListError(ReadinessError):
@@ -153,12 +156,13 @@ def _from_csv(file: Path) -> list[WebsiteConcept]:
 # ---------------------------------------------------------------------------------------------- matching
 
 
-def _score(label: str, name: str) -> int:
-    return round(fuzz.WRatio(label, name, processor=utils.default_process))
+def _score(label: str, name: str) -> float:
+    """How alike a website label and a ServiceTitan name are, 0 to 1 (rapidfuzz WRatio / 100)."""
+    return fuzz.WRatio(label, name, processor=utils.default_process) / 100
 
 
 def candidates(label: str, records: dict[int, drift.TaxonomyRecord], zips: list[str] = ()) -> list[dict]:
-    """The closest active records by name, best first, as ``{id, name, confidence}`` (0-100).
+    """The closest active records by name, best first, as ``{id, name, confidence}`` (0 to 1, two decimals).
 
     For a service area with ZIP codes, a zone's confidence is the mean of its name score and the share of the
     area's ZIP codes it covers: a zone that covers them all but is named differently still comes first."""
@@ -168,9 +172,9 @@ def candidates(label: str, records: dict[int, drift.TaxonomyRecord], zips: list[
         confidence = _score(label, record.name)
         if zips:
             covered = sum(1 for z in zips if z in record.zips) / len(zips)
-            confidence = round((confidence + 100 * covered) / 2)
+            confidence = (confidence + covered) / 2
         if confidence >= LIST_AT:
-            scored.append({"id": ident, "name": record.name, "confidence": confidence})
+            scored.append({"id": ident, "name": record.name, "confidence": round(confidence, 2)})
     scored.sort(key=lambda c: (-c["confidence"], c["id"]))
     return scored[:CANDIDATES]
 
