@@ -1,1 +1,1 @@
-"""Customer intake: what a contractor actually has (exports, form submissions) into a tenant folder."""
+"""Customer intake: from what a contractor has (spreadsheets, report exports) to a tenant folder the gate judges."""
