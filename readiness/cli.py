@@ -389,6 +389,8 @@ def _leads(args: argparse.Namespace) -> int:
           f"({result.skipped} already there) with their consent records; queue items: {queued}")
     if result.dropped:
         print(f"dropped (outside the lead envelope, never written): {', '.join(result.dropped)}")
+    for log in result.logs:
+        print(f"listed for the office to enter by hand: {log.as_posix()}")
     print(f"next: {_gate_command(args.tenant_dir)} --report-dir=reports/{args.tenant_dir.name}")
     return 0
 

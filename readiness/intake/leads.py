@@ -10,7 +10,9 @@ A form tool exports one row per submission (CSV, or JSON lines), with flat colum
   product's ``config/site.yaml`` names it);
 * a sync-queue item in ``queue/sync-queue.jsonl`` made by the queue's own ``intake`` with the handoff's
   deterministic external id: ``queued``, or ``review`` with the reason when its Titan Map entry is missing,
-  unreviewed or drifted (``readiness.sync.handoff.prepare`` decides, as the gate does).
+  unreviewed or drifted (``readiness.sync.handoff.prepare`` decides, as the gate does);
+* a row awaiting entry in the office's ``evidence/manual-handoff-log-<YYYY-MM>.md``, with the reference code
+  (external id) the office writes on the booking it enters by hand.
 
 Data minimization: a column outside the lead envelope is dropped and listed, never written; a column the
 product must never hold (payment card, identity number, date of birth, secrets: the ``export_fields`` rules of
@@ -70,6 +72,7 @@ class ImportResult:
     skipped: int = 0  # rows already in the tenant
     dropped: list[str] = field(default_factory=list)  # columns outside the lead envelope, never written
     states: dict[str, int] = field(default_factory=dict)  # queue state -> items created
+    logs: list[Path] = field(default_factory=list)  # evidence/manual-handoff-log-<month>.md the leads were added to
 
 
 @dataclass
@@ -265,8 +268,39 @@ def import_submissions(tenant_dir: Path, file: Path, *, product_dir: Path = Path
     _append(tenant.folder / "leads" / "submissions.jsonl", [lead for _, lead in leads])
     _append(tenant.folder / "leads" / "consent.jsonl", consents)
     _append(tenant.folder / "queue" / "sync-queue.jsonl", items)
+    result.logs = _log_for_the_office(tenant.folder, profile["name"], [lead for _, lead in leads], items)
     result.imported = len(leads)
     return result
+
+
+def _log_for_the_office(folder: Path, name: str, new_leads: list[dict], items: list[dict]) -> list[Path]:
+    """Add each new lead to its month's ``evidence/manual-handoff-log-<YYYY-MM>.md`` as awaiting entry.
+
+    The office enters a website lead into ServiceTitan by hand and writes its reference code (the external id)
+    on the booking; this log is where it records that (time, role, booking id). A lead starts here with those
+    cells empty: the log is the office's, the import only lists what it has to enter."""
+    by_lead = {item["lead_id"]: item for item in items}
+    months: dict[str, list[dict]] = {}
+    for lead in new_leads:
+        months.setdefault(lead["submitted_at"][:7], []).append(lead)
+    written = []
+    for month, month_leads in sorted(months.items()):
+        log = folder / "evidence" / f"manual-handoff-log-{month}.md"
+        log.parent.mkdir(exist_ok=True)
+        lines = [] if log.exists() else [
+            f"# Manual handoff log - {name} - {month}", "",
+            "Each row is a website lead the office enters into ServiceTitan by hand, writing the external id on the "
+            "booking. Nothing is sent to ServiceTitan by the website. The office fills in the last three columns "
+            "when it has entered the booking.", ""]
+        lines += ["## Awaiting entry (listed by `python -m readiness leads import`)", "",
+                  "| lead_id | external id written on the booking | queue state | logged at (UTC) | entered by (role) "
+                  "| booking id |", "|---|---|---|---|---|---|"]
+        lines += [f"| {lead['lead_id']} | {by_lead[lead['lead_id']]['external_id']} | "
+                  f"{by_lead[lead['lead_id']]['state']} | | | |" for lead in month_leads]
+        with log.open("a", encoding="utf-8") as handle:
+            handle.write("\n".join(lines) + "\n\n")
+        written.append(log)
+    return written
 
 
 class _WithSubmissions:
