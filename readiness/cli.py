@@ -53,7 +53,7 @@ def _scan_credentials_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _scan_credentials(args: argparse.Namespace) -> int:
     policies = PolicySet.load(args.policies_dir)
-    policy = credentials.CredentialPolicy.from_policy(policies["credentials"], policies)
+    policy = credentials.CredentialPolicy.from_policies(policies)
     result = credentials.scan(args.paths, policy)
     for finding in result.findings:
         print(finding)
@@ -72,7 +72,7 @@ def _queue_arguments(parser: argparse.ArgumentParser) -> None:
 def _queue(args: argparse.Namespace) -> int:
     if not (args.tenant_folder / "tenant.yaml").is_file():
         raise TenantDataError(args.tenant_folder / "tenant.yaml", "not a tenant folder (no tenant.yaml)")
-    policy = queue.QueuePolicy.load(PolicySet.load(args.policies_dir))
+    policy = queue.QueuePolicy.from_policies(PolicySet.load(args.policies_dir))
     tenant = FixtureTenant(args.tenant_folder)
     lines = queue.tenant_snapshot(tenant)
     items = [line.item for line in lines]

@@ -22,7 +22,7 @@ def policy_files(gate):
 
 @when("they are scanned for credentials", target_fixture="credential_findings")
 def scan_roots_for_credentials(gate, scan_roots, scenario_evidence):
-    policy = credentials.CredentialPolicy.from_policy(gate.policies["credentials"], gate.policies)
+    policy = credentials.CredentialPolicy.from_policies(gate.policies)
     found = [f for root in scan_roots for f in credentials.scan_folder(root, policy).findings]
     scenario_evidence.add(found)
     return found
@@ -47,7 +47,7 @@ def planted_credential(kind, disguise):
 
 @when("it is scanned for credentials", target_fixture="credential_findings")
 def scan_planted(gate, planted):
-    policy = credentials.CredentialPolicy.from_policy(gate.policies["credentials"], gate.policies)
+    policy = credentials.CredentialPolicy.from_policies(gate.policies)
     return credentials.self_test(policy, *planted)
 
 
@@ -59,7 +59,7 @@ def reported_masked(credential_findings):
 
 @given("the credential policy's allow-list", target_fixture="credential_policy")
 def allow_list(gate):
-    return credentials.CredentialPolicy.from_policy(gate.policies["credentials"], gate.policies)
+    return credentials.CredentialPolicy.from_policies(gate.policies)
 
 
 @then("every entry gives the reason it is safe")

@@ -12,7 +12,7 @@ def leads_awaiting_handoff(tenant):
 
 @when("the offline handoff cycle runs with every network connection blocked", target_fixture="offline_run")
 def run_offline_cycle(gate, handoff_tenant):
-    policy = queue.QueuePolicy.load(gate.policies)
+    policy = queue.QueuePolicy.from_policies(gate.policies)
     run = handoff.offline_run(handoff_tenant, policy, gate.policies["drift"])
     return policy, run.cycle, run.network_attempts
 

@@ -88,7 +88,7 @@ def labelled_future(rendered_packet):
 @then("it makes no claim the claim policy forbids")
 def packet_claims(rendered_packet, gate, scenario_evidence):
     name, text = rendered_packet
-    _assert_none(claims.scan_text(text, f"packets/{name}", claims.ClaimPolicy.from_policy(gate.policies["claims"])),
+    _assert_none(claims.scan_text(text, f"packets/{name}", claims.ClaimPolicy.from_policies(gate.policies)),
                  scenario_evidence)
 
 

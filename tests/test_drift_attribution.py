@@ -332,6 +332,20 @@ def test_export_feed_helpers():
         exportfeed.money(Path("x"), "k", "total", "NaN")
 
 
+
+def test_every_reader_of_the_exports_orders_pages_by_number(tmp_path):
+    """Page 10 follows page 9, not page 1, whether a check streams the pages or the tenant hands them over."""
+    tenant = tmp_path / "tenant"
+    folder = tenant / "exports" / "jpm" / "export" / "jobs"
+    folder.mkdir(parents=True)
+    for number in (1, 2, 10):
+        body = {"hasMore": number != 10, "continueFrom": str(number), "data": [{"id": number}]}
+        (folder / f"{number}.json").write_text(json.dumps(body))
+    (folder / "notes.txt").write_text("not a page")
+    streamed = [data[0]["id"] for _, data in exportfeed.iter_pages(tenant / "exports", "jpm/export/jobs")]
+    handed = [page["data"][0]["id"] for page in FixtureTenant(tenant).export_pages("jpm/export/jobs")]
+    assert streamed == handed == [1, 2, 10]
+
 # --- the proof packet -----------------------------------------------------------------------------------------
 
 def test_proof_packet_states_source_masks_contacts_and_never_claims_api_verification(policies, riverside):

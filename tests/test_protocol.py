@@ -14,7 +14,7 @@ from readiness.mapping import attribution, drift
 from readiness.core import exportfeed
 from readiness.sync import handoff
 from readiness.sandbox import protocol
-from readiness.report import document
+from readiness.report import templates
 from readiness.sandbox import simulator as sim
 from readiness.core.errors import OptionError, PolicyError, TenantDataError
 from readiness.core.policy import PolicySet
@@ -282,11 +282,11 @@ def test_the_report_section_of_a_protocol_test_names_status_checks_findings_and_
 
 
 def test_section_templates_are_found_by_name_or_by_family():
-    templates = frozenset({"sections/drift.html.j2", "sections/sandbox-protocol.html.j2"})
-    assert document.section_template("drift", templates) == "sections/drift.html.j2"
-    assert document.section_template("sandbox-protocol-TOKEN-01", templates) == "sections/sandbox-protocol.html.j2"
-    assert document.section_template("sandbox-protocolish", templates) is None
-    assert document.section_template("unknown", templates) is None
+    names = frozenset({"sections/drift.html.j2", "sections/sandbox-protocol.html.j2"})
+    assert templates.section_template("drift", names) == "sections/drift.html.j2"
+    assert templates.section_template("sandbox-protocol-TOKEN-01", names) == "sections/sandbox-protocol.html.j2"
+    assert templates.section_template("sandbox-protocolish", names) is None
+    assert templates.section_template("unknown", names) is None
 
 
 def test_records_read_through_the_api_name_their_origin_in_errors():

@@ -37,7 +37,7 @@ def policies() -> PolicySet:
 
 @pytest.fixture(scope="module")
 def policy(policies) -> queue.QueuePolicy:
-    return queue.QueuePolicy.load(policies)
+    return queue.QueuePolicy.from_policies(policies)
 
 
 def fresh(policy, reason=None) -> queue.QueueItem:
@@ -87,7 +87,7 @@ def test_a_broken_policy_fails_with_file_and_key(tmp_path):
     path = tmp_path / "policies" / "sync-queue.yaml"
     path.write_text(path.read_text().replace("to: review, by: [drift-check]", "to: revue, by: [drift-check]"))
     with pytest.raises(PolicyError) as caught:
-        queue.QueuePolicy.load(PolicySet.load(tmp_path / "policies"))
+        queue.QueuePolicy.from_policies(PolicySet.load(tmp_path / "policies"))
     assert re.search(r"sync-queue\.yaml:\d+: transitions\[\d+\]: unknown state 'revue'", str(caught.value))
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from readiness.report import packets
+from readiness.report import templates
 from readiness.core.errors import ReadinessError
 from readiness.access.matrix import Matrix, eligibility
 from readiness.access.packages import package
@@ -59,7 +59,7 @@ def checklist_name(slug: str) -> str:
 
 def render_checklists(policies, tenants) -> dict[str, str]:
     matrix = Matrix(policies)
-    template = packets.environment().get_template("packets/access-checklist.md.j2")
+    template = templates.environment().get_template("packets/access-checklist.md.j2")
     documents = {}
     for tenant in tenants:
         try:
@@ -76,7 +76,7 @@ def render_checklists(policies, tenants) -> dict[str, str]:
 
 
 def render_partner_packet(policies, tenants=()) -> dict[str, str]:
-    template = packets.environment().get_template("packets/partner-application.md.j2")
+    template = templates.environment().get_template("packets/partner-application.md.j2")
     matrix = Matrix(policies)
     return {PARTNER_PACKET: template.render(
         matrix={**matrix.data, "families": [family_view(f) for f in matrix.families]}, packages=policies["packages"]["packages"], support=policies["runbooks"]["support_model"],
@@ -85,7 +85,7 @@ def render_partner_packet(policies, tenants=()) -> dict[str, str]:
 
 
 def render_runbooks(policies, tenants=()) -> dict[str, str]:
-    template = packets.environment().get_template("packets/runbooks.md.j2")
+    template = templates.environment().get_template("packets/runbooks.md.j2")
     return {RUNBOOKS_PACKET: template.render(
         support=policies["runbooks"]["support_model"],
         runbooks=[runbook_view(r) for r in policies["runbooks"]["runbooks"]],
@@ -130,5 +130,3 @@ def unshown_runbooks(text: str, runbooks) -> list[str]:
             if value == NOT_STATED or value not in text:
                 missing.append(f"{runbook['id']}: {label}")
     return missing
-
-packets.RENDERERS.extend([render_checklists, render_partner_packet, render_runbooks])

@@ -257,7 +257,13 @@ class ClaimPolicy:
             object.__setattr__(self, "any_forbidden", combined)
 
     @classmethod
+    def from_policies(cls, policies, requirements: Iterable[str] | None = None) -> "ClaimPolicy":
+        """The claim policy of a ``PolicySet``, optionally only the rules of ``requirements``."""
+        return cls.from_policy(policies["claims"], requirements)
+
+    @classmethod
     def from_policy(cls, policy: dict, requirements: Iterable[str] | None = None) -> "ClaimPolicy":
+        """From the policy's data alone (the self-checks of its examples and tests use this)."""
         wanted = set(requirements) if requirements else None
         forbidden = [
             Rule(rule["id"], rule["requirement"], re.compile(pattern), rule["say_instead"],

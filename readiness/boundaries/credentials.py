@@ -150,53 +150,51 @@ CREDENTIAL_WORDS = re.compile(
 )
 TENANT_NEIGHBOURHOOD = 3  # lines either side
 
-# Detector id (used in policies/credentials.yaml) -> detect-secrets plugin class.
-DETECTORS: dict[str, type[BasePlugin]] = {
-    "servicetitan-client-id": ServiceTitanClientId,
-    "servicetitan-client-secret": ServiceTitanClientSecret,
-    "servicetitan-app-key": ServiceTitanAppKey,
-    "servicetitan-tenant-id": ServiceTitanTenantId,
-    "bearer-token": BearerToken,
-    "oauth-token": OAuthToken,
-    "client-secret-assignment": ClientSecretAssignment,
-    "webhook-hmac-key": WebhookHmacKey,
-    "high-entropy-assignment": HighEntropyAssignment,
-    "jwt": JwtTokenDetector,
-    "private-key": PrivateKeyDetector,
-    "basic-auth": BasicAuthDetector,
-    "aws-key": AWSKeyDetector,
-}
+@dataclass(frozen=True)
+class Detector:
+    """A detect-secrets plugin and the words every one of its matches contains (case-insensitive regexes).
 
-# Words every match of a detector contains (case-insensitive). The trigger picks any line with a long base64-like
-# run (a path, a digest) in case it hides a credential; each form of such a line (plain, unescaped, unwrapped) goes
-# to the plugins only when it holds one of its policy's detectors' words, so ordinary lines cost one RE2 search
-# instead of thirteen plugins (tests/test_credentials.py plants a sample of every detector in every disguise).
-WORDS: dict[str, str] = {
-    "servicetitan-client-id": r"cid\.",
-    "servicetitan-client-secret": r"cs\d\.",
-    "servicetitan-app-key": r"ak\d\.|applicationkey|app[_-]?key",
-    "servicetitan-tenant-id": r"tenant[_ -]?id",
-    "bearer-token": r"bearer",
-    "oauth-token": r"token",
-    "client-secret-assignment": r"secret",
-    "webhook-hmac-key": r"hmac|signing|signature|webhook",
-    "high-entropy-assignment": r"secret|token|passw|pwd|api[_-]?key|app[_-]?key|private|credential|auth",
-    "jwt": r"eyj",
-    "private-key": r"private|putty",
-    "basic-auth": r"://",
-    "aws-key": r"aws|a3t|abia|acca|akia|asia",
+    ``words`` are looked for in each form of a line (plain, unescaped, unwrapped) before its plugins run;
+    ``trigger_words`` in the raw lower-cased bytes of a block (``TRIGGER``), where they differ: the escaped
+    forms of a prefix, or a narrower word where the detector's value is itself a long base64-like run
+    (``LONG_RUN``), which the trigger picks anyway.
+    """
+
+    plugin: type[BasePlugin]
+    words: str
+    trigger_words: str | None = None
+
+
+# Detector id (used in policies/credentials.yaml) -> plugin and words. The one place a detector's words are
+# written: the trigger and each policy's prefilter are built from it (tests/test_credentials.py generates
+# matches of every plugin's own patterns and checks both let them through).
+DETECTORS: dict[str, Detector] = {
+    "servicetitan-client-id": Detector(ServiceTitanClientId, r"cid\.", trigger_words=r"cid(?:\.|\\u002e|&#|%2e)"),
+    "servicetitan-client-secret": Detector(ServiceTitanClientSecret, r"cs\d\."),
+    "servicetitan-app-key": Detector(ServiceTitanAppKey, r"ak\d\.|applicationkey|app[_-]?key"),
+    "servicetitan-tenant-id": Detector(ServiceTitanTenantId, r"tenant[_ -]?id"),
+    "bearer-token": Detector(BearerToken, r"bearer"),
+    "oauth-token": Detector(OAuthToken, r"token"),
+    "client-secret-assignment": Detector(ClientSecretAssignment, r"secret"),
+    "webhook-hmac-key": Detector(WebhookHmacKey, r"(?:hmac|signing|signature|webhook)[_-]?(?:key|secret)"),
+    "high-entropy-assignment": Detector(HighEntropyAssignment,
+                                        r"secret|token|passw|pwd|api[_-]?key|app[_-]?key|private|credential|auth"),
+    "jwt": Detector(JwtTokenDetector, r"eyj"),
+    "private-key": Detector(PrivateKeyDetector, r"private|putty"),
+    "basic-auth": Detector(BasicAuthDetector, r"://", trigger_words=r"://[^/\s:@]+:[^/\s@]+@"),
+    # A key id by its prefix; a secret access key (40 characters after "aws...") is a LONG_RUN.
+    "aws-key": Detector(AWSKeyDetector, r"aws|a3t|abia|acca|akia|asia", trigger_words=r"a3t|abia|acca|akia|asia"),
 }
 
 # Lines whose judgement a policy remembers (``CredentialPolicy.analysed``): the most recent ones, each this short.
 MEMO_LINES, MEMO_LINE_CHARS = 4096, 2048
 
+# A long base64-like run (a path, a digest) might hide a credential: the trigger picks such lines too.
+LONG_RUN = r"[a-z0-9+/_-]{24,}"
 # What makes a line worth the plugins' closer look, matched on the lower-cased bytes of a block. RE2 (a DFA, linear
-# time) runs this one expression over every byte; Python's re would be the bottleneck here (see docs/security.md).
-TRIGGER = re2.compile(
-    rb"cid(?:\.|\\u002e|&#|%2e)|cs\d\.|ak\d\.|eyj|bearer|secret|token|passw|pwd|api[_-]?key|app[_-]?key"
-    rb"|applicationkey|private|credential|auth|hmac|signing|signature|tenant[_ -]?id|akia|asia|abia|acca|a3t|putty"
-    rb"|://[^/\s:@]+:[^/\s@]+@|[a-z0-9+/_-]{24,}"
-)
+# time) runs this one expression over every byte; Python's re would be the bottleneck here (see docs/scale.md).
+TRIGGER = re2.compile("|".join([*dict.fromkeys(d.trigger_words or d.words for d in DETECTORS.values()), LONG_RUN])
+                      .encode())
 _BASE64 = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")
 _JSON_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})|\\(.)")
 
@@ -232,20 +230,26 @@ class CredentialPolicy:
     words: re2._Regexp = field(init=False, compare=False, repr=False)
 
     def __post_init__(self):
-        self.words = re2.compile("(?i)" + "|".join(sorted({WORDS[detector] for detector in self.detectors})))
+        self.words = re2.compile("(?i)" + "|".join(sorted({DETECTORS[detector].words for detector in self.detectors})))
         self._remembered = functools.lru_cache(maxsize=MEMO_LINES)(lambda line: tuple(analyse_line(line, self)))
 
     @classmethod
+    def from_policies(cls, policies) -> "CredentialPolicy":
+        """The credential policy of a ``PolicySet``; an unknown detector is a PolicyError at its line."""
+        return cls.from_policy(policies["credentials"], policies)
+
+    @classmethod
     def from_policy(cls, policy: dict, policies=None) -> "CredentialPolicy":
+        """From the policy's data alone (tests plant broken policies this way); ``from_policies`` is the usual way."""
         detectors, severities = {}, {}
         for index, entry in enumerate(policy["detectors"]):
-            plugin = DETECTORS.get(entry["id"])
-            if plugin is None:
+            detector = DETECTORS.get(entry["id"])
+            if detector is None:
                 message = f"unknown detector {entry['id']!r} (known: {', '.join(sorted(DETECTORS))})"
                 if policies is not None:
                     raise policies.error("credentials", ["detectors", index, "id"], message)
                 raise PolicyError("credentials.yaml", message)
-            detectors[entry["id"]] = plugin()
+            detectors[entry["id"]] = detector.plugin()
             severities[entry["id"]] = entry.get("severity", "blocker")
         allow = [
             AllowEntry(e["id"], re.compile(e["pattern"]), e["reason"], frozenset(e.get("detectors", [])))

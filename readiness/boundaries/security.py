@@ -1,10 +1,10 @@
 """The security packet and implementation playbook, and the audit of everything the gate run writes.
 
-The packet is rendered with Jinja2 from the policies (credentials, envelopes,
-data boundaries) into ``<report-dir>/packets/security-packet.md``; the same
-model feeds the HTML report's section. ``audit_outputs`` is the gate's
-``OUTPUT_AUDITS`` entry: after the run writes its report and packets, it scans
-them for credentials, unmasked personal data and forbidden claims.
+``packet_model`` is what the packet says, from the policies (credentials, envelopes, data
+boundaries); ``readiness.report.packets`` renders it into ``<report-dir>/packets/security-packet.md``
+and the same model feeds the HTML report's section. ``audit_outputs`` is one of the gate's
+``OUTPUT_AUDITS``: after the run writes its report and packets, it scans them for credentials,
+unmasked personal data and forbidden claims.
 """
 
 from __future__ import annotations
@@ -64,14 +64,6 @@ def packet_model(policies) -> dict[str, Any]:
     }
 
 
-def render_packet(policies, tenants) -> dict[str, str]:
-    """The ``RENDERERS`` entry: ``{"security-packet.md": text}``."""
-    from readiness.report.packets import environment
-
-    text = environment().get_template("packets/security-packet.md.j2").render(packet=packet_model(policies))
-    return {PACKET: text}
-
-
 def missing_topics(text: str) -> list[str]:
     return [topic for topic, pattern in TOPICS.items() if not re.search(pattern, text)]
 
@@ -114,8 +106,8 @@ def audit_outputs(gate, written: list[Path]) -> list[str]:
 
 
 def _scanners(gate) -> tuple[credentials.CredentialPolicy, claims.ClaimPolicy]:
-    return (credentials.CredentialPolicy.from_policy(gate.policies["credentials"], gate.policies),
-            claims.ClaimPolicy.from_policy(gate.policies["claims"]))
+    return (credentials.CredentialPolicy.from_policies(gate.policies),
+            claims.ClaimPolicy.from_policies(gate.policies))
 
 
 def audit_text(gate, where: str, text: str, quoted: list[str] = (), scanners=None) -> list[str]:

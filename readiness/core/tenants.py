@@ -7,7 +7,6 @@ so every check runs unchanged against any of them.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -17,7 +16,6 @@ from readiness.core import exportfeed
 from readiness.core.documents import YamlDocument, iter_json_lines, read_json, schema
 from readiness.core.errors import OptionError, TenantDataError
 
-_PAGE = re.compile(r"^\d+\.json$")
 T = TypeVar("T")
 
 
@@ -96,20 +94,13 @@ class FixtureTenant:
         return self.folder / "exports" / f"{api_path}.json"
 
     def has_export(self, api_path: str) -> bool:
-        return self.export_file(api_path).is_file() or (self.folder / "exports" / api_path).is_dir()
+        return exportfeed.has_export(self.exports, api_path)
 
     def export_pages(self, api_path: str) -> list[dict[str, Any]]:
-        """Every recorded body of ``GET /<module>/v2/tenant/{tenant}/<path>``, in page order."""
-        single = self.export_file(api_path)
-        folder = self.folder / "exports" / api_path
-        if single.is_file():
-            files = [single]
-        elif folder.is_dir():
-            files = sorted(p for p in folder.iterdir() if _PAGE.match(p.name))
-        else:
-            raise TenantDataError(single, "export not found")
+        """Every recorded body of ``GET /<module>/v2/tenant/{tenant}/<path>``, in page order (``exportfeed.page_files``
+        finds and orders them, as for every other reader of the exports)."""
         pages = []
-        for file in files:
+        for file in exportfeed.page_files(self.exports, api_path):
             body = self._json(file)
             if not isinstance(body, dict) or not isinstance(body.get("data"), list):
                 raise TenantDataError(file, "an export body must be an object with a 'data' list")

@@ -26,11 +26,29 @@ from readiness.core.tenants import FixtureTenant, discover
 
 SANDBOX_MODES = ("off", "simulator", "integration")
 
-# Checks over the files the run itself wrote (report, packets): each returns one-line problems, never secrets.
-OUTPUT_AUDITS: list[Callable[["GateRun", list[Path]], list[str]]] = [security.audit_outputs]
 PROPERTY = "readiness-scenario"
 # In --sandbox simulator a @sandbox scenario's result is a dry run, never evidence.
 DRY_RUN_STATUSES = {"passed": "dry-run-passed", "failed": "dry-run-failed"}
+
+
+def credential_leaks(gate: "GateRun", written: list[Path]) -> list[str]:
+    """No credential or token of this run in any file it wrote: report, packets, transcripts, anything in the
+    report folder (e.g. a --junitxml written there)."""
+    markers = protocol.leak_markers(gate.mode)
+    if not markers:
+        return []
+    report_dir = Path(gate.options.report_dir)
+    files = set(written) | {p for p in report_dir.rglob("*") if p.is_file()}
+    return protocol.scan_for_leaks(files, markers, report_dir)
+
+
+# Checks over the files the run itself wrote (report, packets, transcripts): each returns one-line problems, never
+# secrets. ``GateRun.write_report`` runs every one; a problem fails the gate.
+OUTPUT_AUDITS: list[Callable[["GateRun", list[Path]], list[str]]] = [
+    security.audit_outputs,  # credentials, unmasked personal data and forbidden claims in every written file
+    credential_leaks,  # this run's own credentials and tokens, anywhere in the report folder
+    runbooks.audit_findings,  # every reported finding's kind is declared and routed to a runbook the policy defines
+]
 
 
 @dataclass
@@ -212,18 +230,3 @@ def encode(payload: dict) -> str:
 
 def decode(text: str) -> dict:
     return json.loads(text)
-
-
-def credential_leaks(gate: GateRun, written: list[Path]) -> list[str]:
-    """No credential or token of this run in any file it wrote: report, packets, transcripts, anything in the
-    report folder (e.g. a --junitxml written there)."""
-    markers = protocol.leak_markers(gate.mode)
-    if not markers:
-        return []
-    report_dir = Path(gate.options.report_dir)
-    files = set(written) | {p for p in report_dir.rglob("*") if p.is_file()}
-    return protocol.scan_for_leaks(files, markers, report_dir)
-
-
-OUTPUT_AUDITS.append(credential_leaks)
-OUTPUT_AUDITS.append(runbooks.audit_findings)

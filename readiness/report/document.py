@@ -7,17 +7,13 @@ from its JSON alone (shards merged, baselines compared).
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 from collections import Counter
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-from markupsafe import Markup
-
-from readiness.report import charts, livingdoc
+from readiness.report import livingdoc, templates
 from readiness.gate import overlap
 from readiness.core.documents import read_json, schema, validate_data
 from readiness.core.errors import ReadinessError
@@ -169,41 +165,8 @@ def start_validation(report: dict) -> Callable[[], None]:
     return overlap.start(lambda: validate(report))
 
 
-@functools.cache  # one environment per process: Jinja compiles each template once, not once per render
-def _environment() -> Environment:
-    env = Environment(
-        loader=PackageLoader("readiness", "templates"),
-        autoescape=select_autoescape(enabled_extensions=("html", "html.j2"), default_for_string=True),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    templates = frozenset(env.list_templates())
-    env.globals["section_template"] = lambda name: section_template(name, templates)
-    env.globals["status_words"] = livingdoc.STATUS_WORDS
-    env.globals.update(charts=charts, feature_page=livingdoc.feature_page, scenario_anchor=livingdoc.scenario_anchor)
-    env.filters["css_string"] = css_string
-    return env
-
-
-# Sections that come in families share one template: ``sandbox-protocol-TOKEN-01`` -> ``sandbox-protocol``.
-SECTION_FAMILIES = ("sandbox-protocol",)
-
-
-def section_template(name: str, templates: frozenset[str]) -> str | None:
-    """The template of a report section: ``sections/<name>.html.j2``, else its family's, else None (not shown)."""
-    candidates = [name] + [family for family in SECTION_FAMILIES if name.startswith(family + "-")]
-    return next((f"sections/{c}.html.j2" for c in candidates if f"sections/{c}.html.j2" in templates), None)
-
-
-def css_string(text: str) -> Markup:
-    """``text`` as a quoted CSS string that cannot close its quote or the ``<style>`` element."""
-    return Markup('"' + "".join(ch if ch.isalnum() or ch in " .,:;()-_" else f"\\{ord(ch):x} " for ch in text) + '"')
-
-
 def render(report: dict, template: str) -> str:
-    return _environment().get_template(template).render(report=report)
+    return templates.environment().get_template(template).render(report=report)
 
 
 def write(report: dict, out_dir: Path | str, features_root: Path | str | None = None,
@@ -230,7 +193,7 @@ def write(report: dict, out_dir: Path | str, features_root: Path | str | None = 
         path = out_dir / name
         path.write_text(text, encoding="utf-8")
         written.append(path)
-    written += livingdoc.write(report, out_dir, _environment(), features_root)
+    written += livingdoc.write(report, out_dir, templates.environment(), features_root)
     summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary_file:
         with open(summary_file, "a", encoding="utf-8") as handle:

@@ -389,7 +389,7 @@ def family_probes(policies) -> list[Probe]:
 def context(policies) -> dict:
     """What the protocol tests read from the policy set besides their catalog entry."""
     return {"retention": policies["sandbox-protocol"]["retention"], "webhooks": policies["webhooks"],
-            "queue": queue.QueuePolicy.load(policies), "probes": family_probes(policies),
+            "queue": queue.QueuePolicy.from_policies(policies), "probes": family_probes(policies),
             "modules": sorted(matrix.Matrix(policies).module_keys()), "drift": policies["drift"],
             "attribution": attribution.Rules.from_policies(policies)}
 

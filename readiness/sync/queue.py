@@ -110,7 +110,7 @@ class QueuePolicy:
         )
 
     @classmethod
-    def load(cls, policies) -> "QueuePolicy":
+    def from_policies(cls, policies) -> "QueuePolicy":
         """The policy from a PolicySet, with its cross-references checked (a located PolicyError otherwise)."""
         data = policies["sync-queue"]
         for problem_parts, message in policy_problems(data):
