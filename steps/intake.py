@@ -34,7 +34,7 @@ def screenshot_tenant(tenant):
 
 @when("they are read with OCR", target_fixture="screenshot_check")
 def read_screenshots(gate, screenshot_tenant, scenario_evidence):
-    policy = credentials.CredentialPolicy.from_policy(gate.policies["credentials"], gate.policies)
+    policy = credentials.CredentialPolicy.from_policies(gate.policies)
     check = screenshot_tenant.derived("screenshots read", lambda: screenshots.check(screenshot_tenant, policy))
     scenario_evidence.add([f for f in check.findings if f.kind in {"screenshot-not-read", "screenshot-unreadable"}])
     return check

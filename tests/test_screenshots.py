@@ -48,7 +48,7 @@ def tools() -> str:
 @pytest.fixture
 def policy() -> credentials.CredentialPolicy:
     policies = PolicySet.load(ROOT / "policies")
-    return credentials.CredentialPolicy.from_policy(policies["credentials"], policies)
+    return credentials.CredentialPolicy.from_policies(policies)
 
 
 @pytest.fixture(autouse=True)

@@ -254,7 +254,7 @@ def import_submissions(tenant_dir: Path, file: Path, *, product_dir: Path = Path
         consents.append({"consent_id": consent_id, **consent})
         number += 1
 
-    queue_policy = queue.QueuePolicy.load(policies)
+    queue_policy = queue.QueuePolicy.from_policies(policies)
     drifted = handoff.drifted_leads(_WithSubmissions(tenant, [lead for _, lead in leads]), policies["drift"])
     items = []
     for number, lead in leads:
