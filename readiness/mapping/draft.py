@@ -333,6 +333,10 @@ def confirm(tenant_dir: Path, entries: list[str], role: str, *, all_entries: boo
     if not left:
         data["reviewed_on"] = reviewed_on
         data["reviewed_by_role"] = role.strip()
+        if data.ca.comment and any("DRAFT" in token.value for token in data.ca.comment[1] or []):
+            data.ca.comment = None  # the draft's warning no longer holds
+            data.yaml_set_start_comment(f"Titan Map: website concepts -> ServiceTitan ids, every entry reviewed with "
+                                        f"the customer (last on {reviewed_on}; see evidence/titan-map-review-*.md).")
     with path.open("w", encoding="utf-8") as handle:
         yaml.dump(data, handle)
     record = _record_review(tenant.folder, data, done, role.strip(), reviewed_on)
