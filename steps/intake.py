@@ -40,8 +40,9 @@ def read_screenshots(gate, screenshot_tenant, scenario_evidence):
     return check
 
 
-@then("no screenshot could not be read")
+@then("every screenshot could be opened, and one OCR could not read is reported as not read")
 def all_read(screenshot_check):
+    """A broken image fails; an unread one is an info finding, or fails where OCR is required (CI)."""
     failing = [f for f in screenshot_check.findings
                if f.kind in {"screenshot-not-read", "screenshot-unreadable"} and f.severity != "info"]
     assert not failing, "\n".join(str(f) for f in failing)

@@ -8,7 +8,7 @@ and READINESS_REQUIRE_OCR=1 and installs both, so there they fail instead.
 from __future__ import annotations
 
 import os
-import secrets
+import random
 import shutil
 import sys
 from pathlib import Path
@@ -95,13 +95,16 @@ def test_the_gate_fails_on_a_screenshot_that_disagrees_with_the_export(workspace
 @pytest.mark.slow
 def test_personal_data_and_credentials_in_a_screenshots_text_are_found(workspace, tools, policy):
     folder = workspace.tenant("riverside-growth")
-    app_key = "ak1." + "".join(secrets.choice("abcdefghijkmnpqrstuvwxyz") for _ in range(22))
-    render("Customer record", ["Call 918-555-0199 or jo.planted@example.com", f"key {app_key}"],
+    # Made at run time (no file holds one) from a fixed seed, so the image and what OCR reads are the same every run
+    # (with a random one OCR now and then reads a character wrong and the planted secret no longer has its shape).
+    seeded = random.Random(2)
+    secret = "cs2." + "".join(seeded.choice("abcdefghkmnprstuvwxyz23456789") for _ in range(40))
+    render("Customer record", ["Call 918-555-0199 or jo.planted@example.com", f"Client secret {secret}"],
            folder / "evidence" / "customer-screenshot.png")
     check = screenshots.check(FixtureTenant(folder), policy, tools, require=True)
     found = {f.kind: f for f in check.findings if "customer-screenshot" in f.subject}
     assert {"screenshot-personal-data", "credential"} <= set(found)
-    assert all("jo.planted" not in f.detail and app_key not in f.detail for f in check.findings)
+    assert all("jo.planted" not in f.detail and secret not in f.detail for f in check.findings)
     result = workspace.run(tenants=["riverside-growth"])
     result.assert_fails(TEXT_SCENARIO, "SEC-NO-CREDENTIALS", tenant="riverside-growth")
 
