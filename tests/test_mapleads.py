@@ -303,3 +303,12 @@ def test_lead_numbers_continue_after_the_tenants_existing_leads(capsys, workspac
     assert [lead["lead_id"] for lead in lines(folder / "leads/submissions.jsonl")][-2:] == [
         "lead-rg-0013", "lead-rg-0014"]
     assert leads.tenant_prefix("summit-multi-bu") == "smb"
+
+
+def test_attribution_credits_no_campaign_from_an_unreviewed_entry():
+    from readiness.mapping import attribution
+
+    titan_map = yaml.safe_load((ROOT / "fixtures/tenants/riverside-growth/titan-map.yaml").read_text())
+    assert attribution._mapped_campaigns(titan_map)[("lead_sources", "google-ads")] == 24001
+    entry(titan_map, "lead_sources", "google-ads")["status"] = "needs-review"
+    assert ("lead_sources", "google-ads") not in attribution._mapped_campaigns(titan_map)
