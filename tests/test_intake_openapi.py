@@ -84,3 +84,20 @@ def test_shipped_schemas_are_what_the_extraction_script_makes(tmp_path):
     shipped = ROOT / "readiness/schemas/servicetitan"
     for made in (tmp_path / "readiness/schemas/servicetitan").glob("*.json"):
         assert made.read_text() == (shipped / made.name).read_text(), made.name
+
+
+@pytest.mark.parametrize(("field", "value", "words"), [
+    ("id", 1 << 63, "is not a 'int64'"),
+    ("duration", "90", "is not of type 'integer'"),
+    ("createdOn", "2026-13-45T00:00:00Z", "is not a 'date-time'"),
+    ("active", None, "None is not of type 'boolean'"),
+])
+def test_the_page_validator_judges_like_validate_body_once_per_record_shape(field, value, words):
+    validator = openapi.PageValidator(JOB_TYPES)
+    body = job_types()
+    assert validator.validate(body) == []
+    assert len(validator._judged) < len(body["data"])  # same-shaped records were judged once
+    body["data"][4][field] = value
+    problems = validator.validate(body)
+    assert problems == openapi.validate_body(JOB_TYPES, "GET", 200, body)
+    assert {p.json_path for p in problems} == {f"data[4].{field}"} and any(words in p.message for p in problems)

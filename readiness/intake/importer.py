@@ -8,6 +8,7 @@ bad file imports nothing. Every import writes ``evidence/export-receipt-<date>.m
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import re
@@ -17,6 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Iterable
 
+from readiness.boundaries.data_boundaries import ExportFieldJudge
 from readiness.core.errors import PolicyError, TenantDataError
 from readiness.intake import profiles as compiled
 from readiness.intake.files import refuse_existing, write_new
@@ -34,6 +36,7 @@ _STAGING = ".intake-staging"
 class IntakePolicy:
     profiles: list[Profile]
     personal_data: list[tuple[re.Pattern, str]]
+    export_fields: ExportFieldJudge  # data-boundaries.yaml: fields no export may hold (card, bank, SSN, notes)
 
     @classmethod
     def load(cls, policies) -> "IntakePolicy":
@@ -42,9 +45,12 @@ class IntakePolicy:
         for index, profile in enumerate(spec["profiles"]):
             try:
                 found.append(compiled.compile_profile(profile))
-            except (KeyError, openapi.UnknownOperation) as exc:
-                raise policies.error(POLICY, ["profiles", index], str(exc).strip("'\"")) from None
-        return cls(found, [(re.compile(rule["pattern"]), rule["what"]) for rule in spec["personal_data"]])
+            except compiled.ProfileError as exc:
+                raise policies.error(POLICY, ["profiles", index, *exc.parts], str(exc)) from None
+            except openapi.UnknownOperation as exc:
+                raise policies.error(POLICY, ["profiles", index, "export"], str(exc)) from None
+        return cls(found, [(re.compile(rule["pattern"]), rule["what"]) for rule in spec["personal_data"]],
+                   ExportFieldJudge(policies["data-boundaries"]))
 
     @property
     def kinds(self) -> list[str]:
@@ -53,9 +59,15 @@ class IntakePolicy:
     def kinds_by_export(self) -> dict[str, str]:
         return {p.export: p.kind for p in self.profiles}
 
-    def personal(self, heading: str) -> str | None:
+    def refusal(self, heading: str) -> str | None:
+        """Why a column is refused by its heading, or None: personal data (intake.yaml) or a field no export may
+        hold (data-boundaries.yaml)."""
         text = normal(heading)
-        return next((what for pattern, what in self.personal_data if pattern.search(text)), None)
+        what = next((what for pattern, what in self.personal_data if pattern.search(text)), None)
+        if what:
+            return f"holds {what}, which the product never imports (data minimization)"
+        reason = self.export_fields.forbidden_because(heading)
+        return f"is a field no export may hold: {reason} (data-boundaries.yaml)" if reason else None
 
 
 @dataclass
@@ -97,8 +109,6 @@ def _sheet_key(name: str) -> str:
 
 
 def _did_you_mean(wanted: Iterable[str], found: list[str]) -> str:
-    import difflib
-
     for name in wanted:
         close = difflib.get_close_matches(name, found, n=1, cutoff=0.6)
         if close:
@@ -113,8 +123,9 @@ def _matched_columns(profile: Profile, headings: list[str]) -> int:
 
 def _by_headings(candidates: list[Profile], display: str, sheet: str, headings: list[str]) -> Profile:
     scored = sorted(((_matched_columns(p, headings), p.name, p) for p in candidates), key=lambda t: (-t[0], t[1]))
-    if len(scored) > 1 and scored[0][0] == scored[1][0]:
-        names = ", ".join(p.name for _, _, p in scored if _ == scored[0][0])
+    best = scored[0][0]
+    if len(scored) > 1 and scored[1][0] == best:
+        names = ", ".join(p.name for score, _, p in scored if score == best)
         raise IntakeError(display, f"the columns fit several layouts ({names}); name one with --profile, or give "
                                    "the sheet or file the layout's name", sheet=sheet)
     return scored[0][2]
@@ -185,32 +196,38 @@ class _Columns:
         for index, heading in enumerate(headings):
             if index in used or not heading:
                 continue
-            what = None if normal(heading) in explicit else policy.personal(heading)
-            if what:
-                raise IntakeError(display, f"column {heading!r} holds {what}, which the product never imports (data "
-                                           "minimization); delete the column and import again", sheet=sheet, row=1,
-                                  column=column_letter(index), heading=heading)
+            why = None if normal(heading) in explicit else policy.refusal(heading)
+            if why:
+                raise IntakeError(display, f"column {heading!r} {why}; delete the column and import again",
+                                  sheet=sheet, row=1, column=column_letter(index), heading=heading)
             self.dropped.append(heading)
         self.headings = headings
         self.column_of = {leaf.path[0][0]: index for leaf, index in self.mapped}
+        # (leaf, column, top-level field, field inside it or None), what each row's cells fill
+        self.plan = [(leaf, index, leaf.path[0][0], leaf.path[1][0] if len(leaf.path) > 1 else None)
+                     for leaf, index in self.mapped]
 
 
 def _record(profile: Profile, columns: _Columns, row: list[Any], display: str, sheet: str | None,
             number: int) -> dict[str, Any]:
     record: dict[str, Any] = {}
     nested: dict[str, dict[str, Any]] = {}
-    for leaf, index in columns.mapped:
-        value = row[index] if index < len(row) else None
+    width = len(row)
+    for leaf, index, top, sub in columns.plan:
+        value = row[index] if index < width else None
         try:
-            filled = compiled.fill(leaf, value)
+            if value is None or value == "" or (type(value) is str and value.isspace()):
+                filled = compiled.fill_empty(leaf)
+            else:
+                filled = leaf.convert(value)
         except CellError as exc:
             raise IntakeError(display, str(exc), sheet=sheet, row=number, column=column_letter(index),
                               heading=columns.headings[index]) from None
-        if len(leaf.path) == 1:
+        if sub is None:
             if filled is not EMPTY:
-                record[leaf.path[0][0]] = filled
+                record[top] = filled
         else:
-            nested.setdefault(leaf.path[0][0], {})[leaf.path[1][0]] = filled
+            nested.setdefault(top, {})[sub] = filled
     for top, values in nested.items():
         nullable, required, listed = profile.parents[top]
         if all(v is None or v is EMPTY for v in values.values()):
@@ -230,39 +247,29 @@ def _record(profile: Profile, columns: _Columns, row: list[Any], display: str, s
 
 
 class _PageWriter:
-    """Pages of one export into the staging folder; one page is held back so the last can say ``hasMore: false``."""
+    """Pages of one export into the staging folder, each validated against the published schema as it is written."""
 
     def __init__(self, profile: Profile, staging: Path, display: str, sheet: str | None, columns: _Columns):
         self.profile, self.staging, self.display, self.sheet, self.columns = profile, staging, display, sheet, columns
-        self.pending: tuple[list[dict], list[int]] | None = None
-        self.count = 0
+        self.validator = openapi.PageValidator(profile.api_path)
         self.files: list[Path] = []
 
-    def add(self, data: list[dict], rows: list[int]) -> None:
-        if self.pending is not None:
-            self._write(*self.pending, has_more=True)
-        self.pending = (data, rows)
-
-    def close(self) -> None:
-        if self.pending is None:
-            self._write([], [], has_more=False)
-        else:
-            self._write(*self.pending, has_more=False)
-
-    def _write(self, data: list[dict], rows: list[int], *, has_more: bool) -> None:
-        self.count += 1
-        number = self.count
+    def write(self, data: list[dict], rows: list[int], *, has_more: bool) -> None:
+        number = len(self.files) + 1
         if self.profile.envelope == "list":
-            body = {"page": number, "pageSize": PAGE_SIZE, "hasMore": has_more, "totalCount": None, "data": data}
+            envelope = {"page": number, "pageSize": PAGE_SIZE, "hasMore": has_more, "totalCount": None}
         else:
             marker = self.profile.export.rsplit("/", 1)[-1]
-            body = {"hasMore": has_more, "continueFrom": f"intake-{marker}-{number + 1:04d}", "data": data}
-        for problem in openapi.validate_body(self.profile.api_path, "GET", 200, body)[:1]:
+            envelope = {"hasMore": has_more, "continueFrom": f"intake-{marker}-{number + 1:04d}"}
+        for problem in self.validator.validate({**envelope, "data": data})[:1]:
             raise self._problem(problem, rows)
-        name = f"{number:04d}.json"
-        target = self.staging / self.profile.export / name
+        target = self.staging / self.profile.export / f"{number:04d}.json"
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(json.dumps(body, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        with target.open("w", encoding="utf-8") as handle:
+            # One record per line: readable, diffable, and written by json's C encoder.
+            handle.write(json.dumps(envelope, ensure_ascii=False)[:-1] + ', "data": [')
+            handle.write(",".join("\n  " + json.dumps(record, ensure_ascii=False) for record in data))
+            handle.write("\n]}\n" if data else "]}\n")
         self.files.append(target)
 
     def _problem(self, problem: openapi.Problem, rows: list[int]) -> IntakeError:
@@ -290,26 +297,24 @@ def _import_sheet(profile: Profile, policy: IntakePolicy, sheet: Sheet, display:
     first_row: dict[Any, int] = {}
     data, rows = [], []
     for number, values in sheet.rows:
+        if len(data) == PAGE_SIZE:  # a row follows, so this page is not the last
+            writer.write(data, rows, has_more=True)
+            data, rows = [], []
         result.rows_in += 1
         record = _record(profile, columns, values, display, sheet_label, number)
         ident = record.get("id")
         if ident in first_row:
+            id_column = columns.column_of["id"]
             raise IntakeError(display, f"duplicate id {ident}: row {first_row[ident]} has it too; each record "
-                                       "appears once", sheet=sheet_label, row=number,
-                              column=column_letter(columns.column_of["id"]), heading=columns.headings[
-                                  columns.column_of["id"]])
+                                       "appears once", sheet=sheet_label, row=number, column=column_letter(id_column),
+                              heading=columns.headings[id_column])
         first_row[ident] = number
         data.append(record)
         rows.append(number)
-        if len(data) == PAGE_SIZE:
-            writer.add(data, rows)
-            data, rows = [], []
-    if data:
-        writer.add(data, rows)
     if result.rows_in == 0:
         raise IntakeError(display, "no data rows below the heading row; export the report again",
                           sheet=sheet_label, row=2)
-    writer.close()
+    writer.write(data, rows, has_more=False)
     result.rows_out = result.rows_in
     return result, writer
 

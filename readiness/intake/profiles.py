@@ -18,9 +18,18 @@ from readiness.servicetitan import openapi
 _EXCEL_EPOCH = datetime(1899, 12, 30, tzinfo=timezone.utc)
 _FIELD_PART = re.compile(r"^([A-Za-z][A-Za-z0-9]*)(\[0\])?$")
 _US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?)?$")
+_ISO_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\Z")
 _TRUE = {"true", "yes", "y", "1", "active", "x"}
 _FALSE = {"false", "no", "n", "0", "inactive", ""}
 EMPTY = object()
+
+
+class ProfileError(ValueError):
+    """A profile names something ServiceTitan's published record does not have; ``parts`` point into the profile."""
+
+    def __init__(self, parts: list, message: str):
+        super().__init__(message)
+        self.parts = parts
 
 
 class CellError(ValueError):
@@ -47,6 +56,9 @@ def _unwrap(schema: dict) -> dict:
 def _integer(value: Any) -> int:
     if type(value) is int:
         return value
+    if type(value) is str and value.isdigit():  # the common case, ASCII digits only (isdigit alone admits "²")
+        if value.isascii():
+            return int(value)
     if type(value) is float and value.is_integer():
         return int(value)
     if isinstance(value, str) and re.fullmatch(r"\s*-?\d+(\.0+)?\s*", value):
@@ -76,6 +88,8 @@ def _money(value: Any) -> str:
 
 
 def _text(value: Any) -> str:
+    if type(value) is str:
+        return value
     if type(value) is float and value.is_integer():
         return str(int(value))
     if isinstance(value, datetime):
@@ -107,6 +121,8 @@ def _date_time(value: Any) -> str:
         return _iso(value)
     if isinstance(value, date):
         return _iso(datetime.combine(value, time()))
+    if type(value) is str and _ISO_UTC.match(value):
+        return value  # already as ServiceTitan writes it
     if type(value) in (int, float) and 1 <= value < 2958466:  # Excel serial days (1900-01-01 .. 9999-12-31)
         return _iso(_EXCEL_EPOCH + timedelta(days=value))
     text = str(value).strip()
@@ -187,6 +203,7 @@ class Leaf:
     nullable: bool
     required: bool
     is_text: bool
+    is_list: bool
 
 
 @dataclass
@@ -219,8 +236,8 @@ def compile_profile(spec: dict) -> Profile:
         for depth, part in enumerate(parts):
             prop, listed = _FIELD_PART.match(part).groups()
             if prop not in node_props:
-                raise KeyError(f"{name}: ServiceTitan's {spec['export']} record has no field {prop!r}"
-                               f"{' here' if depth else ''}")
+                raise ProfileError(["fields", name], f"ServiceTitan's {spec['export']} record has no field {prop!r}"
+                                                     f"{' here' if depth else ''}")
             schema = _unwrap(node_props[prop])
             is_required = prop in owner_required
             if depth == 0 and len(parts) > 1:
@@ -232,26 +249,24 @@ def compile_profile(spec: dict) -> Profile:
                 node_props, owner_required = schema.get("properties", {}), set(schema.get("required", []))
         leaves.append(Leaf(name, steps, [name, *headings], converter(schema, name in money),
                            schema.get("nullable", False), is_required,
-                           schema.get("type") == "string" and name not in money))
+                           schema.get("type") == "string" and name not in money, schema.get("type") == "array"))
+    for name in sorted(money - set(spec["fields"])):
+        raise ProfileError(["money"], f"{name} is not one of the profile's fields")
     for name in spec.get("defaults", {}):
         if name not in properties:
-            raise KeyError(f"defaults.{name}: ServiceTitan's {spec['export']} record has no field {name!r}")
+            raise ProfileError(["defaults", name], f"ServiceTitan's {spec['export']} record has no field {name!r}")
     return Profile(spec["name"], spec["kind"], spec["export"], spec["sheets"], leaves, dict(spec.get("defaults", {})),
                    envelope, parents)
 
 
-def empty(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-def fill(leaf: Leaf, value: Any) -> Any:
-    """The JSON value of one cell, or EMPTY when the field is to be left out."""
-    if empty(value):
-        if leaf.nullable:
-            return None
-        if leaf.required and leaf.is_text:
-            return ""
-        if leaf.required:
-            raise CellError(f"empty, but {leaf.field} is required by ServiceTitan's schema")
-        return EMPTY
-    return leaf.convert(value)
+def fill_empty(leaf: Leaf) -> Any:
+    """The JSON value of an empty cell, or EMPTY when the field is to be left out."""
+    if leaf.is_list:
+        return []  # a screen shows no items as an empty cell; ServiceTitan sends an empty list
+    if leaf.nullable:
+        return None
+    if leaf.required and leaf.is_text:
+        return ""
+    if leaf.required:
+        raise CellError(f"empty, but {leaf.field} is required by ServiceTitan's schema")
+    return EMPTY
