@@ -2,7 +2,8 @@
 
 from pytest_bdd import given, parsers, then, when
 
-from readiness.access import access_packets, matrix, runbooks
+from readiness.access import matrix, runbooks
+from readiness.report import access_packets
 from readiness.boundaries import claims
 
 

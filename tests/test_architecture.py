@@ -98,3 +98,14 @@ def test_the_library_imports_no_test_framework_and_parses_arguments_only_in_cli(
         and any(name == forbidden or name.startswith(forbidden + ".") for name in imported_names(path))
     )
     assert offenders == [], f"{forbidden} imported by {offenders}"
+
+
+def test_cli_registers_each_command_once_and_each_parses_its_own_help():
+    from readiness import cli
+
+    names = [command.name for command in cli.COMMANDS]
+    assert len(names) == len(set(names)), names
+    for name in names:
+        with pytest.raises(SystemExit) as done:
+            cli.main([name, "--help"])
+        assert done.value.code == 0, name

@@ -8,9 +8,20 @@ import pytest
 import yaml
 from hypothesis import example, given, settings, strategies
 
+from feature_titles import outline_row, title
 from readiness.boundaries import claims
 
 ROOT = Path(__file__).resolve().parent.parent
+PRODUCT_COPY = title("claims.feature", "the offline product's customer-facing copy")
+
+
+def assert_copy_fails(result, requirement: str) -> dict:
+    """The gate fails, and the row of the product-copy outline for ``requirement`` is the one that failed."""
+    assert result.exit_code != 0, result.output[-3000:]
+    row = outline_row(result.report, PRODUCT_COPY, f"they are read for claims forbidden by {requirement}")
+    assert row["status"] == "failed" and requirement in row["requirements"], row
+    assert any(PRODUCT_COPY in name for name in result.report["gate"]["failed_scenarios"])
+    return row
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +35,7 @@ def policy(policy_data) -> claims.ClaimPolicy:
 
 
 def rules(policy, text: str) -> list[str]:
-    return [f.detail.split(" ")[0] for f in claims.scan_text(text, "page.html", policy)]
+    return [f.rule for f in claims.scan_text(text, "page.html", policy)]
 
 
 @pytest.mark.parametrize("raw, expected", [
@@ -155,21 +166,19 @@ def page(workspace, name: str, body: str) -> Path:
 def test_gate_fails_on_a_homoglyph_approval_claim(workspace):
     page(workspace, "about.html", "<p>We are a ServiceTitan аpprovеd integration.</p>")
     result = workspace.run(tenants=["comfort-launch"])
-    result.assert_fails("Product copy claims no marketplace listing or partner approval", "CLAIM-APPROVAL")
+    assert_copy_fails(result, "CLAIM-APPROVAL")
     [finding] = [f for f in result.report["product"]["findings"] if f["kind"] == "forbidden-claim"]
     assert finding["subject"] == "site/about.html:3"
 
 
 def test_gate_fails_on_a_claim_split_by_html_tags(workspace):
     page(workspace, "about.html", "<p>Listed on the Service<span>Titan</span>\n<em>Market</em>place.</p>")
-    workspace.run(tenants=["comfort-launch"]).assert_fails(
-        "Product copy claims no marketplace listing or partner approval", "CLAIM-APPROVAL")
+    assert_copy_fails(workspace.run(tenants=["comfort-launch"]), "CLAIM-APPROVAL")
 
 
 def test_gate_fails_on_an_overpromise_outside_a_future_label(workspace):
     page(workspace, "services.html", "<h2>Future</h2><p>Later.</p>\n<h2>Today</h2><p>Real-time sync with ServiceTitan.</p>")
-    workspace.run(tenants=["comfort-launch"]).assert_fails(
-        "Product copy presents API-backed capabilities only under a Future label", "CLAIM-OVERPROMISE")
+    assert_copy_fails(workspace.run(tenants=["comfort-launch"]), "CLAIM-OVERPROMISE")
 
 
 def test_gate_passes_the_same_capability_under_a_future_label(workspace):
@@ -182,8 +191,7 @@ def test_gate_passes_the_same_capability_under_a_future_label(workspace):
 
 def test_gate_fails_on_a_production_webhook_endpoint(workspace):
     page(workspace, "developers.html", "<p>Our production webhook endpoint receives every job update.</p>")
-    workspace.run(tenants=["comfort-launch"]).assert_fails(
-        "Product copy claims no production webhook endpoint", "CLAIM-WEBHOOK")
+    assert_copy_fails(workspace.run(tenants=["comfort-launch"]), "CLAIM-WEBHOOK")
 
 
 def test_gate_fails_on_an_overpromise_in_a_tenant_document(workspace):

@@ -37,13 +37,13 @@ def found(policy, text: str) -> list[tuple[str, str, str]]:
 @pytest.mark.parametrize("kind", sorted(credentials.SAMPLES))
 @pytest.mark.parametrize("disguise", sorted(credentials.DISGUISES))
 def test_every_sample_is_caught_in_every_disguise(policy, kind, disguise):
-    assert credentials.self_test(policy, kind, disguise)
+    assert credentials.self_test(policy, kind, disguise).caught_masked
 
 
 def test_every_detector_names_a_sample_of_its_own(policy):
     """With the words prefilter in front of the plugins, each detector must still see what only it can name."""
-    named = {finding.detail.split(":")[0] for kind in credentials.SAMPLES
-             for finding in credentials.self_test(policy, kind, "plain text")}
+    named = {finding.rule for kind in credentials.SAMPLES
+             for finding in credentials.self_test(policy, kind, "plain text").findings}
     assert named == set(credentials.DETECTORS)
 
 
@@ -126,7 +126,7 @@ def test_tenant_id_alone_is_not_a_credential_but_beside_one_it_is(policy, tmp_pa
     assert credentials.scan_file(alone, "alone.yaml", policy)[0] == []
     beside = tmp_path / "beside.yaml"
     beside.write_text(f"tenant_id: 900000101\nclient_id: cid.{rand(24)}\n")
-    kinds = [f.detail.split(":")[0] for f in credentials.scan_file(beside, "beside.yaml", policy)[0]]
+    kinds = [f.rule for f in credentials.scan_file(beside, "beside.yaml", policy)[0]]
     assert "servicetitan-tenant-id" in kinds and "servicetitan-client-id" in kinds
 
 
@@ -328,3 +328,10 @@ def test_command_line_scan(tmp_path, capsys):
     (tmp_path / "config.yaml").write_text("app_key: <app-key>\n")
     assert main(["scan-credentials", str(tmp_path / "config.yaml"), f"--policies-dir={ROOT / 'policies'}"]) == 0
     assert main(["scan-credentials", str(tmp_path / "missing"), f"--policies-dir={ROOT / 'policies'}"]) == 2
+
+
+def test_a_self_test_names_a_finding_that_shows_its_value(policy, monkeypatch):
+    """The planted-credential scenario must fail if masking breaks: a finding that repeats the value is named."""
+    monkeypatch.setattr(credentials, "mask", lambda secret: secret)
+    result = credentials.self_test(policy, "a client id", "plain text")
+    assert result.findings and result.unmasked == ["servicetitan-client-id"] and not result.caught_masked

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from readiness.access import access_packets, matrix
+from readiness.access import matrix
+from readiness.report import access_packets
 from readiness.core.policy import PolicySet
 from readiness.core.tenants import discover
 from yaml_edit import edit_yaml

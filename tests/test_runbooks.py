@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from readiness.access import access_packets, runbooks
+from readiness.access import runbooks
+from readiness.report import access_packets
 from readiness.core.policy import PolicySet
 from yaml_edit import edit_yaml
 

@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from feature_titles import outline_row, title
+
 TRACE = "GATE-TRACE"
 
 
@@ -137,10 +139,13 @@ def test_scenario_naming_unknown_requirement_fails_the_gate(workspace):
 
 
 def test_scenario_without_requirement_fails_the_gate(project):
+    untagged = title("claims.feature", "the evidence report's statement of this run's mode")
     feature = project.features / "claims.feature"
-    feature.write_text(feature.read_text().replace("    @req-CLAIM-SANDBOX\n    Scenario: Product copy", "    Scenario: Product copy", 1))
+    text = feature.read_text()
+    assert f"    @req-CLAIM-SANDBOX\n    Scenario: {untagged}\n" in text
+    feature.write_text(text.replace(f"    @req-CLAIM-SANDBOX\n    Scenario: {untagged}\n", f"    Scenario: {untagged}\n"))
     row = project.run(tenants=["comfort-launch"]).assert_fails("Every scenario is tied to a known requirement", TRACE)
-    assert "Product copy claims no sandbox evidence" in row["reason"]
+    assert untagged in row["reason"]
 
 
 def test_sandbox_scenario_without_protocol_test_fails_the_gate(project):
@@ -195,8 +200,11 @@ def test_sandbox_tag_on_examples_block_makes_only_those_rows_pending(project):
 def test_approval_claim_in_product_copy_fails_the_gate(workspace):
     page = workspace.product / "site" / "index.html"
     page.write_text(page.read_text().replace("</main>", "<p>We are an official ServiceTitan partner.</p></main>", 1))
-    row = workspace.run(tenants=["comfort-launch"]).assert_fails(
-        "Product copy claims no marketplace listing or partner approval", "CLAIM-APPROVAL")
+    result = workspace.run(tenants=["comfort-launch"])
+    assert result.exit_code != 0, result.output[-3000:]
+    row = outline_row(result.report, title("claims.feature", "the offline product's customer-facing copy"),
+                      "they are read for claims forbidden by CLAIM-APPROVAL")
+    assert row["status"] == "failed" and "CLAIM-APPROVAL" in row["requirements"]
     finding = row["findings"][0]
     assert finding["subject"].startswith("site/index.html:") and "partner-approval" in finding["detail"]
 

@@ -309,6 +309,7 @@ def scan_text(raw: str, where: str, policy: ClaimPolicy) -> list[Finding]:
                 severity="blocker",
                 runbook=None,
                 detail=f'{rule.id} ({rule.requirement}): "{sentence.text}". Say instead: {rule.say_instead}',
+                rule=rule.id,
             ))
     return found
 
@@ -369,7 +370,7 @@ def missed_examples(policy: dict, disguise: str | None = None) -> list[str]:
     for rule in policy["forbidden"]:
         for example in rule["examples"]:
             text = DISGUISES[disguise](example) if disguise else example
-            if not any(f.detail.startswith(rule["id"] + " ") for f in scan_text(text, "example", rules)):
+            if not any(f.rule == rule["id"] for f in scan_text(text, "example", rules)):
                 missed.append(f"{rule['id']}: {example!r}" + (f" disguised with {disguise}" if disguise else ""))
     return missed
 

@@ -3,11 +3,9 @@
 Detection builds on detect-secrets (Yelp): every detector is a detect-secrets
 plugin (``RegexBasedDetector`` / ``BasePlugin``), the ServiceTitan formats as
 project plugins beside detect-secrets' own JWT, private key, basic-auth and AWS
-plugins. The engine around them is ours because detect-secrets reads each file
-whole and runs every plugin on every line; here a file is streamed in blocks,
-one cheap trigger expression over the block picks the few lines worth a closer
-look, and only those lines go through the plugins (plain, unescaped and
-base64-unwrapped). Memory stays flat however large a file or line is.
+plugins. Files are streamed in blocks; a trigger picks the lines the plugins
+judge (plain, unescaped and base64-unwrapped). Why the engine is ours:
+docs/scale.md, "The credential scanner's engine".
 
 A finding names file, line and detector and shows only a masked form of the
 secret (first 4 characters and length). Files that cannot be read fail closed.
@@ -123,8 +121,7 @@ class HighEntropyAssignment(BasePlugin):
     """A high-entropy value assigned to a secret-like name (``api_key = "..."``, ``password: ...``)."""
 
     secret_type = "High-entropy secret assignment"
-    # No leading name characters: matching from the secret-like word finds the same values, and a leading
-    # ``[a-z0-9_.-]*`` made every word of a long line a starting point to backtrack from (6x slower on reports).
+    # Starts at the secret-like word (why: docs/scale.md, "The credential scanner's engine").
     pattern = re.compile(_SECRET_NAME + r"[a-z0-9_]*" + _ASSIGN + _VALUE, re.I)
     min_length = 16
     min_entropy = 3.5
@@ -191,8 +188,7 @@ MEMO_LINES, MEMO_LINE_CHARS = 4096, 2048
 
 # A long base64-like run (a path, a digest) might hide a credential: the trigger picks such lines too.
 LONG_RUN = r"[a-z0-9+/_-]{24,}"
-# What makes a line worth the plugins' closer look, matched on the lower-cased bytes of a block. RE2 (a DFA, linear
-# time) runs this one expression over every byte; Python's re would be the bottleneck here (see docs/scale.md).
+# What makes a line worth the plugins' closer look, matched on the lower-cased bytes of a block with RE2.
 TRIGGER = re2.compile("|".join([*dict.fromkeys(d.trigger_words or d.words for d in DETECTORS.values()), LONG_RUN])
                       .encode())
 _BASE64 = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")
@@ -261,8 +257,7 @@ class CredentialPolicy:
         return any(entry.allows(detector, secret) for entry in self.allow)
 
     def analysed(self, line: str) -> tuple[tuple[str, str, str], ...]:
-        """``analyse_line``, remembered for short lines: a run's reports and packets repeat many lines (template
-        text, the same finding for many tenants). Bounded, so memory never grows with the data scanned."""
+        """``analyse_line``, remembered for the most recent short lines (bounded; why: docs/scale.md)."""
         return tuple(analyse_line(line, self)) if len(line) > MEMO_LINE_CHARS else self._remembered(line)
 
 
@@ -431,6 +426,7 @@ def _finding(where, line_number, detector_id, secret, how, policy) -> Finding:
         severity=policy.severities[detector_id],
         runbook=None,
         detail=f"{detector_id}{hidden}: {mask(secret)}; remove it (and rotate it if it was ever real)",
+        rule=detector_id,
     )
 
 
@@ -547,10 +543,25 @@ def _jwt() -> str:
     return ".".join((part({"alg": "HS256", "typ": "JWT"}), part({"sub": _random(8)}), _random(43)))
 
 
-def self_test(policy: CredentialPolicy, kind: str, disguise: str) -> list[Finding]:
-    """Scan a freshly made credential of ``kind`` hidden as ``disguise``, in memory: it never touches a disk."""
-    found = scan_text(DISGUISES[disguise](SAMPLES[kind]()), "planted.txt", policy)
-    return [f for f in found if f.kind == "credential"]
+@dataclass(frozen=True)
+class SelfTest:
+    """A credential made up for this run, hidden in a disguise and scanned in memory (it never touches a disk)."""
+
+    findings: list[Finding]  # the credential findings of the scan
+    unmasked: list[str]  # detectors whose finding shows a value it found instead of its masked form
+
+    @property
+    def caught_masked(self) -> bool:
+        return bool(self.findings) and not self.unmasked
+
+
+def self_test(policy: CredentialPolicy, kind: str, disguise: str) -> SelfTest:
+    """Scan a freshly made credential of ``kind`` hidden as ``disguise``."""
+    text = DISGUISES[disguise](SAMPLES[kind]())
+    findings = [f for f in scan_text(text, "planted.txt", policy) if f.kind == "credential"]
+    values = {secret for line in text.splitlines() for _, secret, _ in analyse_line(line, policy)}
+    unmasked = sorted({f.rule for f in findings for value in values if value in str(f)})
+    return SelfTest(findings, unmasked)
 
 
 def excused_samples(policy: CredentialPolicy, rounds: int = 20) -> list[str]:

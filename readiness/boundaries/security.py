@@ -72,9 +72,8 @@ def missing_topics(text: str) -> list[str]:
 
 
 def _quoted_findings(gate, claim_policy: claims.ClaimPolicy) -> list[str]:
-    """Finding details and failure reasons the report quotes on purpose that hold a forbidden claim (an offending
-    sentence, with its file). Only those need blanking before the report is read for claims: each is a pass over
-    every document, and an agency's tenants bring thousands of details of their own (leads, drift, scopes)."""
+    """Finding details and failure reasons the report quotes on purpose that hold a forbidden claim: only those
+    are blanked before the report is read for claims (why: docs/scale.md, "The output audit blanks only quotes")."""
     quoted = set()
     for record in gate.records.values():
         quoted.update(privacy.mask_text(f["detail"]) for f in record.get("findings", []))
@@ -95,8 +94,7 @@ def audit_outputs(gate, written: list[Path]) -> list[str]:
             documents.append((index, where, path.read_text(encoding="utf-8")))
         except (OSError, UnicodeDecodeError) as exc:
             problems[index].append(f"{where}: cannot be read back for the output audit ({exc})")
-    # Claims are read on another core while this one scans for credentials and personal data: two halves of
-    # about equal cost.
+    # Claims are read on another core while this one scans for credentials and personal data (gate.overlap).
     claims_found = overlap.start(lambda: [_claims(where, text, quoted, claim_policy) for _, where, text in documents])
     for index, where, text in documents:
         problems[index] += _credentials(where, text, secret_policy) + _personal_data(where, text)

@@ -47,9 +47,7 @@ class FixtureTenant:
         return self.folder.name
 
     def hold(self) -> None:
-        """From now until ``forget``, what ``derived`` computes is kept: a gate run holds the tenant it judges, so
-        its scenarios share one parse of each data file (``check_readable`` parses them all; the scenarios ask for
-        the submissions and export pages a dozen times each) and one queue snapshot and offline run."""
+        """From now until ``forget``, what ``derived`` computes is kept (why: docs/scale.md, "A held tenant")."""
         if self._kept is None:
             self._kept = {}
 
@@ -58,8 +56,7 @@ class FixtureTenant:
         self._kept = None
 
     def derived(self, key: Any, compute: Callable[[], T]) -> T:
-        """What ``compute`` makes of this tenant's files, computed once while the tenant is held (a run assumes its
-        inputs do not change, as its evidence manifest does). Callers treat the result as read-only."""
+        """What ``compute`` makes of this tenant's files, computed once while the tenant is held; read-only."""
         if self._kept is None:
             return compute()
         if key not in self._kept:

@@ -10,9 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable, Iterable
 
-from readiness.access import access_packets
 from readiness.boundaries import security
-from readiness.report import proof, templates
+from readiness.report import access_packets, proof, templates
 
 Renderer = Callable[..., dict[str, str]]
 
