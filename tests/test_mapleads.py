@@ -109,6 +109,7 @@ def test_draft_never_replaces_a_map_with_entries_without_force(capsys, intake_te
     ("service_areas:\n  - {label: North, zips: [7410]}\n", "website.yaml:2: ZIP code '7410' is not five digits"),
     ("services:\n  - {label: A}\n  - {label: A}\n", "website.yaml:3: services 'a' is listed twice"),
     ("services:\n  - {zips: []}\n", "website.yaml:2: services[0] needs a 'label'"),
+    ("services:\n  - {website: Drain_Cleaning, label: Drain}\n", "did you mean 'drain-cleaning'?"),
 ])
 def test_a_bad_website_list_is_one_line_naming_file_and_line(capsys, intake_tenant, tmp_path, text, message):
     listing = tmp_path / "website.yaml"

@@ -64,6 +64,9 @@ class DraftResult:
     without_candidate: list[str]  # "section/website" with nothing close enough to propose
 
 
+SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")  # what a lead carries in service, service_area, ...
+
+
 def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-")
 
@@ -100,6 +103,9 @@ def read_website_list(file: Path) -> list[WebsiteConcept]:
         raise WebsiteListError(file, "lists no services, service areas or lead sources")
     seen: dict[tuple[str, str], int | None] = {}
     for concept in concepts:
+        if not SLUG.fullmatch(concept.website):
+            raise WebsiteListError(file, f"website {concept.website!r} is not a slug (lower-case words joined by "
+                                         f"'-'); did you mean {slug(concept.website)!r}?", line=concept.line)
         key = (concept.section, concept.website)
         if key in seen:
             raise WebsiteListError(file, f"{concept.section} {concept.website!r} is listed twice "
