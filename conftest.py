@@ -1,4 +1,4 @@
-"""The readiness gate's wiring: options, step plugins, the pending rule and the report hook.
+"""The readiness gate's wiring: step plugins, the pending rule and the report hook.
 
 Everything it decides is delegated to ``readiness.gate.GateRun``; this file only
 translates pytest's events.
@@ -13,46 +13,28 @@ from pytest_bdd.scenario import scenario_wrapper_template_registry
 
 from readiness.core import features
 from readiness.core.errors import ReadinessError
-from readiness.gate.run import PROPERTY, GateRun, Options, ScenarioEvidence, decode, encode
-from readiness.gate.progress import TenantProgress
+from readiness.gate.run import CONTRACT_TAG, NOT_LOADED, PROPERTY, GateRun, Options, ScenarioEvidence, decode, encode
+from readiness.gate.progress import TenantProgress, failure_lines, pending_lines
+from readiness_pytest import FORMAT_OPTIONS, PATH_OPTIONS
 
 ROOT = Path(__file__).parent
-pytest_plugins = ["plugins.gc_tuning", "plugins.step_index", "plugins.tenant_groups", "plugins.idle_hypothesis",
+# readiness_pytest declares the options; installed, its pytest11 entry point has loaded it already (same name).
+pytest_plugins = ["readiness_pytest", "plugins.gc_tuning", "plugins.step_index", "plugins.tenant_groups",
+                  "plugins.idle_hypothesis",
                   *sorted(f"steps.{p.stem}" for p in (ROOT / "steps").glob("*.py") if p.stem != "__init__")]
 
 GATE = pytest.StashKey[GateRun]()
 EVIDENCE = pytest.StashKey[ScenarioEvidence]()
 STEPS = pytest.StashKey[list]()
 META = pytest.StashKey["dict | None"]()
-PATH_OPTIONS = {
-    "tenants_dir": "folder of tenant folders to judge",
-    "policies_dir": "folder of policy YAML files",
-    "product_dir": "the offline product's customer-facing copy and configuration",
-    "report_dir": "where readiness.json, .md and .html are written",
-}
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("readiness", "ServiceTitan readiness gate")
-    for name, text in PATH_OPTIONS.items():
-        group.addoption(f"--{name.replace('_', '-')}", dest=name, default=None, help=f"{text} (ini: readiness_{name})")
-        parser.addini(f"readiness_{name}", text)
-    group.addoption("--tenant", dest="tenant_names", action="append", default=[], metavar="NAME",
-                    help="judge only this tenant (repeatable; default: all)")
-    group.addoption("--sandbox", default="off", metavar="MODE",
-                    help="off (default: @sandbox scenarios pending) | simulator | integration")
-    group.addoption("--shard", default=None, metavar="K/N",
-                    help="judge only shard K of N of the tenants (stable hash of the slug); product scenarios "
-                         "run in shard 1; combine with: python -m readiness merge")
-    group.addoption("--baseline", default=None, metavar="PATH",
-                    help="an earlier readiness.json: the report shows what changed since")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     paths = {name: Path(config.getoption(name) or config.getini(f"readiness_{name}")) for name in PATH_OPTIONS}
     options = Options(**paths, features_dir=config.rootpath / config.getini("bdd_features_base_dir"),
                       tenant_names=config.getoption("tenant_names"), sandbox=config.getoption("sandbox"),
-                      shard=config.getoption("shard"), baseline=config.getoption("baseline"))
+                      shard=config.getoption("shard"), baseline=config.getoption("baseline"),
+                      **{name: config.getoption(name) for name in FORMAT_OPTIONS})
     try:
         config.stash[GATE] = gate = GateRun(options)
     except ReadinessError as exc:
@@ -106,6 +88,10 @@ def _read_scenario_meta(item: pytest.Item) -> dict | None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     gate = config.stash[GATE]
+    if config.option.verbose <= 0 and config.option.tbstyle == "auto" and any(map(_scenario_meta, items)):
+        # A gate run speaks in findings (the readiness summary), not tracebacks: -v or --tb=... brings them back.
+        config.option.tbstyle = "no"
+        config.pluginmanager.get_plugin("terminalreporter").reportchars = ""
     for item in items:
         meta = _scenario_meta(item)
         if meta is None:
@@ -140,11 +126,13 @@ def gate(request: pytest.FixtureRequest) -> GateRun:
 
 @pytest.fixture
 def tenant(request: pytest.FixtureRequest, gate: GateRun):
-    """The tenant this copy of a @per-tenant scenario judges; a malformed tenant fails it closed, with the file."""
-    try:
-        return gate.tenant(request.param)
-    except ReadinessError as exc:
-        pytest.fail(str(exc), pytrace=False)
+    """The tenant this copy of a @per-tenant scenario judges. A tenant whose files did not load is judged by its
+    contract scenario alone; every other scenario fails closed, unjudged, without repeating the file's error."""
+    tenant = gate.tenant(request.param)
+    meta = _scenario_meta(request.node) or {"tags": []}
+    if gate.load_problems(tenant.slug) and CONTRACT_TAG not in meta["tags"]:
+        pytest.fail(f"{NOT_LOADED}; see 'Every tenant file follows its documented contract'", pytrace=False)
+    return tenant
 
 
 @pytest.fixture
@@ -181,7 +169,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
             "steps": _steps(meta, executed) if executed or call.when == "call" else [],
             "findings": [f.to_dict() for f in sorted(set(found.findings))],
             "sections": found.sections,
+            # failed on a step's own assertion, not an error: only such a failure may be waived (gate.waivers)
+            "assertion": call.excinfo is not None and call.excinfo.errisinstance(AssertionError),
         }
+        if report.failed and call.when == "call":
+            waived = item.config.stash[GATE].waived(payload)
+            if waived:  # an expected failure to pytest (exit 0 when nothing else fails), never a pass
+                payload["waived"] = _message(report)
+                report.outcome, report.wasxfail = "skipped", waived
         report.user_properties.append((PROPERTY, encode(payload)))
     return report
 
@@ -192,7 +187,7 @@ def _message(report: pytest.TestReport) -> str | None:
     if report.failed:
         crash = getattr(report.longrepr, "reprcrash", None)
         text = crash.message if crash is not None else str(report.longrepr)
-        return text.strip().splitlines()[0] if text.strip() else "failed"
+        return text.strip().splitlines()[0].removeprefix("Failed: ") if text.strip() else "failed"
     return None
 
 
@@ -243,15 +238,17 @@ class ReportHook:
         write(f"mode: {built['mode_statement']}")
         counts = ", ".join(f"{n} {s}" for s, n in built["summary"].items() if s != "total" and n)
         write(f"gate: {built['gate']['status'].upper()} ({counts}; {built['summary']['total']} scenarios)")
+        if built["waivers"]:
+            write(f"waivers: {built['gate']['waivers_applied']} applied, "
+                  + ", ".join(f"{w['id']} {w['status']}" for w in built["waivers"]))
         write("requirements: " + ", ".join(f"{n} {s}" for s, n in built["requirement_summary"].items() if n))
         if self.gate.shard:
             write(f"shard: {self.gate.shard} ({len(self.gate.tenants)} tenants"
                   f"{', and the product scenarios' if self.gate.shard.runs_product else ''}); "
                   "combine the shards with: python -m readiness merge")
-        for record in built["scenarios"]:
-            if record["status"] in ("failed", "dry-run-failed"):
-                tenant = f" [{record['tenant']}]" if record["tenant"] else ""
-                write(f"FAILED {record['feature']}: {record['scenario']}{tenant} "
-                      f"({', '.join(record['requirements'])}): {record['reason']}")
+        config = terminalreporter.config
+        full = config.option.verbose > 0 or config.option.tbstyle not in ("auto", "no")
+        for line in pending_lines(built, self.gate.protocol) + failure_lines(built, NOT_LOADED, full):
+            write(line)
         report_dir = self.gate.options.report_dir
         write(f"report: {report_dir / 'readiness.html'} (and {len(self.written) - 1} more files in {report_dir})")

@@ -7,6 +7,17 @@ Feature: The product keeps only the data it needs, with consent, for a limited t
   Exports are kept for a limited time and never hold data the product does not
   use. Every lead has a consent record. Tokens are never written anywhere.
 
+  Rule: Every tenant file follows its documented contract
+    A tenant folder is read once, before anything else judges it. A file that
+    breaks its contract (fixtures/README.md) stops the tenant from being judged
+    at all: this scenario names the file, line, key and fix, and the tenant's
+    other scenarios fail unjudged.
+
+    @per-tenant @tenant-contract
+    Scenario: Every tenant file follows its documented contract
+      Given the tenant's files
+      Then every file follows its documented contract
+
   Rule: Records carry only the fields of their envelope
 
     @per-tenant
@@ -48,6 +59,20 @@ Feature: The product keeps only the data it needs, with consent, for a limited t
     Scenario: Exports hold no payment card data, identity numbers or free-text notes
       Given the tenant's exports and their capture date
       Then no export holds a field or a value the product's use does not need
+
+  Rule: No tenant file holds sensitive personal data
+    A card number, an identity number, bank details, a date of birth or a
+    driver's licence number is never needed, in any file: evidence notes and
+    consent logs are where an office pastes what it should not.
+
+    @per-tenant
+    Scenario: No tenant file holds a card, identity, bank, birth date or licence number
+      Given the tenant's files
+      Then no file holds sensitive personal data
+
+    Scenario: Every sensitive-data detector finds its samples and passes over its near-misses
+      Given the sensitive-data detectors
+      Then each finds its samples and none of its near-misses
 
   Rule: Every lead was submitted with consent
 

@@ -6,7 +6,34 @@ from pytest_bdd import given, then, when
 
 import readiness
 import steps
-from readiness.boundaries import data_boundaries
+from readiness.boundaries import data_boundaries, sensitive
+
+
+@given("the tenant's files", target_fixture="boundary_subject")
+def tenant_files(tenant):
+    return tenant
+
+
+@then("every file follows its documented contract")
+def files_follow_contract(gate, boundary_subject, scenario_evidence):
+    _assert_none(_record(scenario_evidence, data_boundaries.contract_findings(
+        boundary_subject, gate.load_problems(boundary_subject.slug))))
+
+
+@then("no file holds sensitive personal data")
+def no_sensitive_data(gate, boundary_subject, scenario_evidence):
+    _assert_none(_record(scenario_evidence,
+                         sensitive.tenant_findings(boundary_subject, gate.policies["sensitive-data"])))
+
+
+@given("the sensitive-data detectors", target_fixture="detectors")
+def sensitive_detectors(gate):
+    return sensitive.SensitiveData(gate.policies["sensitive-data"])
+
+
+@then("each finds its samples and none of its near-misses")
+def detector_samples(detectors, scenario_evidence):
+    _assert_none(_record(scenario_evidence, detectors.sample_problems()))
 
 
 @given("the tenant's lead submissions", target_fixture="boundary_subject")

@@ -24,7 +24,7 @@ def replay_window_covers_retries(gate, webhook_policy):
 @given("the reference webhook receiver with a signing key generated for this run", target_fixture="webhook_run")
 def webhook_receiver(gate):
     key = webhooks.demo_key()
-    receiver = webhooks.WebhookReceiver(webhooks.WebhookPolicy.from_policy(gate.policies["webhooks"]), key)
+    receiver = webhooks.WebhookReceiver(webhooks.WebhookPolicy.from_policies(gate.policies), key)
     return {"receiver": receiver, "key": key, "receipts": []}
 
 

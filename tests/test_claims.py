@@ -163,6 +163,7 @@ def page(workspace, name: str, body: str) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_gate_fails_on_a_homoglyph_approval_claim(workspace):
     page(workspace, "about.html", "<p>We are a ServiceTitan аpprovеd integration.</p>")
     result = workspace.run(tenants=["comfort-launch"])
@@ -171,16 +172,19 @@ def test_gate_fails_on_a_homoglyph_approval_claim(workspace):
     assert finding["subject"] == "site/about.html:3"
 
 
+@pytest.mark.slow
 def test_gate_fails_on_a_claim_split_by_html_tags(workspace):
     page(workspace, "about.html", "<p>Listed on the Service<span>Titan</span>\n<em>Market</em>place.</p>")
     assert_copy_fails(workspace.run(tenants=["comfort-launch"]), "CLAIM-APPROVAL")
 
 
+@pytest.mark.slow
 def test_gate_fails_on_an_overpromise_outside_a_future_label(workspace):
     page(workspace, "services.html", "<h2>Future</h2><p>Later.</p>\n<h2>Today</h2><p>Real-time sync with ServiceTitan.</p>")
     assert_copy_fails(workspace.run(tenants=["comfort-launch"]), "CLAIM-OVERPROMISE")
 
 
+@pytest.mark.slow
 def test_gate_passes_the_same_capability_under_a_future_label(workspace):
     page(workspace, "services.html",
          "<section class=\"future\"><h2>Future: planned</h2>\n<p>Real-time sync with ServiceTitan.</p></section>\n"
@@ -189,11 +193,13 @@ def test_gate_passes_the_same_capability_under_a_future_label(workspace):
     assert result.exit_code == 0, result.output[-3000:]
 
 
+@pytest.mark.slow
 def test_gate_fails_on_a_production_webhook_endpoint(workspace):
     page(workspace, "developers.html", "<p>Our production webhook endpoint receives every job update.</p>")
     assert_copy_fails(workspace.run(tenants=["comfort-launch"]), "CLAIM-WEBHOOK")
 
 
+@pytest.mark.slow
 def test_gate_fails_on_an_overpromise_in_a_tenant_document(workspace):
     note = workspace.tenant("riverside-growth") / "evidence" / "welcome-letter.md"
     note.write_text("# Welcome\n\nYour website leads are\nautomatically booked in ServiceTitan.\n")
@@ -202,6 +208,7 @@ def test_gate_fails_on_an_overpromise_in_a_tenant_document(workspace):
         "CLAIM-OVERPROMISE", tenant="riverside-growth")
 
 
+@pytest.mark.slow
 def test_gate_fails_on_sandbox_evidence_in_a_tenant_document(workspace):
     note = workspace.tenant("comfort-launch") / "evidence" / "titan-map-review-2026-11-18.md"
     note.write_text(note.read_text() + "\nThe mapping was valid&#97;ted in the ServiceTitan sandbox.\n")
@@ -216,12 +223,14 @@ def _edit_policy(workspace, change) -> None:
     path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
 
 
+@pytest.mark.slow
 def test_gate_fails_when_a_rule_no_longer_catches_its_examples(workspace):
     _edit_policy(workspace, lambda d: d["forbidden"][1].update(patterns=["never-matches-anything"]))
     workspace.run(tenants=["comfort-launch"]).assert_fails(
         "Every example claim in the claim policy is caught as written", "CLAIM-APPROVAL")
 
 
+@pytest.mark.slow
 def test_gate_fails_when_an_allowed_phrase_swallows_claims(workspace):
     _edit_policy(workspace, lambda d: d["allowed"].append(
         {"id": "everything", "pattern": "servicetitan", "reason": "far too broad an allowance"}))
@@ -229,12 +238,14 @@ def test_gate_fails_when_an_allowed_phrase_swallows_claims(workspace):
         "A claim disguised with <disguise> is still caught", "CLAIM-OVERPROMISE")
 
 
+@pytest.mark.slow
 def test_gate_fails_when_a_future_label_would_excuse_approval(workspace):
     _edit_policy(workspace, lambda d: d["forbidden"][1].update(unless_future=True))
     workspace.run(tenants=["comfort-launch"]).assert_fails(
         "A Future label does not excuse an approval, sandbox evidence or endpoint address claim", "CLAIM-APPROVAL")
 
 
+@pytest.mark.slow
 def test_gate_fails_when_honest_wording_is_reported(workspace):
     _edit_policy(workspace, lambda d: d["forbidden"][1]["patterns"].append(r"\btoday\b"))
     workspace.run(tenants=["comfort-launch"]).assert_fails("Honest wording is not reported", "CLAIM-OVERPROMISE")

@@ -256,6 +256,7 @@ TENANT = "A tenant's files hold no credential"
 POLICIES = "The policy files hold no credential"
 
 
+@pytest.mark.slow
 def test_gate_fails_on_a_client_id_in_a_product_json_string(workspace):
     secret = "cid." + rand(24)
     (workspace.product / "config" ).mkdir(exist_ok=True)
@@ -268,6 +269,7 @@ def test_gate_fails_on_a_client_id_in_a_product_json_string(workspace):
     assert row["status"] == "failed"
 
 
+@pytest.mark.slow
 def test_gate_fails_on_a_base64_wrapped_secret_in_a_tenant_export(workspace):
     blob = base64.b64encode(f"client_secret={rand(20)}".encode()).decode()
     export = workspace.tenant("comfort-launch") / "exports" / "jpm" / "job-types.json"
@@ -278,18 +280,21 @@ def test_gate_fails_on_a_base64_wrapped_secret_in_a_tenant_export(workspace):
     result.assert_fails(TENANT, "SEC-NO-CREDENTIALS", tenant="comfort-launch")
 
 
+@pytest.mark.slow
 def test_gate_fails_on_an_app_key_in_a_url_query_of_a_product_page(workspace):
     page = next(workspace.product.rglob("*.txt"))
     page.write_text(page.read_text() + f"\nSee https://example.com/x?servicetitanapplicationkey=ak1.{rand(20)}\n")
     workspace.run(tenants=["comfort-launch"]).assert_fails(PRODUCT, "SEC-NO-CREDENTIALS")
 
 
+@pytest.mark.slow
 def test_gate_fails_on_a_secret_in_a_policy_comment(workspace):
     path = workspace.policies / "envelopes.yaml"
     path.write_text(f"# handy: client_secret={rand(16)}\n" + path.read_text())
     workspace.run(tenants=["comfort-launch"]).assert_fails(POLICIES, "SEC-NO-CREDENTIALS")
 
 
+@pytest.mark.slow
 def test_gate_fails_closed_on_a_symlink_out_of_the_product(workspace, tmp_path):
     outside = tmp_path / "elsewhere.txt"
     outside.write_text("not checked\n")
@@ -299,6 +304,7 @@ def test_gate_fails_closed_on_a_symlink_out_of_the_product(workspace, tmp_path):
     assert "could be checked" in " ".join(s["name"] for s in row["steps"] if s["status"] == "failed")
 
 
+@pytest.mark.slow
 def test_gate_fails_on_an_allow_list_entry_that_excuses_everything(workspace):
     path = workspace.policies / "credentials.yaml"
     policy = yaml.safe_load(path.read_text())
@@ -308,6 +314,7 @@ def test_gate_fails_on_an_allow_list_entry_that_excuses_everything(workspace):
         "No allow-list entry excuses a real-looking credential", "SEC-NO-CREDENTIALS")
 
 
+@pytest.mark.slow
 def test_gate_passes_documented_placeholders(workspace):
     (workspace.product / "setup-notes.md").write_text(
         "Set client_secret=<client-secret> and client id cid.your_client_id_here from the environment.\n"

@@ -122,6 +122,7 @@ def test_a_gap_in_the_matrix_renders_as_not_stated(workspace):
 
 # --- through the gate -----------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_revoked_connection_is_routed_and_the_gate_stays_green(workspace):
     edit_yaml(workspace.tenant("lakeside-connected") / "tenant.yaml",
               lambda d: d["connection"].update(status="revoked"))
@@ -152,6 +153,7 @@ GATE_CASES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", sorted(GATE_CASES))
 def test_gate_fails_on_planted_policy_violation(workspace, case):
     policy, plant, scenario, requirement = GATE_CASES[case]
@@ -168,6 +170,7 @@ TENANT_CASES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", sorted(TENANT_CASES))
 def test_gate_fails_on_planted_tenant_violation(workspace, case):
     plant, scenario, requirement = TENANT_CASES[case]

@@ -20,6 +20,7 @@ def assert_dry_run_fails(result, scenario: str, requirement: str) -> dict:
     return row
 
 
+@pytest.mark.slow
 def test_simulator_mode_runs_every_protocol_scenario_as_a_passing_dry_run(workspace):
     result = workspace.run(SIMULATOR, "-n", "2", tenants=["riverside-growth"])
     assert result.exit_code == 0, result.output[-3000:]
@@ -55,6 +56,7 @@ def test_simulator_mode_runs_every_protocol_scenario_as_a_passing_dry_run(worksp
     assert "only GET requests were sent during the import" in import_section[:import_section.index("</section>")]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("client, selection, scenario, requirement", [
     ("ignores-retry-after", "retries_wait", "Retries wait as long as ServiceTitan asks, then the item is blocked "
                                             "after the limit", "SANDBOX-PROTOCOL"),
@@ -73,6 +75,7 @@ def test_a_wrong_client_makes_its_protocol_scenario_fail(workspace, monkeypatch,
     assert row["reason"]
 
 
+@pytest.mark.slow
 def test_a_credential_written_anywhere_in_the_report_folder_fails_the_gate(workspace, monkeypatch):
     monkeypatch.setenv("READINESS_PLANT_LEAK", "1")
     result = workspace.run(SIMULATOR, *PLUGIN, "-k", "access_token", tenants=["riverside-growth"])
@@ -82,6 +85,7 @@ def test_a_credential_written_anywhere_in_the_report_folder_fails_the_gate(works
     assert "cs1." not in result.output
 
 
+@pytest.mark.slow
 def test_a_replay_window_shorter_than_the_retry_schedule_fails_the_webhook_scenario(workspace):
     policy = workspace.policies / "webhooks.yaml"
     policy.write_text(policy.read_text().replace("replay_window_seconds: 900", "replay_window_seconds: 120"))
@@ -91,6 +95,7 @@ def test_a_replay_window_shorter_than_the_retry_schedule_fails_the_webhook_scena
     assert "webhooks.yaml" in row["reason"] and "replay_window_seconds" in row["reason"]
 
 
+@pytest.mark.slow
 def test_a_receiver_claimed_production_ready_is_refused(workspace):
     policy = workspace.policies / "webhooks.yaml"
     policy.write_text(policy.read_text().replace("status: reference-not-production-ready", "status: production"))
@@ -98,6 +103,7 @@ def test_a_receiver_claimed_production_ready_is_refused(workspace):
     assert result.exit_code != 0 and "webhooks.yaml" in result.output and "receiver.status" in result.output
 
 
+@pytest.mark.slow
 def test_a_protocol_test_without_owner_or_scopes_is_refused(workspace):
     policy = workspace.policies / "sandbox-protocol.yaml"
     policy.write_text(policy.read_text().replace("    owner: Security reviewer\n", "", 1))

@@ -205,6 +205,7 @@ GATE_CASES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", sorted(GATE_CASES))
 def test_gate_fails_on_planted_matrix_violation(workspace, case):
     policy, plant, scenario, requirement = GATE_CASES[case]
@@ -214,6 +215,7 @@ def test_gate_fails_on_planted_matrix_violation(workspace, case):
     assert row["findings"] or row["reason"]
 
 
+@pytest.mark.slow
 def test_protocol_covering_every_matrix_scope_passes(workspace):
     loaded = load(workspace)
     edit_yaml(workspace.policies / "sandbox-protocol.yaml", _plant_protocol_test(sorted(loaded.scopes())))
@@ -222,6 +224,7 @@ def test_protocol_covering_every_matrix_scope_passes(workspace):
     assert result.scenario(PROTOCOL)["status"] == "passed"
 
 
+@pytest.mark.slow
 def test_report_carries_the_matrix_grid_and_links_the_packets(workspace):
     result = workspace.run(tenants=["comfort-launch"])
     assert result.exit_code == 0, result.output[-3000:]

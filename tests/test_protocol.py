@@ -206,6 +206,7 @@ def test_adding_a_family_to_the_matrix_adds_it_to_the_scope_test(tmp_path):
     assert outcome.facts["eligibility"]["crm-leads"] == "eligible"
 
 
+@pytest.mark.slow
 def test_a_scope_test_out_of_step_with_the_matrix_stops_the_gate(workspace):
     edit_yaml(workspace.policies / "sandbox-protocol.yaml",
               lambda d: scope_test(d)["scopes"].remove("tn.dis.zones:r"))

@@ -520,6 +520,7 @@ def edit_queue(ws, slug: str, item_id: str, change) -> None:
 CL = "comfort-launch"
 
 
+@pytest.mark.slow
 def test_bundled_tenants_pass_and_the_report_shows_the_queue(workspace):
     result = workspace.run("-n", "2")
     assert result.exit_code == 0, result.output[-3000:]
@@ -539,6 +540,7 @@ def test_bundled_tenants_pass_and_the_report_shows_the_queue(workspace):
     assert {statuses["FAIL-DELIVERY"], statuses["LEAD-HANDOFF"]} <= {"met", "pending"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("item_id, change, scenario, requirement", [
     ("q-cl-0001", lambda r: r["history"][1].update(by="drift-check"),
      "Every change of state in a tenant's queue is one the policy allows, in time order", "QUEUE-STATES"),
@@ -567,6 +569,7 @@ def test_a_planted_queue_violation_fails_its_scenario(workspace, item_id, change
     workspace.run(tenants=[CL]).assert_fails(scenario, requirement, tenant=CL)
 
 
+@pytest.mark.slow
 def test_a_queued_lead_whose_mapping_drifted_fails_the_gate(workspace):
     path = workspace.tenant(CL) / "exports" / "jpm" / "job-types.json"
     body = json.loads(path.read_text())
@@ -578,6 +581,7 @@ def test_a_queued_lead_whose_mapping_drifted_fails_the_gate(workspace):
         "A lead whose mapping is missing or drifted goes to review, never to queued", "LEAD-HANDOFF", tenant=CL)
 
 
+@pytest.mark.slow
 def test_a_booking_field_outside_the_allow_list_fails_the_gate(workspace):
     path = workspace.policies / "envelopes.yaml"
     path.write_text(path.read_text().replace('    summary: {purpose: "What the customer asked for."}\n', ""))
@@ -587,6 +591,7 @@ def test_a_booking_field_outside_the_allow_list_fails_the_gate(workspace):
     assert "summary" in row["reason"]
 
 
+@pytest.mark.slow
 def test_a_queue_code_path_that_connects_while_offline_fails_the_gate(workspace, monkeypatch):
     plugin = workspace.base / "leaky_notifier.py"
     plugin.write_text(textwrap.dedent('''
@@ -611,6 +616,7 @@ def test_a_queue_code_path_that_connects_while_offline_fails_the_gate(workspace,
     assert "127.0.0.1" in row["reason"]
 
 
+@pytest.mark.slow
 def test_a_retry_policy_that_changed_fails_the_rehearsal(workspace):
     path = workspace.policies / "sync-queue.yaml"
     path.write_text(path.read_text().replace("backoff_seconds: [10, 30, 60, 300]", "backoff_seconds: [1, 2, 3, 4]"))
@@ -619,6 +625,7 @@ def test_a_retry_policy_that_changed_fails_the_rehearsal(workspace):
         "FAIL-DELIVERY")
 
 
+@pytest.mark.slow
 def test_a_queue_policy_with_a_broken_reference_fails_closed(workspace):
     path = workspace.policies / "sync-queue.yaml"
     path.write_text(path.read_text().replace("to: review, by: [drift-check]", "to: revue, by: [drift-check]"))

@@ -20,11 +20,14 @@ from typing import Any, Iterable, Iterator
 import re2
 
 from readiness.boundaries import privacy
+from readiness.boundaries.sensitive import luhn
+from readiness.core.documents import did_you_mean
 from readiness.core.errors import TenantDataError
 from readiness.core.findings import Finding
 
 # Every data-boundary violation is fixed by changing the data the product keeps, not by an operations runbook.
 FINDING_KINDS: dict[str, str | None] = {
+    "tenant-file-invalid": None,
     "envelope-field": None,
     "titan-map-field": None,
     "titan-map-personal-data": None,
@@ -38,8 +41,20 @@ FINDING_KINDS: dict[str, str | None] = {
 }
 
 
-def reference_date() -> date:
-    """'Today' for retention windows; ``SOURCE_DATE_EPOCH`` makes a run reproducible."""
+def demo_as_of(tenant) -> date | None:
+    """The date a demo tenant's data represents (``demo.as_of`` in tenant.yaml), or None for a real tenant: one whose
+    exports are customer-supplied is judged as of today whatever it declares, so real data cannot outlive retention."""
+    profile = (getattr(tenant, "profile", None) if tenant is not None else None) or {}
+    as_of = profile.get("demo", {}).get("as_of") if profile.get("exports", {}).get("source") == "demo" else None
+    return _parse_date(as_of) if as_of else None
+
+
+def reference_date(tenant=None) -> date:
+    """'Today' for retention windows: a demo tenant is judged as of the date its data represents, so the bundled
+    demo never expires; any other tenant as of today (``SOURCE_DATE_EPOCH`` makes a run reproducible)."""
+    as_of = demo_as_of(tenant)
+    if as_of is not None:
+        return as_of
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     moment = datetime.fromtimestamp(int(epoch), timezone.utc) if epoch else datetime.now(timezone.utc)
     return moment.date()
@@ -47,6 +62,24 @@ def reference_date() -> date:
 
 def _finding(kind: str, subject: str, detail: str, severity: str = "blocker") -> Finding:
     return Finding(kind=kind, subject=subject, severity=severity, runbook=None, detail=privacy.mask_text(detail))
+
+
+# ---------------------------------------------------------------------------------------------- contract
+
+
+def contract_findings(tenant, problems) -> list[Finding]:
+    """One finding per tenant file the pre-flight could not load: where (file:line:column), the key, the fix."""
+    found = []
+    for problem in problems:
+        where = Path(problem.file)
+        try:
+            where = where.resolve().relative_to(Path(tenant.folder).resolve())
+        except ValueError:
+            pass
+        subject = where.as_posix() + "".join(f":{n}" for n in (problem.line, problem.column) if n is not None)
+        detail = f"{problem.key}: {problem.message}" if problem.key else problem.message
+        found.append(_finding("tenant-file-invalid", subject, detail))
+    return found
 
 
 # ---------------------------------------------------------------------------------------------- envelopes
@@ -58,8 +91,8 @@ def envelope_violations(record: dict, envelope: dict, envelopes: dict, subject: 
     fields = envelope["fields"]
     for key, value in record.items():
         if key not in fields:
-            found.append(_finding("envelope-field", subject,
-                                  f"field '{key}' is outside the {name} envelope (allowed: {', '.join(fields)})"))
+            hint = did_you_mean(key, fields) or f" (allowed: {', '.join(fields)})"
+            found.append(_finding("envelope-field", subject, f"field '{key}' is outside the {name} envelope{hint}"))
             continue
         nested = envelopes.get(key) if key == "booking" and name != "booking" else None
         if nested is not None and isinstance(value, dict):
@@ -71,27 +104,32 @@ def envelope_violations(record: dict, envelope: dict, envelopes: dict, subject: 
                 if isinstance(item, dict):
                     found += [
                         _finding("envelope-field", subject,
-                                 f"field '{key}.{sub}' is outside the {name} envelope "
-                                 f"(allowed in {key}: {', '.join(allowed)})")
+                                 f"field '{key}.{sub}' is outside the {name} envelope"
+                                 + (did_you_mean(sub, allowed) or f" (allowed in {key}: {', '.join(allowed)})"))
                         for sub in item if sub not in allowed
                     ]
     return found
 
 
+LEADS, QUEUE = "leads/submissions.jsonl", "queue/sync-queue.jsonl"
+
+
+def numbered(tenant, relative: str) -> list[tuple[str, dict]]:
+    """``(file:line, record)`` for each record of a tenant's JSON Lines file: findings name the line."""
+    if hasattr(tenant, "numbered"):
+        return [(f"{relative}:{line}", record) for line, record in tenant.numbered(relative)]
+    records = tenant.submissions() if relative == LEADS else tenant.queue_items()
+    return [(f"{relative} record {index}", record) for index, record in enumerate(records, start=1)]
+
+
 def lead_envelope(tenant, envelopes: dict) -> list[Finding]:
-    return [
-        f for lead in tenant.submissions()
-        for f in envelope_violations(lead, envelopes["lead"], envelopes,
-                                     f"leads/submissions.jsonl {lead.get('lead_id', '?')}", "lead")
-    ]
+    return [f for where, lead in numbered(tenant, LEADS)
+            for f in envelope_violations(lead, envelopes["lead"], envelopes, where, "lead")]
 
 
 def queue_envelope(tenant, envelopes: dict) -> list[Finding]:
-    return [
-        f for item in tenant.queue_items()
-        for f in envelope_violations(item, envelopes["queue_item"], envelopes,
-                                     f"queue/sync-queue.jsonl {item.get('item_id', '?')}", "queue item")
-    ]
+    return [f for where, item in numbered(tenant, QUEUE)
+            for f in envelope_violations(item, envelopes["queue_item"], envelopes, where, "queue item")]
 
 
 def booking_envelope_shape(envelopes: dict, boundaries: dict) -> list[Finding]:
@@ -110,30 +148,33 @@ def booking_envelope_shape(envelopes: dict, boundaries: dict) -> list[Finding]:
 # ---------------------------------------------------------------------------------------------- Titan Map
 
 
-def _walk(value: Any, path: str = "") -> Iterator[tuple[str, str, Any]]:
-    """(path, key, value) for every mapping entry below ``value``."""
+def _walk(value: Any, path: str = "", parts: tuple = ()) -> Iterator[tuple[str, str, Any, tuple]]:
+    """(path, key, value, key path parts) for every mapping entry below ``value``."""
     if isinstance(value, dict):
         for key, inner in value.items():
             here = f"{path}.{key}" if path else str(key)
-            yield here, str(key), inner
-            yield from _walk(inner, here)
+            yield here, str(key), inner, (*parts, key)
+            yield from _walk(inner, here, (*parts, key))
     elif isinstance(value, list):
         for index, inner in enumerate(value):
-            yield from _walk(inner, f"{path}[{index}]")
+            yield from _walk(inner, f"{path}[{index}]", (*parts, index))
 
 
 def titan_map_boundary(tenant, boundaries: dict) -> list[Finding]:
     """Only ids, names, codes and notes in the Titan Map, and no personal data in any of its values."""
     allowed = set(boundaries["titan_map"]["allowed_keys"])
+    document = getattr(tenant, "titan_map_document", None)
     found = []
-    for path, key, value in _walk(tenant.titan_map):
+    for path, key, value, parts in _walk(tenant.titan_map):
+        line = document.line_of(parts) if document is not None else None
+        where = f"titan-map.yaml:{line}" if line else "titan-map.yaml"
         if key not in allowed:
-            found.append(_finding("titan-map-field", f"titan-map.yaml {path}",
-                                  f"key '{key}' is outside the Titan Map boundary (ids, names and mapping notes only)"))
+            found.append(_finding("titan-map-field", where, f"key '{path}' is outside the Titan Map boundary "
+                                                            "(ids, names and mapping notes only)"))
         if isinstance(value, str):
             for hit in privacy.find(value):
-                found.append(_finding("titan-map-personal-data", f"titan-map.yaml {path}",
-                                      f"holds a customer's {hit.kind}; the Titan Map may hold no personal data"))
+                found.append(_finding("titan-map-personal-data", where, f"'{path}' holds a customer's {hit.kind}; "
+                                                                       "the Titan Map may hold no personal data"))
     return found
 
 
@@ -151,14 +192,18 @@ def export_retention(tenant, boundaries: dict, today: date | None = None) -> lis
     """Exports carry a capture date (tenant.yaml exports.captured_on) inside the retention window."""
     if not (tenant.folder / "exports").is_dir():
         return []
-    today = today or reference_date()
+    today = today or reference_date(tenant)
     window = boundaries["retention"]["exports"]["days"]
     captured = _parse_date(tenant.profile["exports"]["captured_on"])
+    document = getattr(tenant, "profile_document", None)
+    line = document.line_of(["exports", "captured_on"]) if document is not None else None
+    where = f"tenant.yaml:{line}" if line else "tenant.yaml"
     if captured is None:
-        return [_finding("export-retention", "tenant.yaml exports.captured_on", "the capture date is not a date")]
+        return [_finding("export-retention", where, "exports.captured_on: the capture date is not a date")]
     if captured > today:
-        return [_finding("export-retention", "tenant.yaml exports.captured_on",
-                         f"exports are dated {captured}, after today ({today}): the capture date is wrong")]
+        return [_finding("export-retention", where,
+                         f"exports.captured_on: exports are dated {captured}, after today ({today}): "
+                         "the capture date is wrong")]
     age = (today - captured).days
     if age > window:
         return [_finding("export-retention", "exports/",
@@ -168,28 +213,18 @@ def export_retention(tenant, boundaries: dict, today: date | None = None) -> lis
 
 
 def lead_retention(tenant, boundaries: dict, today: date | None = None) -> list[Finding]:
-    today = today or reference_date()
+    today = today or reference_date(tenant)
     window = boundaries["retention"]["leads"]["days"]
     found = []
-    for lead in tenant.submissions():
+    for where, lead in numbered(tenant, LEADS):
         submitted = _parse_date(lead.get("submitted_at", ""))
         if submitted is not None and (today - submitted).days > window:
-            found.append(_finding("lead-retention", f"leads/submissions.jsonl {lead.get('lead_id', '?')}",
-                                  f"submitted {(today - submitted).days} days ago, past the {window}-day window"))
+            found.append(_finding("lead-retention", where, f"lead {lead.get('lead_id', '?')} was submitted "
+                                  f"{(today - submitted).days} days ago, past the {window}-day window"))
     return found
 
 
 # ---------------------------------------------------------------------------------------------- export fields
-
-
-def _luhn(digits: str) -> bool:
-    total = 0
-    for index, char in enumerate(reversed(digits)):
-        value = int(char)
-        if index % 2:
-            value = value * 2 - 9 if value > 4 else value * 2
-        total += value
-    return total % 10 == 0
 
 
 # A card number stands alone: digits inside an identifier (the hex of a ``web-…`` externalId, a token) are not one.
@@ -203,7 +238,7 @@ _NUMBER_SHAPES = re2.compile(r"\p{Nd}{3}-\p{Nd}{2}-\p{Nd}{4}|(?:\p{Nd}[ -]?){12,
 def _forbidden_value(kind: str, value: str) -> bool:
     if kind == "ssn":
         return bool(_SSN.search(value))
-    return any(_luhn(re.sub(r"\D", "", m.group(0))) for m in _CARD.finditer(value)
+    return any(luhn(re.sub(r"\D", "", m.group(0))) for m in _CARD.finditer(value)
                if 13 <= len(re.sub(r"\D", "", m.group(0))) <= 19)
 
 
@@ -244,7 +279,7 @@ class ExportFieldJudge:
         found = []
         for index, record in enumerate(records, start=first_index):
             subject = f"exports/{api_path} record {record.get('id', index) if isinstance(record, dict) else index}"
-            for path, key, value in _walk(record):
+            for path, key, value, _ in _walk(record):
                 reason = self.forbidden_because(key)
                 if reason is not None and value not in (None, "", [], {}):
                     found.append(_finding("export-forbidden-field", subject, f"field '{path}': {reason}"))
@@ -287,8 +322,7 @@ def consent_findings(tenant, boundaries: dict, product_dir: Path) -> list[Findin
     artifacts = consent_artifacts(tenant)
     texts = Path(product_dir) / policy["texts_folder"]
     found = []
-    for lead in tenant.submissions():
-        subject = f"leads/submissions.jsonl {lead.get('lead_id', '?')}"
+    for subject, lead in numbered(tenant, LEADS):
         ref = lead.get("consent_ref")
         if not ref:
             found.append(_finding("consent-missing", subject, "the lead references no consent artifact"))

@@ -82,6 +82,13 @@ def _masked(kind: str, value: str) -> str:
     return "[street address]"
 
 
+def mask_value(kind: str, value: str) -> str:
+    """One value of ``kind`` masked as every output shows it: the kind and at most its last two characters."""
+    if kind in KINDS:
+        return _masked(kind, value)
+    return f"[{kind} …{value[-2:]}]"
+
+
 def mask_text(text: str) -> str:
     """``text`` with each e-mail, phone number and street address replaced by a masked form."""
     hits = sorted(find(text), key=lambda h: (h.start, -h.end))

@@ -6,6 +6,7 @@ becomes a :class:`ReadinessError` with a location, never a bare traceback.
 
 from __future__ import annotations
 
+import difflib
 import json
 from functools import cache
 from importlib import resources
@@ -50,10 +51,13 @@ def _read_text(path: Path, error: type[ReadinessError]) -> str:
 class YamlDocument:
     """A parsed YAML file that remembers where each value came from."""
 
-    def __init__(self, path: Path, error: type[ReadinessError] = ReadinessError):
+    def __init__(self, path: Path, error: type[ReadinessError] = ReadinessError, *, text: str | None = None,
+                 first_line: int = 1):
+        """``text`` (e.g. a Markdown note's front matter) stands for the file from its line ``first_line``."""
         self.path = Path(path)
         self.error = error
-        text = _read_text(self.path, error)
+        self.offset = first_line - 1
+        text = _read_text(self.path, error) if text is None else text
         try:
             loader = _UniqueKeyLoader(text)  # one parse: the node tree keeps lines, the data is built from it
             try:
@@ -64,37 +68,139 @@ class YamlDocument:
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-            raise error(self.path, f"invalid YAML: {problem}", line=mark.line + 1 if mark else None) from None
+            raise error(self.path, f"invalid YAML: {problem}", line=mark.line + 1 + self.offset if mark else None,
+                        column=mark.column + 1 if mark else None) from None
 
-    def line_of(self, parts) -> int | None:
-        """1-based line of the value at a key path, or of its nearest parent that exists."""
+    def position_of(self, parts) -> tuple[int, int] | None:
+        """1-based line and column of the value at a key path (of the key itself when the path ends in a mapping's
+        key that holds it), or of its nearest parent that exists."""
         node = self.node
-        line = node.start_mark.line + 1 if node is not None else None
+        if node is None:
+            return None
+        mark = node.start_mark
         for part in parts:
+            key_node = match = None
             if isinstance(node, yaml.MappingNode):
-                match = next((v for k, v in node.value if k.value == str(part)), None)
+                key_node, match = next(((k, v) for k, v in node.value if k.value == str(part)), (None, None))
             elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
                 match = node.value[part]
-            else:
-                match = None
             if match is None:
                 break
-            node = match
-            line = node.start_mark.line + 1
-        return line
+            node, mark = match, (key_node or match).start_mark
+        return mark.line + 1 + self.offset, mark.column + 1
+
+    def line_of(self, parts) -> int | None:
+        position = self.position_of(parts)
+        return position[0] if position else None
 
     def validate(self, schema: dict) -> Any:
-        """Check against a JSON Schema; the first error (the most specific one) is raised with its line."""
-        validate_data(self.data, schema, self.path, self.error, self.line_of)
+        """Check against a JSON Schema; one error, the one a person fixes first, is raised with its line and column."""
+        validate_data(self.data, schema, self.path, self.error, self.position_of)
         return self.data
 
 
-def validate_data(data, schema: dict, path: Path, error: type[ReadinessError], line_of=None) -> None:
-    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
-    problem = jsonschema.exceptions.best_match(validator.iter_errors(data))
+# A misspelt key is both an unknown key and a missing one: the unknown key is named first, with its spelling fix.
+UNKNOWN_KEY = ("additionalProperties", "unevaluatedProperties")
+
+
+def validate_data(data, schema: dict, path: Path, error: type[ReadinessError], line_of=None, *,
+                  allow_unknown_keys: bool = False) -> None:
+    """Raise ``error`` for the first problem of ``data`` against ``schema``: file, line and column (``line_of(parts)``
+    gives a line or a (line, column)), the key path, what is wrong and how to fix it."""
+    problem = first_problem(data, schema, allow_unknown_keys=allow_unknown_keys)
     if problem is not None:
-        parts = list(problem.absolute_path)
-        raise error(path, problem.message, key=key_path(parts), line=line_of(parts) if line_of else None)
+        parts, message = problem
+        where = line_of(parts) if line_of else None
+        line, column = where if isinstance(where, tuple) else (where, None)
+        raise error(path, message, key=key_path(parts), line=line, column=column)
+
+
+def first_problem(data, schema: dict, *, allow_unknown_keys: bool = False) -> tuple[list, str] | None:
+    """The key path and one-line explanation of the problem to fix first, or None when ``data`` conforms."""
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    errors = list(validator.iter_errors(data))
+    unknown = [e for e in errors if e.validator in UNKNOWN_KEY]
+    if allow_unknown_keys:
+        errors = [e for e in errors if e.validator not in UNKNOWN_KEY]
+        unknown = []
+    if not errors:
+        return None
+    if unknown:
+        problem = min(unknown, key=lambda e: [str(p) for p in e.absolute_path])
+    else:
+        problem = jsonschema.exceptions.best_match(errors)
+    return _explain(problem, schema)
+
+
+def did_you_mean(word: str, choices) -> str:
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def _explain(problem: jsonschema.ValidationError, root: dict) -> tuple[list, str]:
+    parts, value = list(problem.absolute_path), problem.instance
+    if problem.validator in UNKNOWN_KEY and isinstance(value, dict):
+        allowed = _declared_keys(problem.schema, root)
+        key = next(k for k in value if k not in allowed)
+        fix = did_you_mean(key, allowed) or f"; remove it (allowed here: {', '.join(sorted(allowed))})"
+        return [*parts, key], f"unknown key '{key}'{fix}"
+    if problem.validator == "required" and isinstance(value, dict):
+        missing = [k for k in problem.validator_value if k not in value][0]
+        close = difflib.get_close_matches(missing, [str(k) for k in value], n=1, cutoff=0.6)
+        fix = f"; is '{close[0]}' a misspelling of it?" if close else "; add it"
+        return [*parts, close[0]] if close else parts, f"missing required key '{missing}'{fix}"
+    if problem.validator == "enum":
+        choices = problem.validator_value
+        fix = did_you_mean(value, choices) if isinstance(value, str) else ""
+        return parts, f"{value!r} is not allowed here{fix or ''} (choose one of: {', '.join(map(str, choices))})"
+    if problem.validator == "const":
+        why = problem.schema.get("description", "")
+        return parts, f"must be {problem.validator_value!r} here, found {value!r}" + (f": {why}" if why else "")
+    if problem.validator == "type":
+        return parts, f"expected {_a(problem.validator_value)}, found {_a(_json_type(value))}"
+    if problem.validator == "format" and problem.validator_value == "date":
+        return parts, f"{value!r} is not a date; write a quoted ISO date such as \"2026-11-20\""
+    return parts, problem.message
+
+
+def _declared_keys(fragment: dict, root: dict) -> set[str]:
+    """Keys a schema fragment declares, following local $ref and allOf (what unevaluatedProperties accepts)."""
+    keys = set(fragment.get("properties", {}))
+    ref = fragment.get("$ref", "")
+    if ref.startswith("#/"):
+        target = root
+        for name in ref[2:].split("/"):
+            target = target[name]
+        keys |= _declared_keys(target, root)
+    for inner in fragment.get("allOf", []):
+        keys |= _declared_keys(inner, root)
+    return keys
+
+
+def _json_type(value) -> str:
+    names = {bool: "boolean", int: "integer", float: "number", str: "string", list: "array", dict: "object"}
+    return "null" if value is None else names.get(type(value), type(value).__name__)
+
+
+def _a(kind) -> str:
+    kinds = kind if isinstance(kind, list) else [kind]
+    words = {"object": "a mapping", "array": "a list", "string": "a string", "integer": "a whole number",
+             "number": "a number", "boolean": "true or false", "null": "nothing"}
+    return " or ".join(words.get(k, k) for k in kinds)
+
+
+def json_line_position(text: str, number: int):
+    """``line_of`` for one JSON Lines record: its line, and the column where the key path's last key is written."""
+
+    def position(parts) -> tuple[int, int]:
+        column = 0
+        for part in parts:
+            if isinstance(part, str):
+                found = text.find(json.dumps(part), column)
+                column = found if found >= 0 else column
+        return number, column + 1
+
+    return position
 
 
 def read_json(path: Path, error: type[ReadinessError] = ReadinessError) -> Any:
@@ -102,7 +208,7 @@ def read_json(path: Path, error: type[ReadinessError] = ReadinessError) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise error(path, f"invalid JSON: {exc.msg} (column {exc.colno})", line=exc.lineno) from None
+        raise error(path, f"invalid JSON: {exc.msg}", line=exc.lineno, column=exc.colno) from None
 
 
 def iter_json_lines(path: Path, error: type[ReadinessError] = ReadinessError) -> Iterator[tuple[int, Any]]:
@@ -114,9 +220,9 @@ def iter_json_lines(path: Path, error: type[ReadinessError] = ReadinessError) ->
         try:
             value = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise error(path, f"invalid JSON Lines record: {exc.msg} (column {exc.colno})", line=number) from None
+            raise error(path, f"invalid JSON Lines record: {exc.msg}", line=number, column=exc.colno) from None
         if not isinstance(value, dict):
-            raise error(path, "each line must be a JSON object", line=number)
+            raise error(path, "each line must be a JSON object ({...})", line=number, column=1)
         yield number, value
 
 

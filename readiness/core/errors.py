@@ -26,14 +26,16 @@ def key_path(parts) -> str:
 class ReadinessError(Exception):
     """Input the gate cannot judge. ``str()`` is the one line a user reads."""
 
-    def __init__(self, file: Path | str | None, message: str, *, line: int | None = None, key: str | None = None):
+    def __init__(self, file: Path | str | None, message: str, *, line: int | None = None, key: str | None = None,
+                 column: int | None = None):
         self.file = relative(file) if file is not None else None
         self.line = line
+        self.column = column
         self.key = key
         self.message = message
         where = self.file or ""
         if where and line is not None:
-            where += f":{line}"
+            where += f":{line}" + (f":{column}" if column is not None else "")
         parts = [p for p in (where, key, message) if p]
         super().__init__(": ".join(parts))
 

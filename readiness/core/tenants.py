@@ -7,16 +7,26 @@ so every check runs unchanged against any of them.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable, Iterator, Protocol, TypeVar
 
 from readiness.core import exportfeed
-from readiness.core.documents import YamlDocument, iter_json_lines, read_json, schema
-from readiness.core.errors import OptionError, TenantDataError
+from readiness.core.documents import (YamlDocument, iter_json_lines, json_line_position, read_json, schema,
+                                      validate_data)
+from readiness.core.errors import OptionError, ReadinessError, TenantDataError
 
 T = TypeVar("T")
+# Each JSON Lines file of the documented layout and its schema (readiness/schemas/tenant/). Which keys a lead or a
+# queue item may carry is its envelope (policies/envelopes.yaml): a key outside it is that scenario's finding.
+JSON_LINES = {
+    "leads/submissions.jsonl": ("tenant/lead-submission", True),
+    "leads/consent.jsonl": ("tenant/consent", False),
+    "queue/sync-queue.jsonl": ("tenant/queue-item", True),
+}
+FRONT_MATTER = re.compile(r"\A---\r?\n(.*?)^---\s*$", re.S | re.M)
 
 
 class TenantSource(Protocol):
@@ -67,14 +77,33 @@ class FixtureTenant:
         return self.derived(("json", path), lambda: read_json(path, TenantDataError))
 
     def _json_lines(self, path: Path) -> list[tuple[int, Any]]:
-        return self.derived(("json lines", path), lambda: list(iter_json_lines(path, TenantDataError)))
+        return self.derived(("json lines", path), lambda: self._read_json_lines(path))
+
+    def _read_json_lines(self, path: Path) -> list[tuple[int, Any]]:
+        """Every record of a JSON Lines file, each checked against its file's schema with its line and column."""
+        contract = JSON_LINES.get(path.relative_to(self.folder).as_posix())
+        records = list(iter_json_lines(path, TenantDataError))
+        if contract is not None:
+            name, envelope_keys = contract
+            lines = path.read_text(encoding="utf-8").splitlines()
+            for number, record in records:
+                validate_data(record, schema(name), path, TenantDataError,
+                              json_line_position(lines[number - 1], number), allow_unknown_keys=envelope_keys)
+        return records
 
     @cached_property
+    def profile_document(self) -> YamlDocument:
+        document = YamlDocument(self.folder / "tenant.yaml", TenantDataError)
+        document.validate(schema("tenant/tenant"))
+        return document
+
+    @property
     def profile(self) -> dict[str, Any]:
-        return YamlDocument(self.folder / "tenant.yaml", TenantDataError).validate(schema("tenant/tenant"))
+        return self.profile_document.data
 
     @cached_property
     def titan_map_document(self) -> YamlDocument:
+        """Parsed only: the pre-flight checks it against its schema before any scenario reads it."""
         return YamlDocument(self.folder / "titan-map.yaml", TenantDataError)
 
     @property
@@ -96,23 +125,19 @@ class FixtureTenant:
     def export_pages(self, api_path: str) -> list[dict[str, Any]]:
         """Every recorded body of ``GET /<module>/v2/tenant/{tenant}/<path>``, in page order (``exportfeed.page_files``
         finds and orders them, as for every other reader of the exports)."""
-        pages = []
-        for file in exportfeed.page_files(self.exports, api_path):
-            body = self._json(file)
-            if not isinstance(body, dict) or not isinstance(body.get("data"), list):
-                raise TenantDataError(file, "an export body must be an object with a 'data' list")
-            pages.append(body)
-        return pages
+        return [self._export_body(file) for file in exportfeed.page_files(self.exports, api_path)]
 
     def export_records(self, api_path: str) -> Iterator[dict[str, Any]]:
         for page in self.export_pages(api_path):
             yield from page["data"]
 
-    def _jsonl(self, relative: str) -> list[dict[str, Any]]:
+    def numbered(self, relative: str) -> list[tuple[int, dict[str, Any]]]:
+        """``(line, record)`` for each record of a JSON Lines file of the tenant (none when it does not exist)."""
         path = self.folder / relative
-        if not path.exists():
-            return []
-        return [record for _, record in self._json_lines(path)]
+        return self._json_lines(path) if path.exists() else []
+
+    def _jsonl(self, relative: str) -> list[dict[str, Any]]:
+        return [record for _, record in self.numbered(relative)]
 
     def submissions(self) -> list[dict[str, Any]]:
         return self._jsonl("leads/submissions.jsonl")
@@ -123,18 +148,57 @@ class FixtureTenant:
     def files(self) -> list[Path]:
         return sorted(p for p in self.folder.rglob("*") if p.is_file())
 
-    def check_readable(self) -> None:
-        """Parse every data file once so a malformed one fails this tenant closed with its location."""
-        self.profile
-        self.titan_map
+    def preflight(self) -> list[ReadinessError]:
+        """Read and check every file of the tenant once, before any scenario judges it: one error per broken file
+        (file:line:column, key, what is wrong and how to fix it); an empty list when the tenant loads."""
+        problems = []
+        for path, check in self._contract():
+            try:
+                check(path)
+            except ReadinessError as error:
+                if not path.exists():
+                    error = TenantDataError(path, "file not found; every tenant folder needs one (fixtures/README.md)")
+                problems.append(error)
+        return problems
+
+    def _contract(self) -> Iterator[tuple[Path, Callable[[Path], Any]]]:
+        yield self.folder / "tenant.yaml", lambda _: self.profile
+        yield self.folder / "titan-map.yaml", lambda _: self.titan_map_document.validate(schema("tenant/titan-map"))
         for path in self.files():
             relative = path.relative_to(self.folder)
             if relative.parts[0] == "exports" and path.suffix == ".json":
-                self._json(path)
+                yield path, self._export_body
             elif path.suffix == ".jsonl":
-                self._json_lines(path)
+                yield path, self._json_lines
+            elif relative.parts[0] == "evidence" and path.suffix == ".md":
+                yield path, self._front_matter
             elif path.suffix in (".yaml", ".yml") and relative.as_posix() not in ("tenant.yaml", "titan-map.yaml"):
-                YamlDocument(path, TenantDataError)  # the profile and Titan Map were parsed just above
+                yield path, lambda p: YamlDocument(p, TenantDataError)
+
+    def _export_body(self, path: Path) -> dict[str, Any]:
+        """One recorded response body: ServiceTitan's response object, with its 'data' list."""
+        body = self._json(path)
+        if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+            found = "a list" if isinstance(body, list) else (
+                "an object without a 'data' list" if isinstance(body, dict) else "not an object")
+            raise TenantDataError(path, "an export body is ServiceTitan's response object with a 'data' list, this "
+                                        "is {found}; save the response body unchanged".format(found=found),
+                                  line=1, column=1)
+        return body
+
+    def _front_matter(self, path: Path) -> dict | None:
+        """An evidence note's YAML front matter (between two ``---`` lines at its top), checked; None without one."""
+        match = FRONT_MATTER.match(path.read_text(encoding="utf-8", errors="replace"))
+        if match is None:
+            return None
+        document = YamlDocument(path, TenantDataError, text=match.group(1), first_line=2)
+        return document.validate(schema("tenant/evidence-note"))
+
+    def check_readable(self) -> None:
+        """Raise the first problem ``preflight`` finds, for callers that judge one tenant outside a gate run."""
+        problems = self.preflight()
+        if problems:
+            raise problems[0]
 
 
 class ApiTenant:
@@ -164,6 +228,9 @@ class ApiTenant:
 
     def submissions(self) -> list[dict[str, Any]]:
         return self.local.submissions()
+
+    def numbered(self, relative: str) -> list[tuple[int, dict[str, Any]]]:
+        return self.local.numbered(relative)
 
 
 def discover(tenants_dir: Path | str, names: list[str] | None = None) -> list[FixtureTenant]:

@@ -8,25 +8,30 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
 from readiness.servicetitan import client
 from readiness.core import evidence, features
-from readiness.report import history, packets, document
+from readiness.report import document, formats, history, packets
 from readiness.sandbox import protocol
 from readiness.access import runbooks
-from readiness.boundaries import security
+from readiness.boundaries import data_boundaries, security
 from readiness.core.errors import OptionError, ReadinessError
 from readiness.core.findings import Finding
 from readiness.core.policy import PolicySet
+from readiness.gate import waivers
 from readiness.gate.shard import Shard
 from readiness.core.tenants import FixtureTenant, discover
 
 SANDBOX_MODES = ("off", "simulator", "integration")
 
 PROPERTY = "readiness-scenario"
+# The scenario that judges a tenant's files against their contract; every other scenario of a tenant whose files
+# do not load is failed unjudged, so one broken file is reported once, by that scenario, never once per scenario.
+CONTRACT_TAG = "tenant-contract"
+NOT_LOADED = "not judged: the tenant did not load"
 # In --sandbox simulator a @sandbox scenario's result is a dry run, never evidence.
 DRY_RUN_STATUSES = {"passed": "dry-run-passed", "failed": "dry-run-failed"}
 
@@ -62,6 +67,10 @@ class Options:
     sandbox: str = "off"
     shard: str | None = None  # "K/N": judge only the tenants of shard K of N (readiness.gate.shard)
     baseline: Path | None = None  # an earlier readiness.json: the report shows what changed since
+    # Formats reviewers' tools read, written beside the report when given (readiness.report.formats)
+    sarif: Path | None = None
+    oscal: Path | None = None
+    cucumber: Path | None = None
 
 
 @dataclass
@@ -73,6 +82,11 @@ class ScenarioEvidence:
 
     def add(self, found) -> None:
         self.findings.extend(found)
+
+
+def run_date() -> date:
+    """The run's calendar date (UTC), from the same source as ``generated_at``: waiver expiry is judged by it."""
+    return date.fromisoformat(generated_at()[:10])
 
 
 def generated_at() -> str:
@@ -103,9 +117,10 @@ class GateRun:
         if self.shard:
             # A shard may hold no tenant at all (more shards than tenants): it then writes an empty shard report.
             self.tenants = [t for t in self.tenants if self.shard.holds(t.slug)]
-        self._readable: set[str] = set()
+        self._load_problems: dict[str, list[ReadinessError]] = {}
         self._judging: FixtureTenant | None = None
         self.scenarios = features.load_scenarios(options.features_dir)
+        self.waivers = waivers.load(self.policies, self.tenants, self.scenarios, run_date())
         self.protocol = {t["id"]: t for t in self.policies["sandbox-protocol"]["tests"]}
         protocol.family_probes(self.policies)  # SCOPE-01 disagreeing with the matrix fails closed in every mode
         self.records: dict[str, dict] = {}
@@ -116,7 +131,7 @@ class GateRun:
         return self.options.sandbox
 
     def tenant(self, slug: str) -> FixtureTenant:
-        """A selected tenant, fully parsed: a malformed file raises a TenantDataError naming it.
+        """A selected tenant, its files checked once by the pre-flight (``load_problems`` says what broke).
 
         A tenant's scenarios run one after another (``plugins.tenant_groups``): the tenant keeps its parsed files
         and derived data while they run, and lets go of them when the next tenant's begin. The run holds one
@@ -127,10 +142,13 @@ class GateRun:
                 self._judging.forget()
             self._judging = tenant
             tenant.hold()
-        if slug not in self._readable:  # once per tenant, not once per scenario: it parses every file
-            tenant.check_readable()
-            self._readable.add(slug)
+        if slug not in self._load_problems:  # once per tenant, not once per scenario: it parses every file
+            self._load_problems[slug] = tenant.preflight()
         return tenant
+
+    def load_problems(self, slug: str) -> list[ReadinessError]:
+        """One error per file of the tenant that broke its contract in the pre-flight (after ``tenant``)."""
+        return self._load_problems.get(slug, [])
 
     def pending_reason(self, tags: set[str]) -> str | None:
         """Why a scenario cannot run in this mode, or None when it runs."""
@@ -143,8 +161,16 @@ class GateRun:
         )
         return "awaits sandbox access" + (f"; unblocked when: {' '.join(unblock)}" if unblock else "")
 
+    def waived(self, payload: dict) -> str | None:
+        """Why a failed scenario is waived (``waivers.covered_by``), or None: pytest then counts it as an expected
+        failure, never a pass, and the report shows it waived."""
+        covering = waivers.covered_by(payload, self.waivers.active)
+        return waivers.describe(covering) if covering else None
+
     # Records arrive once per test phase (on the controller under xdist); one record per scenario and tenant.
     def observe(self, nodeid: str, phase: str, outcome: str, payload: dict, message: str | None) -> None:
+        if payload.get("waived") is not None:  # its failure, which a waiver covers: judged in build_report
+            outcome, message = "failed", payload["waived"]
         record = self.records.get(nodeid)
         if record is None:
             record = self.records[nodeid] = {**payload, "status": "passed", "reason": None}
@@ -161,7 +187,8 @@ class GateRun:
                 record["reason"] = f"an offline scenario may not skip: {message}"
         elif outcome == "failed":
             record["status"] = "failed"
-            record["reason"] = record["reason"] or (f"{phase}: {message}" if phase != "call" else message)
+            unjudged = phase == "call" or (message or "").startswith(NOT_LOADED)
+            record["reason"] = record["reason"] or (message if unjudged else f"{phase}: {message}")
         if features.SANDBOX_TAG in record["tags"] and self.mode != "off":
             if record["status"] == "pending":
                 record["status"] = "failed"
@@ -187,16 +214,23 @@ class GateRun:
         for tenant in self.tenants:
             try:
                 profile = tenant.profile
-                rows.append({"slug": tenant.slug, "name": profile["name"], "package": profile["package"]})
+                row = {"slug": tenant.slug, "name": profile["name"], "package": profile["package"]}
+                as_of = data_boundaries.demo_as_of(tenant)
+                if as_of is not None:  # said plainly in the report: a demo is judged as of the date it represents
+                    row["judged_as_of"] = as_of.isoformat()
+                rows.append(row)
             except ReadinessError as exc:
                 rows.append({"slug": tenant.slug, "name": tenant.slug, "package": None, "error": str(exc)})
         return rows
 
     def build_report(self, problems: list[str] = ()) -> dict:
         manifest = evidence.manifest(self.evidence_files(), roots=self.evidence_roots())
+        # A run of some tenants only, or of one shard, cannot tell whether a waiver of the whole run is stale.
+        judge_run_waivers = not self.options.tenant_names and not self.shard
+        scenarios, waiver_rows, waiver_problems = waivers.apply(self.records.values(), self.waivers, judge_run_waivers)
         built = document.build(
             mode=self.mode,
-            scenarios=list(self.records.values()),
+            scenarios=scenarios,
             requirements=self.policies["requirements"]["requirements"],
             tenants=self.tenant_rows(),
             evidence=manifest,
@@ -204,8 +238,10 @@ class GateRun:
             commit=evidence.git_commit(),
             policy_digest=self.policies.digest,
             generated_at=generated_at(),
-            gate_problems=problems,
+            gate_problems=sorted({*problems, *waiver_problems}),
             shard=self.shard.to_dict() if self.shard else None,
+            waivers=waiver_rows,
+            controls=self.policies["controls"],
         )
         if self.baseline is not None:
             built["baseline"] = history.diff(self.baseline, built)
@@ -217,10 +253,12 @@ class GateRun:
         validated = document.start_validation(built)  # on another core while the packets render
         written = packets.write(packets.render_all(self.policies, self.tenants), self.options.report_dir)
         written += document.write(built, self.options.report_dir, validated=validated)
+        written += formats.write(built, self.policies, self.options)
         problems = sorted({problem for audit in OUTPUT_AUDITS for problem in audit(self, written)})
         if problems:
             built = self.build_report(problems)
             document.write(built, self.options.report_dir)
+            formats.write(built, self.policies, self.options)
         return built, written
 
 

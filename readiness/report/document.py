@@ -13,16 +13,16 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from readiness.report import livingdoc, templates
+from readiness.report import charts, controls as control_view, livingdoc, templates
 from readiness.gate import overlap
 from readiness.core.documents import read_json, schema, validate_data
 from readiness.core.errors import ReadinessError
 from readiness.boundaries.privacy import mask_finding, mask_text
 
-SCHEMA_VERSION = "1.0"
-STATUSES = ("passed", "failed", "pending", "dry-run-passed", "dry-run-failed")
+SCHEMA_VERSION = "1.1"
+STATUSES = ("passed", "failed", "waived", "pending", "dry-run-passed", "dry-run-failed")
 FAILING = frozenset({"failed", "dry-run-failed"})
-REQUIREMENT_STATUSES = ("met", "failed", "pending", "dry-run", "uncovered")
+REQUIREMENT_STATUSES = ("met", "failed", "waived", "pending", "dry-run", "uncovered")
 MODE_STATEMENTS = {
     "off": "offline: no sandbox tenant evidence exists",
     "simulator": "simulator dry run: results come from a local simulator and are not sandbox evidence",
@@ -40,6 +40,8 @@ def requirement_status(requirement: dict, statuses: Iterable[str]) -> str:
         return "uncovered"
     if statuses & FAILING:
         return "failed"
+    if "waived" in statuses:  # never met: an exception is not evidence
+        return "waived"
     if "pending" in statuses:
         return "pending"
     if statuses == {"passed"}:
@@ -67,6 +69,8 @@ def build(
     generated_at: str,
     gate_problems: list[str] = (),
     shard: dict[str, int] | None = None,
+    waivers: list[dict] = (),
+    controls: dict | None = None,
 ) -> dict[str, Any]:
     # No personal data in any report: findings and failure reasons are masked before anything else sees them.
     scenarios = sorted((_masked(s) for s in scenarios), key=_scenario_key)
@@ -101,7 +105,7 @@ def build(
             sections.update(record.get("sections", {}))
         tenant_rows.append({
             **tenant,
-            "status": "failed" if any(r["status"] in FAILING for r in records) else "ok",
+            "status": _tenant_status({r["status"] for r in records}),
             "scenario_counts": dict(sorted(Counter(r["status"] for r in records).items())),
             "findings": _findings(records),
             "sections": dict(sorted(sections.items())),
@@ -124,6 +128,7 @@ def build(
             "problems": list(gate_problems),
             "failed_scenarios": [f"{r['feature']}: {r['scenario']}" + (f" [{r['tenant']}]" if r["tenant"] else "")
                                  for r in failed],
+            "waivers_applied": sum(1 for w in waivers if w["status"] == "applied"),
         },
         "summary": summary,
         "requirement_summary": {status: requirement_counts.get(status, 0) for status in REQUIREMENT_STATUSES},
@@ -133,10 +138,19 @@ def build(
         "tenants": tenant_rows,
         "evidence": evidence,
         "evidence_root": evidence_root,
+        "waivers": list(waivers),
     }
+    if controls is not None:
+        built["controls"] = control_view.view(controls, requirement_rows)
     if shard is not None:  # only a shard's own report says so; a merged or unsharded one has no such key
         built["shard"] = shard
     return built
+
+
+def _tenant_status(statuses: set[str]) -> str:
+    if statuses & FAILING:
+        return "failed"
+    return "waived" if "waived" in statuses else "ok"
 
 
 def _masked(record: dict) -> dict:

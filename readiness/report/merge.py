@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from readiness.core import evidence
-from readiness.report import history, document
+from readiness.gate import waivers
+from readiness.report import controls, history, document
 from readiness.core.errors import ReadinessError
 
 MUST_AGREE = {
@@ -94,6 +95,7 @@ def merge(inputs: list[tuple[Path, dict]]) -> dict:
         problems.update(built["gate"]["problems"])
     manifest = [{"path": name, "sha256": hashes[name][0]} for name in sorted(hashes)]
     first = inputs[0][1]
+    waiver_rows, waiver_problems = waivers.merge_rows([built for _, built in inputs])
     return document.build(
         mode=first["mode"],
         scenarios=[record for _, record in scenarios.values()],
@@ -104,7 +106,9 @@ def merge(inputs: list[tuple[Path, dict]]) -> dict:
         commit=first["commit"],
         policy_digest=first["policy_digest"],
         generated_at=max(built["generated_at"] for _, built in inputs),
-        gate_problems=sorted(problems),
+        gate_problems=sorted(problems | set(waiver_problems)),
+        waivers=waiver_rows,
+        controls=controls.policy_of(first["controls"]) if "controls" in first else None,
     )
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from readiness.boundaries import security
-from readiness.report import access_packets, proof, templates
+from readiness.report import access_packets, controls, proof, templates
 
 Renderer = Callable[..., dict[str, str]]
 
@@ -19,7 +19,7 @@ Renderer = Callable[..., dict[str, str]]
 def security_packet(policies, tenants) -> dict[str, str]:
     """``{"security-packet.md": text}``, from the policies alone (every shard of a run renders the same packet)."""
     text = templates.environment().get_template("packets/security-packet.md.j2").render(
-        packet=security.packet_model(policies))
+        packet=security.packet_model(policies), controls=controls.packet_view(policies))
     return {security.PACKET: text}
 
 

@@ -48,6 +48,10 @@ class WebhookPolicy:
     status: str
 
     @classmethod
+    def from_policies(cls, policies) -> "WebhookPolicy":
+        return cls.from_policy(policies["webhooks"])
+
+    @classmethod
     def from_policy(cls, policy: dict) -> "WebhookPolicy":
         sig, event = policy["signature"], policy["event"]
         return cls(sig["header"], sig["algorithm"], sig["encoding"], sig["key_length"]["min"],
