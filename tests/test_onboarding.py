@@ -18,6 +18,8 @@ from readiness import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "docs" / "examples" / "onboarding"
+REVIEW_SCENARIO = "Every Titan Map entry was reviewed with the customer"
+PACKAGE_SCENARIO = "The customer has supplied every export and screenshot the package needs"
 EXPORT_FILES = ["job-types.csv", "business-units.csv", "zones.csv", "pricebook.csv", "campaigns.csv"]
 
 
@@ -40,8 +42,11 @@ def test_a_new_customer_is_onboarded_with_the_six_commands_and_passes_the_gate(w
     out = run(capsys, "map", "draft", tenant, "--website", EXAMPLES / "website.yaml")
     assert "9 entries, 9 with a proposed match, all status: needs-review" in out
 
-    drafted = workspace.run(tenants=["harbor-heating"])  # a draft never passes as mapped
-    drafted.assert_fails("Every Titan Map entry was reviewed with the customer", "MAP-REVIEW", tenant="harbor-heating")
+    drafted = workspace.run(tenants=["harbor-heating"])  # a draft is judged, and never passes as mapped
+    row = drafted.assert_fails(REVIEW_SCENARIO, "MAP-REVIEW", tenant="harbor-heating")
+    assert [f["kind"] for f in row["findings"]] == ["map-entry-unreviewed"] * 9
+    assert {s["scenario"] for s in drafted.failed() if s["tenant"] == "harbor-heating"} == {
+        REVIEW_SCENARIO, PACKAGE_SCENARIO}  # and the handoff log the first leads start
 
     run(capsys, "map", "confirm", tenant, "--role", "Office Manager", "--on", "2026-12-02", "all")
     out = run(capsys, "leads", "import", tenant, EXAMPLES / "form-submissions.csv", "--product-dir", workspace.product,
