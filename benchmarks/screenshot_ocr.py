@@ -64,11 +64,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
         os.environ[screenshots.CACHE_VARIABLE] = str(scratch / "cache")
-        ocr = statistics.mean(timed(lambda: screenshots._ocr(image), args.repeat) for image in images)
+        ocr = statistics.mean(timed(lambda image=image: screenshots._ocr(image), args.repeat) for image in images)
         for image in images:
             screenshots.read(image, version)  # fill the cache
-        cached = statistics.mean(timed(lambda: screenshots.read(image, version), args.repeat * 20) for image in images)
-        floor = statistics.mean(timed(lambda: hashlib.sha256(image.read_bytes()).hexdigest(), args.repeat * 20)
+        cached = statistics.mean(timed(lambda image=image: screenshots.read(image, version), args.repeat * 20) for image in images)
+        floor = statistics.mean(timed(lambda image=image: hashlib.sha256(image.read_bytes()).hexdigest(), args.repeat * 20)
                                 for image in images)
         print(f"{len(images)} screenshots, Tesseract {version}")
         print(f"OCR per screenshot (no cache): {ocr * 1000:.0f} ms")

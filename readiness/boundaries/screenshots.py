@@ -208,7 +208,7 @@ def check(tenant, credential_policy: credentials.CredentialPolicy, version: str 
                 "for credentials and personal data nor compared with the exports; this is not a pass"))
             continue
         try:
-            reading = tenant.derived(("ocr", where), lambda: read(path, version))
+            reading = tenant.derived(("ocr", where), lambda path=path: read(path, version))
         except Exception as exc:  # Pillow and Tesseract raise many kinds for a broken image; each is one finding
             result.findings.append(Finding("screenshot-unreadable", where, "blocker", None,
                                            f"cannot be read as an image ({type(exc).__name__}); replace it"))

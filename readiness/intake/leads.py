@@ -33,7 +33,7 @@ from typing import Any, Iterator
 
 from readiness.boundaries.data_boundaries import ExportFieldJudge
 from readiness.core.documents import YamlDocument, iter_json_lines
-from readiness.core.errors import ReadinessError, TenantDataError
+from readiness.core.errors import ReadinessError
 from readiness.core.policy import PolicySet
 from readiness.core.tenants import FixtureTenant
 from readiness.sync import handoff, queue
@@ -116,7 +116,8 @@ def read_rows(file: Path) -> tuple[list[str], list[Row]]:
         if len(values) > len(header):
             raise FormExportError(file, f"row has {len(values)} cells but the header has {len(header)}",
                                   line=reader.line_num)
-        rows.append(Row(reader.line_num, {c: v.strip() for c, v in zip(header, values) if v.strip()}))
+        # A short row leaves its trailing cells empty (form tools drop them).
+        rows.append(Row(reader.line_num, {c: v.strip() for c, v in zip(header, values, strict=False) if v.strip()}))
     return header, rows
 
 

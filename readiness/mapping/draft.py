@@ -19,7 +19,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from rapidfuzz import fuzz, process, utils
+from rapidfuzz import fuzz, utils
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 
@@ -242,7 +242,7 @@ def _yaml() -> YAML:
 def draft(tenant_dir: Path, website_list: Path, *, force: bool = False, today: date | None = None) -> DraftResult:
     """Write ``titan-map.yaml`` drafted from ``website_list``; refuses to replace a map with entries unless forced."""
     tenant = FixtureTenant(Path(tenant_dir))
-    tenant.profile  # a folder that is no tenant fails here, naming tenant.yaml
+    tenant.profile  # noqa: B018 -- a folder that is no tenant fails here, naming tenant.yaml
     path = tenant.folder / MAP_FILE
     if path.exists() and _has_entries(path) and not force:
         raise TenantDataError(path, "already holds Titan Map entries; add --force to replace them with a new draft")
