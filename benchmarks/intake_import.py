@@ -111,7 +111,7 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3, help="best of N timings (default 3)")
     args = parser.parse_args()
-    policy = importer.IntakePolicy.load(PolicySet.load(ROOT / "policies"))
+    policy = importer.IntakePolicy.from_policies(PolicySet.load(ROOT / "policies"))
     profiles = {p.name: p for p in policy.profiles}
     with tempfile.TemporaryDirectory(prefix="intake-bench-") as folder:
         base = Path(folder)

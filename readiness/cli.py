@@ -242,7 +242,7 @@ def _tenant_new(args: argparse.Namespace) -> int:
     request = scaffold.NewTenant(args.slug, args.package, tenant_id,
                                  args.name or args.slug.replace("-", " ").title(), args.trade, args.modules,
                                  tuple(args.owner))
-    kinds = importer.IntakePolicy.load(policies).kinds_by_export()
+    kinds = importer.IntakePolicy.from_policies(policies).kinds_by_export()
     written = scaffold.scaffold(args.tenants_dir, request, policies["packages"], kinds, force=args.force)
     folder = args.tenants_dir / args.slug
     print(f"wrote {len(written)} files in {folder.as_posix()}: {', '.join(p.relative_to(folder).as_posix() for p in written)}")
@@ -268,7 +268,7 @@ def _import_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _import(args: argparse.Namespace) -> int:
-    policy = importer.IntakePolicy.load(PolicySet.load(args.policies_dir))
+    policy = importer.IntakePolicy.from_policies(PolicySet.load(args.policies_dir))
     if args.kind is not None and args.kind not in policy.kinds:
         raise ReadinessError(None, f"--kind {args.kind}: choose one of {', '.join(policy.kinds)}")
     result = importer.import_files(args.tenant_dir, args.files, policy, reviewed_by_role=args.reviewed_by_role,

@@ -30,7 +30,7 @@ API_ONLY_ENVELOPE = {"page", "pageSize", "totalCount", "continueFrom"}
 
 @pytest.fixture(scope="module")
 def policy() -> importer.IntakePolicy:
-    return importer.IntakePolicy.load(PolicySet.load(ROOT / "policies"))
+    return importer.IntakePolicy.from_policies(PolicySet.load(ROOT / "policies"))
 
 
 def records(exports: Path, export: str) -> list[dict]:
@@ -325,7 +325,7 @@ def test_an_operator_adds_a_layout_as_policy_data(tmp_path, capsys):
       serviceDaysEnabled: [Service Days]
     defaults: {cities: [], businessUnits: [], territoryNumbers: [], locnNumbers: [], serviceDays: [], technicians: []}
 """)
-    policy = importer.IntakePolicy.load(PolicySet.load(policies))
+    policy = importer.IntakePolicy.from_policies(PolicySet.load(policies))
     target = new_tenant(capsys, tmp_path / "tenants")
     report = tmp_path / "branch-zones.csv"
     report.write_text("CHANGED,branch zone,Postal Codes,zone no,Enabled,Creator,Made,Service Days\n"
@@ -343,7 +343,7 @@ def test_a_profile_naming_a_field_servicetitan_does_not_publish_is_a_policy_erro
         (policies / file.name).write_text(text.replace("      soldThreshold: [Sold Threshold]",
                                                        "      soldTreshold: [Sold Threshold]"))
     with pytest.raises(Exception) as raised:
-        importer.IntakePolicy.load(PolicySet.load(policies))
+        importer.IntakePolicy.from_policies(PolicySet.load(policies))
     assert "intake.yaml:" in str(raised.value) and "no field 'soldTreshold'" in str(raised.value)
 
 
@@ -381,3 +381,43 @@ def test_the_receipt_is_hashed_in_the_evidence_manifest_and_the_import_satisfies
     assert "imported exports/jpm/job-types.json" not in subjects
     assert "imported exports/settings/business-units.json" in subjects
     assert not any("export-receipt" in subject for subject in subjects)
+
+
+def test_a_pricebook_workbook_imports_its_known_sheets_and_lists_the_rest(tmp_path, capsys, policy):
+    target = new_tenant(capsys, tmp_path / "tenants")
+    profiles = {p.name: p for p in policy.profiles}
+    services = records(ROOT / "fixtures/tenants/riverside-growth/exports", "pricebook/services")
+    categories = [{"id": 25901, "name": "Drains", "active": True, "description": None, "parentId": None,
+                   "position": 1, "categoryType": "Services", "hideInMobile": False}]
+    book = tmp_path / "Pricebook Template.xlsx"
+    layouts.write_xlsx(book, [("Instructions", profiles["pricebook-categories"], []),
+                              ("SERVICES", profiles["pricebook-services"], services),
+                              ("Categories", profiles["pricebook-categories"], categories)])
+    code, out, err = run_cli(capsys, "import", target, book, "--kind", "pricebook", "--reviewed-by-role", "Owner")
+    assert code == 0, err
+    assert "Pricebook Template.xlsx: sheets not imported: Instructions" in out
+    assert records(target / "exports", "pricebook/services") == services
+    assert records(target / "exports", "pricebook/categories") == categories
+    receipt = next((target / "evidence").glob("export-receipt-*.md")).read_text()
+    assert "| `Pricebook Template.xlsx` | SERVICES |" in receipt and "sheets not imported: Instructions" in receipt
+
+
+def test_a_csv_whose_columns_fit_several_layouts_asks_for_a_profile(tmp_path, capsys, policy):
+    target = new_tenant(capsys, tmp_path / "tenants")
+    report = tmp_path / "export.csv"
+    report.write_text("Id,Code,Name,Description,Active\n1,A,B,C,TRUE\n")
+    code, _, err = run_cli(capsys, "import", target, report, "--kind", "pricebook", "--reviewed-by-role", "Owner")
+    assert code == 2 and "--profile" in err and "pricebook-equipment" in err
+
+
+def test_a_growth_tenant_without_outcome_exports_yet_gets_missing_export_findings(tmp_path, capsys):
+    from readiness.core.tenants import FixtureTenant
+    from readiness.mapping import attribution
+
+    folder = new_tenant(capsys, tmp_path, "fresh-growth", "growth")
+    checked = attribution.check(FixtureTenant(folder), PolicySet.load(ROOT / "policies"))
+    assert checked.result is None and checked.blocking == checked.findings
+    assert {(f.kind, f.subject) for f in checked.findings} == {
+        ("package-export-missing", f"fresh-growth exports/{path}.json")
+        for path in ("crm/export/bookings", "jpm/export/jobs", "accounting/export/invoices",
+                     "accounting/export/payments")}

@@ -39,7 +39,7 @@ class IntakePolicy:
     export_fields: ExportFieldJudge  # data-boundaries.yaml: fields no export may hold (card, bank, SSN, notes)
 
     @classmethod
-    def load(cls, policies) -> "IntakePolicy":
+    def from_policies(cls, policies) -> "IntakePolicy":
         spec = policies[POLICY]
         found = []
         for index, profile in enumerate(spec["profiles"]):
