@@ -23,7 +23,8 @@ from readiness.core.errors import ReadinessError, TenantDataError
 from readiness.core.policy import PolicySet
 from readiness.core.tenants import FixtureTenant
 from readiness.gate import synth
-from readiness.intake import conform, importer, scaffold
+from readiness.intake import conform, importer, leads, scaffold
+from readiness.mapping import draft
 from readiness.report import document, history, merge, pdf, verify
 from readiness.sandbox import simulator
 from readiness.sync import queue
@@ -304,6 +305,96 @@ def _conform(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- customer intake: map draft, map confirm, leads import (readiness.mapping.draft, readiness.intake.leads) --------
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-18") from None
+
+
+def _map_arguments(parser: argparse.ArgumentParser) -> None:
+    actions = parser.add_subparsers(dest="map_action", required=True, metavar="ACTION")
+    drafting = actions.add_parser(
+        "draft", help="draft titan-map.yaml by matching the website's list to the exports by name",
+        description="Match each service, service area (ZIP codes), lead source, offer and membership plan of the "
+                    "website to the tenant's exported job types, zones, campaigns and membership types by name. "
+                    "Every entry is written status: needs-review with its candidates and confidence (0 to 1); "
+                    "the gate uses none of them until confirmed.")
+    drafting.add_argument("tenant_dir", type=Path, metavar="TENANT_DIR")
+    drafting.add_argument("--website", type=Path, required=True, metavar="SERVICES.yaml|csv",
+                          help="the website's list: YAML sections services, service_areas, lead_sources, offers, "
+                               "memberships with label (website slug, zips optional), or CSV columns "
+                               "kind,label[,website,zips]")
+    drafting.add_argument("--force", action="store_true", help="replace a titan-map.yaml that already has entries")
+    confirming = actions.add_parser(
+        "confirm", help="record that a customer role reviewed Titan Map entries (never automatic)",
+        description="Mark the named entries confirmed, with the customer's reviewing role and the date, and record "
+                    "them in evidence/titan-map-review-<date>.md. SECTION/WEBSITE=ID confirms another record than "
+                    "the proposed one.")
+    confirming.add_argument("tenant_dir", type=Path, metavar="TENANT_DIR")
+    # nargs="+" (not "*"): argparse then still takes the entries when they follow --role.
+    confirming.add_argument("entries", nargs="+", metavar="SECTION/WEBSITE[=ID]|all",
+                            help="e.g. services/drain-cleaning or lead_sources/google-ads=24001; 'all' confirms "
+                                 "every entry still in review (you reviewed all of them with the customer)")
+    confirming.add_argument("--role", required=True,
+                            help="the customer's role that reviewed them, e.g. 'Office Manager'")
+    confirming.add_argument("--on", type=_iso_date, default=None, metavar="YYYY-MM-DD",
+                            help="review date (default: today)")
+
+
+def _map(args: argparse.Namespace) -> int:
+    if args.map_action == "draft":
+        result = draft.draft(args.tenant_dir, args.website, force=args.force)
+        print(f"wrote {result.path.as_posix()}: {result.entries} entries, {result.proposed} with a proposed match, "
+              "all status: needs-review")
+        for name in result.without_candidate:
+            print(f"  {name}: no close match; pick one at the review ({name}=ID)")
+        print("next: review each entry with the customer, then: python -m readiness map confirm "
+              f"{args.tenant_dir.as_posix()} --role 'Office Manager' SECTION/WEBSITE ... (or all)")
+        return 0
+    entries = [e for e in args.entries if e != "all"]
+    result = draft.confirm(args.tenant_dir, entries, args.role, all_entries="all" in args.entries, on=args.on)
+    print(f"confirmed {len(result.confirmed)} entries in {result.path.as_posix()} (reviewed by {args.role}); "
+          f"recorded in {result.record.as_posix()}")
+    if result.still_unreviewed:
+        print(f"still in review: {', '.join(result.still_unreviewed)}")
+        print(f"next: python -m readiness map confirm {args.tenant_dir.as_posix()} --role '{args.role}' "
+              f"{' '.join(result.still_unreviewed)}")
+    else:
+        print(f"next: python -m readiness leads import {args.tenant_dir.as_posix()} FORM-EXPORT.csv")
+    return 0
+
+
+def _leads_arguments(parser: argparse.ArgumentParser) -> None:
+    actions = parser.add_subparsers(dest="leads_action", required=True, metavar="ACTION")
+    importing = actions.add_parser(
+        "import", help="form submissions (CSV or JSON lines) -> leads, consent records and queue items",
+        description=leads.__doc__.splitlines()[0])
+    importing.add_argument("tenant_dir", type=Path, metavar="TENANT_DIR")
+    importing.add_argument("file", type=Path, metavar="FILE", help="the form tool's export (.csv, .jsonl, .ndjson)")
+    importing.add_argument("--product-dir", type=Path, default=Path("fixtures/product"),
+                           help="the offline product: its config/site.yaml names the consent text the form shows "
+                                "(default: fixtures/product)")
+    _policies_dir_argument(importing)
+
+
+def _leads(args: argparse.Namespace) -> int:
+    result = leads.import_submissions(args.tenant_dir, args.file, product_dir=args.product_dir,
+                                      policies_dir=args.policies_dir)
+    queued = ", ".join(f"{n} {state}" for state, n in sorted(result.states.items())) or "none"
+    print(f"imported {result.imported} submissions into {(args.tenant_dir / 'leads/submissions.jsonl').as_posix()} "
+          f"({result.skipped} already there) with their consent records; queue items: {queued}")
+    if result.dropped:
+        print(f"dropped (outside the lead envelope, never written): {', '.join(result.dropped)}")
+    for log in result.logs:
+        print(f"listed for the office to enter by hand: {log.as_posix()}")
+    print(f"next: {_gate_command(args.tenant_dir)} --report-dir=reports/{args.tenant_dir.name}")
+    return 0
+
+
 # -- registration ------------------------------------------------------------------------------------------------
 
 COMMANDS: list[Command] = [
@@ -334,6 +425,10 @@ COMMANDS: list[Command] = [
             _import_arguments, _import, description=importer.__doc__.splitlines()[0]),
     Command("conform", "check a tenant's exports/ against ServiceTitan's published schemas",
             _conform_arguments, _conform, description=conform.__doc__.splitlines()[0]),
+    Command("map", "map draft | map confirm: draft the Titan Map from the website's list; confirm reviewed entries",
+            _map_arguments, _map, description=draft.__doc__.splitlines()[0]),
+    Command("leads", "leads import: the website's form submissions -> leads, consent records and queue items",
+            _leads_arguments, _leads, description=leads.__doc__.splitlines()[0]),
 ]
 
 

@@ -24,14 +24,14 @@ class IntakeError(ReadinessError):
 
     def __init__(self, file: str, message: str, *, sheet: str | None = None, row: int | None = None,
                  column: str | None = None, heading: str | None = None):
-        self.sheet, self.row, self.column, self.heading = sheet, row, column, heading
         where = file + (f" [sheet {sheet}]" if sheet else "")
         if row is not None:
             where += f" row {row}"
         if column is not None:
             where += f" column {column}" + (f" ({heading})" if heading else "")
         super().__init__(None, f"{where}: {message}")
-        self.file = file
+        # After ReadinessError.__init__, which sets its own (numeric) column to None.
+        self.file, self.sheet, self.row, self.column, self.heading = file, sheet, row, column, heading
 
 
 def column_letter(index: int) -> str:

@@ -24,6 +24,7 @@ from typing import Any, Iterable
 
 from readiness.core import exportfeed
 from readiness.access import packages
+from readiness.mapping import review
 from readiness.sync import handoff
 from readiness.core.documents import iter_json_lines
 from readiness.core.errors import TenantDataError
@@ -499,12 +500,14 @@ def _campaign_names(exports: Path | exportfeed.RecordSet) -> dict[int, str]:
 
 
 def _mapped_campaigns(titan_map: Any) -> dict[tuple[str, str], int]:
-    """(section, website key) -> campaign id the customer mapped, for leads ServiceTitan gave no campaign."""
+    """(section, website key) -> campaign id the customer mapped, for leads ServiceTitan gave no campaign. An entry
+    the customer has not reviewed (a draft) credits no campaign."""
     out = {}
     for section in ("lead_sources", "offers"):
         for entry in (titan_map or {}).get(section) or []:
             campaign = entry.get("campaign") if isinstance(entry, dict) else None
-            if isinstance(campaign, dict) and type(campaign.get("id")) is int:
+            if isinstance(campaign, dict) and type(campaign.get("id")) is int \
+                    and review.why_unreviewed(entry, titan_map) is None:
                 out[(section, entry.get("website"))] = campaign["id"]
     return out
 

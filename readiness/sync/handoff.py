@@ -19,7 +19,7 @@ from typing import Any, Iterable
 
 import jsonschema
 
-from readiness.mapping import drift
+from readiness.mapping import drift, review
 from readiness.sync import queue
 from readiness.core.documents import schema
 from readiness.core.findings import Finding
@@ -48,7 +48,7 @@ class Handoff:
     external_id: str
     envelope: dict[str, Any]
     problems: tuple[str, ...] = ()  # why the mapping cannot be trusted; empty when it can
-    reason: str | None = None  # review reason: mapping-missing or mapping-drifted
+    reason: str | None = None  # review reason: mapping-missing, mapping-unreviewed or mapping-drifted
 
     @property
     def state(self) -> str:
@@ -75,14 +75,24 @@ def _by_website(entries: Iterable[dict]) -> dict[str, dict]:
     return {entry["website"]: entry for entry in entries or []}
 
 
-def resolve(submission: dict, titan_map: dict) -> tuple[dict, list[str]]:
-    """ServiceTitan ids for a submission through the Titan Map: (ids, what has no Titan Map entry)."""
+def resolve(submission: dict, titan_map: dict) -> tuple[dict, list[str], list[str]]:
+    """ServiceTitan ids for a submission through the Titan Map: (ids, what has no Titan Map entry, what has an
+    entry the customer has not reviewed). An unreviewed entry gives no id: a draft is never used as mapped."""
     ids: dict[str, int] = {}
     missing: list[str] = []
+    unreviewed: list[str] = []
+
+    def usable(entry: dict, named: str) -> bool:
+        why = review.why_unreviewed(entry, titan_map)
+        if why:
+            unreviewed.append(f"{named}: {why}")
+        return why is None
+
     service = _by_website(titan_map.get("services")).get(submission.get("service"))
+    named_service = f"service {submission.get('service')!r}"
     if service is None:
-        missing.append(f"service {submission.get('service')!r} has no Titan Map entry")
-    else:
+        missing.append(f"{named_service} has no Titan Map entry")
+    elif usable(service, named_service):
         ids["jobTypeId"] = service["job_type"]["id"]
         ids["businessUnitId"] = service["business_unit"]["id"]
     offer = submission.get("offer")
@@ -95,9 +105,9 @@ def resolve(submission: dict, titan_map: dict) -> tuple[dict, list[str]]:
         campaign_entry, named = None, None
     if named and campaign_entry is None:
         missing.append(f"{named} has no Titan Map entry")
-    elif campaign_entry is not None:
+    elif campaign_entry is not None and usable(campaign_entry, named):
         ids["campaignId"] = campaign_entry["campaign"]["id"]
-    return ids, missing
+    return ids, missing, unreviewed
 
 
 def _service_label(submission: dict, titan_map: dict) -> str:
@@ -134,11 +144,12 @@ def booking_envelope(submission: dict, ids: dict, summary: str, identifier: str,
 
 def prepare(submission: dict, tenant_id: int | str, titan_map: dict, drifted: list[str], offline: dict) -> Handoff:
     """The handoff of one submission; ``drifted`` lists the blocking drift its mapping depends on."""
-    ids, missing = resolve(submission, titan_map)
+    ids, missing, unreviewed = resolve(submission, titan_map)
     identifier = external_id(tenant_id, submission["lead_id"])
     envelope = booking_envelope(submission, ids, _service_label(submission, titan_map), identifier, offline)
-    reason = "mapping-missing" if missing else ("mapping-drifted" if drifted else None)
-    return Handoff(submission["lead_id"], identifier, envelope, tuple(missing + list(drifted)), reason)
+    reason = ("mapping-missing" if missing else "mapping-unreviewed" if unreviewed
+              else "mapping-drifted" if drifted else None)
+    return Handoff(submission["lead_id"], identifier, envelope, tuple(missing + unreviewed + list(drifted)), reason)
 
 
 def allow_list_violations(envelope: dict, allow_list: dict, subject: str) -> list[Finding]:
