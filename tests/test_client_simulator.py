@@ -153,15 +153,15 @@ def test_retries_exhausted_is_one_clear_line():
 
 def test_a_post_is_not_retried_on_5xx_but_on_429():
     async def go(made, simulator, creds):
-        simulator.inject(sim.Fault("status", path="/leads", method="POST", status=502))
+        simulator.inject(sim.Fault("status", path="/leads/form", method="POST", status=502))
         with pytest.raises(st.RetriesExhausted):
-            await made.request("POST", "crm", "leads", json_body={"campaignId": 24001, "summary": "x"})
-        simulator.inject(sim.Fault("status", path="/leads", method="POST", status=429, retry_after=2))
-        created = await made.request("POST", "crm", "leads", json_body={"campaignId": 24001, "summary": "y"})
+            await made.submit_lead_form({"name": "Pat Example", "summary": "x"})
+        simulator.inject(sim.Fault("status", path="/leads/form", method="POST", status=429, retry_after=2))
+        created = await made.submit_lead_form({"name": "Pat Example", "summary": "y"})
         return created, simulator
 
     created, simulator = call(go)
-    assert created["summary"] == "y" and len(simulator.leads) == 1
+    assert [lead["id"] for lead in simulator.leads] == [created] and simulator.leads[0]["summary"] == "y"
 
 
 def test_slow_answers_beyond_the_timeout_are_retried():
@@ -190,6 +190,10 @@ def test_booking_and_lead_bodies_are_validated():
         with pytest.raises(st.ApiError) as caught:
             await made.request("POST", "crm", "leads", json_body={"campaignId": 1, "summary": "x"})
         errors.append(caught.value.errors)
+        with pytest.raises(st.ApiError) as caught:  # a website cannot know a call reason
+            await made.request("POST", "crm", "leads", json_body={"campaignId": 24001, "summary": "x",
+                                                                  "callReasonId": 7})
+        errors.append(caught.value.errors)
         with pytest.raises(st.ApiError) as caught:
             await made.request("GET", "crm", "booking-provider/1/bookings")
         errors.append(caught.value.status)
@@ -199,10 +203,12 @@ def test_booking_and_lead_bodies_are_validated():
         errors.append(caught.value.errors)
         return errors
 
-    missing, unknown, lead, provider, attribution = call(go)
+    missing, unknown, lead, call_reason, provider, attribution = call(go)
     assert {"name", "summary", "isFirstTimeClient", "externalId"} <= set(missing)
     assert "favouriteColour" in unknown and "campaignId" in lead and provider == 404
-    assert {"bookingId", "webSessionData.cookie"} <= set(attribution)
+    assert set(call_reason) == {"callReasonId"}
+    assert {"bookingId", "webSessionData.cookie", "webSessionData.landingPageUrl",
+            "webSessionData.referrerUrl"} <= set(attribution)
 
 
 def test_credentials_come_from_the_environment_and_never_show():

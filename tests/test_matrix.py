@@ -8,6 +8,7 @@ import pytest
 
 from readiness.access import matrix
 from readiness.core.policy import PolicySet
+from readiness.servicetitan import catalog
 from readiness.servicetitan.catalog import KNOWN_ENDPOINTS, scope_of
 from yaml_edit import edit_yaml
 
@@ -64,7 +65,7 @@ def test_writes_are_only_handoff_and_attribution():
 def test_known_endpoints_are_tenant_paths_with_scopes():
     assert len(KNOWN_ENDPOINTS) < 300
     for method, path, scope, source in KNOWN_ENDPOINTS:
-        assert path.split("/")[2:4] == ["v2", "tenant"] and matrix.SCOPE.fullmatch(scope) and source
+        assert path.split("/")[2:4] == ["v2", "tenant"] and catalog.SCOPE_PATTERN.fullmatch(scope) and source
     assert scope_of("get", "/jpm/v2/tenant/{tenant}/job-types") == "tn.jpm.jobtypes:r"
     assert scope_of("GET", "/jpm/v2/tenant/{tenant}/no-such-thing") is None
 

@@ -143,12 +143,72 @@ def test_transcript_is_redacted_and_hashed(tmp_path):
     assert '"request_keys"' in text and "externalId" in text
 
 
-def test_booking_envelope_maps_through_the_titan_map():
+# -- every body a protocol test posts is the product's own --------------------------------------------------------
+PRODUCT_BUILDERS = ("booking_envelope", "lead_form_envelope", "attribution_body")
+
+
+def spy_on_product_builders(monkeypatch) -> list[dict]:
+    """Every body readiness.sync.handoff's envelope builders return, from now on."""
+    built: list[dict] = []
+    for name in PRODUCT_BUILDERS:
+        def spy(*args, _real=getattr(handoff, name), **kwargs):
+            body = _real(*args, **kwargs)
+            if body is not None:
+                built.append(json.loads(json.dumps(body)))
+            return body
+        monkeypatch.setattr(handoff, name, spy)
+    return built
+
+
+def bodies_not_built_by_the_product(received: list[dict], built: list[dict]) -> list[str]:
+    """Bodies the simulator received that no product builder returned (compared as canonical JSON)."""
+    made = {json.dumps(body, sort_keys=True) for body in built}
+    return [f"{r['method']} {r['path']}: {sorted(r['body'])}" for r in received
+            if json.dumps(r["body"], sort_keys=True) not in made]
+
+
+def run_collecting_posts(test_id: str, tenant: str = "riverside-growth") -> tuple[protocol.Outcome, list[dict]]:
+    session = protocol.simulator_session(next(t for t in TENANTS if t.slug == tenant), "unit-test-run")
+    outcome = protocol.run(session, TESTS[test_id], CONTEXT)
+    return outcome, session.simulator.posted
+
+
+POSTING_TESTS = sorted(t for t, test in TESTS.items() if any(s.endswith(":w") for s in test.get("scopes", [])))
+
+
+@pytest.mark.parametrize("test_id", POSTING_TESTS)
+def test_every_body_a_protocol_test_posts_is_built_by_the_product(monkeypatch, test_id):
+    built = spy_on_product_builders(monkeypatch)
+    outcome, received = run_collecting_posts(test_id)
+    assert not failed(outcome) and outcome.error is None, (outcome.error, failed(outcome))
+    assert received, f"{test_id} posted nothing"
+    assert not bodies_not_built_by_the_product(received, built)
+
+
+def test_a_runner_that_builds_its_own_booking_body_is_caught(monkeypatch):
+    built = spy_on_product_builders(monkeypatch)
+    own = {"source": "Website", "name": "Protocol Test", "summary": "Website request", "isFirstTimeClient": True}
+    monkeypatch.setattr(protocol, "product_booking",
+                        lambda session, catalog, lead, test: {**own, "externalId": f"own-{test}"})
+    _, received = run_collecting_posts("BOOK-01")
+    caught = bodies_not_built_by_the_product(received, built)
+    assert received and len(caught) == len(received)
+    assert all(line.startswith("POST /crm/v2/tenant/900000202/booking-provider/") for line in caught)
+
+
+def test_book_01_sends_the_handoff_envelope_of_a_real_fixture_lead_with_offers_email_and_priority():
     tenant = next(t for t in TENANTS if t.slug == "riverside-growth")
-    lead = tenant.submissions()[0]
-    envelope = protocol.booking_envelope(lead, tenant.titan_map, handoff.external_id(900000202, lead["lead_id"]))
-    assert envelope["externalId"] == "web-08b4417369de9ab5"  # the id the office wrote on the booking
-    assert envelope["jobTypeId"] == 22001 and envelope["businessUnitId"] == 21001 and envelope["campaignId"] == 24001
+    lead = next(s for s in tenant.submissions() if s.get("offer"))
+    session = protocol.simulator_session(tenant, "unit-test-run")
+    expected = handoff.prepare({**lead, "lead_id": f"{lead['lead_id']}:BOOK-01"}, tenant.profile["tenant_id"],
+                               tenant.titan_map, [], CONTEXT["queue"].offline).envelope
+    assert protocol.product_booking(session, CONTEXT, lead, "BOOK-01") == expected
+    assert {"priority", "contacts"} <= set(expected) and any(c["type"] == "Email" for c in expected["contacts"])
+    assert expected["externalId"] == protocol.protocol_external_id(session, lead["lead_id"], "BOOK-01")
+    first = tenant.submissions()[0]
+    outcome, received = run_collecting_posts("BOOK-01")
+    sent = [r["body"] for r in received if r["path"].endswith("/bookings")]
+    assert sent and all(body == protocol.product_booking(session, CONTEXT, first, "BOOK-01") for body in sent)
 
 
 # -- the protocol uses the project's own policies and library ---------------------------------------------------

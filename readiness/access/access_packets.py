@@ -17,13 +17,14 @@ from readiness.core.errors import ReadinessError
 from readiness.access.matrix import Matrix, eligibility
 from readiness.access.packages import package
 from readiness.access.runbooks import FAILURE_MODES, window_text
+from readiness.servicetitan import catalog
 
 FUTURE = "Future"
 PARTNER_PACKET = "partner-application.md"
 RUNBOOKS_PACKET = "runbooks.md"
 # Lines that describe something API-backed: they name a scope or an endpoint, or speak of the API or a
 # connection outside code spans (a tenant slug in backticks is a name, not a claim).
-_API_CODE = re.compile(r"tn\.[a-z]+\.[a-z0-9]+:[rw]|/v2/tenant/")
+_API_CODE = catalog.NAMES_THE_API
 _API_WORDS = re.compile(r"\bAPI\b|\bconnect", re.I)
 _CODE_SPAN = re.compile(r"`[^`]*`")
 _MANUAL_LINE = re.compile(r"\bmanual|\btoday\b|\bnot connected\b|\bno (ServiceTitan )?(login|connection)", re.I)

@@ -20,7 +20,6 @@ import hashlib
 import json
 import logging
 import os
-import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -37,6 +36,8 @@ from readiness.servicetitan import client as st
 from readiness.sandbox import simulator as sim
 from readiness.core.errors import OptionError
 from readiness.core.findings import Finding
+from readiness.servicetitan import catalog as api
+from readiness.sync import handoff
 from readiness.sync.handoff import external_id
 from readiness.core.tenants import ApiTenant, FixtureTenant
 
@@ -351,24 +352,30 @@ class Probe:
     scope: str
     packages: tuple[str, ...]
 
+    @property
+    def operation(self) -> api.Operation:
+        return api.operation("GET", self.module, self.path) or api.Operation("GET", self.module, self.path)
+
 
 SCOPE_TEST = "SCOPE-01"
-_TENANT_PATH = re.compile(r"^/(?P<module>[a-z-]+)/v2/tenant/\{tenant\}/(?P<path>[^{}]+)$")
 
 
 def family_probes(policies) -> list[Probe]:
-    """Per family of the connection matrix, its first GET endpoint with no path parameter but the tenant.
+    """Per family of the connection matrix, its first GET endpoint with no path parameter but the tenant and
+    no required query parameter.
 
-    A family with no such endpoint (write-only, like marketing ads) has no probe. The catalog's SCOPE-01 must
+    A family with no such endpoint (marketing ads: posts, and a read that needs a time window) has no probe. The catalog's SCOPE-01 must
     list exactly the probes' scopes, else a PolicyError naming its ``scopes`` key.
     """
     probes = []
     for family in matrix.Matrix(policies).families:
         for endpoint in family["endpoints"]:
-            found = _TENANT_PATH.match(endpoint["path"])
-            if endpoint["method"] == "GET" and found:
-                probes.append(Probe(family["id"], found["module"], found["path"], endpoint["scope"],
-                                    tuple(family["packages"])))
+            found = api.split_path(endpoint["path"])
+            if endpoint["method"] != "GET" or found is None or "{" in found[1]:
+                continue
+            known = api.operation("GET", *found)
+            if not (known and known.required_params):
+                probes.append(Probe(family["id"], *found, endpoint["scope"], tuple(family["packages"])))
                 break
     tests = policies["sandbox-protocol"]["tests"]
     for index, test in enumerate(tests):
@@ -532,10 +539,11 @@ def _api_calls(made: st.ServiceTitanClient) -> list[st.Exchange]:
     return [e for e in made.transcript if e.path != st.TOKEN_PATH]
 
 
-async def _status(made: st.ServiceTitanClient, method: str, module: str, path: str, *, headers=None,
+async def _status(made: st.ServiceTitanClient, operation: api.Operation, *, headers=None,
                   tenant: str | None = None, params=None) -> int:
     """The status of one raw call (no retries), with the given headers instead of the client's own."""
-    api_path = f"/{module}/v2/tenant/{tenant or made.credentials.tenant_id}/{path}"
+    method = operation.method
+    api_path = api.api_path(operation.module, operation.path, tenant or made.credentials.tenant_id)
     if headers is None:
         headers = made.headers(await made.token())
     url = made.credentials.api_url.rstrip("/") + api_path
@@ -555,30 +563,16 @@ def protocol_external_id(session: "Session", lead_id: str, test: str) -> str:
     return external_id(session.credentials.tenant_id, f"{lead_id}:{test}")
 
 
-def booking_envelope(lead: dict, titan_map: dict, ext_id: str) -> dict:
-    services = {s["website"]: s for s in titan_map.get("services", [])}
-    sources = {s["website"]: s for s in titan_map.get("lead_sources", [])}
-    service = services.get(lead.get("service"), {})
-    campaign = sources.get((lead.get("source") or {}).get("lead_source"), {}).get("campaign", {})
-    address = lead.get("address") or {}
-    contact = lead.get("contact") or {}
-    envelope = {
-        "source": "Website",
-        "name": contact.get("name", "Protocol Test"),
-        "address": {**{k: address.get(k, "") for k in ("street", "city", "state", "zip")}, "country": "USA"},
-        "contacts": [{"type": "Phone", "value": contact["phone"]}] if contact.get("phone") else [],
-        "customerType": "Residential",
-        "summary": f"Website request: {service.get('label', lead.get('service', 'service'))}",
-        "isFirstTimeClient": True,
-        "externalId": ext_id,
-    }
-    for key, value in (("campaignId", campaign.get("id")), ("jobTypeId", service.get("job_type", {}).get("id")),
-                       ("businessUnitId", service.get("business_unit", {}).get("id"))):
-        if value is not None:
-            envelope[key] = value
-    if lead.get("preferred_window", {}).get("start"):
-        envelope["start"] = lead["preferred_window"]["start"]
-    return envelope
+def protocol_lead(session: "Session", lead: dict, test: str) -> dict:
+    """A fixture lead under a test's own lead id: the product prepares it exactly as any lead, and its booking
+    (externalId = protocol_external_id) never collides with one the office made."""
+    return {**lead, "lead_id": f"{lead['lead_id']}:{test}"}
+
+
+def product_booking(session: "Session", catalog: dict, lead: dict, test: str) -> dict:
+    """The booking envelope the product's handoff (readiness.sync.handoff) builds for a fixture lead."""
+    return handoff.prepare(protocol_lead(session, lead, test), session.credentials.tenant_id, _titan_map(session),
+                           [], catalog["queue"].offline).envelope
 
 
 def _leads(session: Session) -> list[dict]:
@@ -620,12 +614,12 @@ async def run_token(session: Session, outcome: Outcome, catalog: dict) -> None:
     first = token.value.reveal()
     first_expiry = token.expires_at
     await session.pass_time(token.refresh_at - session.clock.now() + 0.5)
-    await made.request("GET", "jpm", "job-types", params={"page": 1, "pageSize": 1})
+    await made.call(api.JOB_TYPES, params={"page": 1, "pageSize": 1})
     renewed = made.current_token
     outcome.record("token-refreshed", made.token_grants == 2 and renewed.value.reveal() != first
                    and session.clock.now() < first_expiry, f"{made.token_grants} token grants")
     await session.pass_time(first_expiry - session.clock.now() + 1)
-    status = await _status(made, "GET", "jpm", "job-types",
+    status = await _status(made, api.JOB_TYPES,
                            headers={"Authorization": f"Bearer {first}", "ST-App-Key": made.credentials.app_key.reveal()})
     outcome.record("expired-token-refused", status == 401, f"expired token answered {status}")
 
@@ -635,15 +629,15 @@ async def run_appkey(session: Session, outcome: Outcome, catalog: dict) -> None:
     good = made.headers(await made.token())
     auth = {"Authorization": good["Authorization"]}
     statuses = {
-        "no app key": await _status(made, "GET", "jpm", "job-types", headers=auth),
-        "other app key": await _status(made, "GET", "jpm", "job-types",
+        "no app key": await _status(made, api.JOB_TYPES, headers=auth),
+        "other app key": await _status(made, api.JOB_TYPES,
                                        headers={**auth, "ST-App-Key": "ak1." + "0" * 32}),
     }
     outcome.record("app-key-required", all(s == 401 for s in statuses.values()), str(statuses))
-    no_token = await _status(made, "GET", "jpm", "job-types", headers={"ST-App-Key": good["ST-App-Key"]})
+    no_token = await _status(made, api.JOB_TYPES, headers={"ST-App-Key": good["ST-App-Key"]})
     outcome.record("token-required", no_token == 401, f"no token answered {no_token}")
     other = str(int(made.credentials.tenant_id) + 1)
-    foreign = await _status(made, "GET", "jpm", "job-types", tenant=other)
+    foreign = await _status(made, api.JOB_TYPES, tenant=other)
     outcome.record("tenant-scoped", foreign in (401, 403, 404), f"foreign tenant answered {foreign}")
 
 
@@ -651,7 +645,7 @@ async def eligibility(made: st.ServiceTitanClient, probes: list[Probe]) -> dict[
     """Per family: eligible, or why not, from its probe."""
     states = {}
     for probe in probes:
-        status = await _status(made, "GET", probe.module, probe.path)
+        status = await _status(made, probe.operation)
         states[probe.family] = "eligible" if status == 200 else (
             "blocked: scope not granted" if status == 403 else f"blocked: answered {status}")
     return states
@@ -663,7 +657,7 @@ async def run_scope(session: Session, outcome: Outcome, catalog: dict) -> None:
     for probe in probes:
         made = session.client(session.limited_credentials(probe.family, {probe.scope}))
         for other in probes:
-            status = await _status(made, "GET", other.module, other.path)
+            status = await _status(made, other.operation)
             expect = 200 if other.scope == probe.scope else 403
             if status != expect:
                 wrong.append(f"{other.family} with only {probe.scope}: answered {status}, expected {expect}")
@@ -698,7 +692,7 @@ async def import_taxonomy(made: st.ServiceTitanClient, modules: list[str]) -> tu
         if module not in modules:
             continue
         try:
-            taxonomy[resource] = await made.collect(module, path, page_size=50, params={"active": "Any"})
+            taxonomy[resource] = await made.collect_all(api.list_resource(resource), page_size=50)
         except st.ApiError as exc:
             if exc.status != 403:
                 raise
@@ -757,12 +751,13 @@ async def run_booking(session: Session, outcome: Outcome, catalog: dict) -> None
     made = session.client(on_attempt=trace.on_attempt, retry=st.RetryPolicy.from_queue_policy(catalog["queue"].retry))
     lead = _leads(session)[0]
     ext = protocol_external_id(session, lead["lead_id"], "BOOK-01")
-    envelope = booking_envelope(lead, _titan_map(session), ext)
+    envelope = product_booking(session, catalog, lead, "BOOK-01")
     trace.enqueue(lead["lead_id"])
     session.inject(sim.Fault("drop-after", path="/bookings", method="POST"))
     booking = await made.create_booking(provider, envelope)
+    ids, _ = handoff.resolve(lead, _titan_map(session))
     outcome.record("booking-created", booking.get("externalId") == ext and all(
-        booking.get(k) == envelope[k] for k in ("jobTypeId", "businessUnitId", "campaignId") if k in envelope),
+        booking.get(key) == value for key, value in ids.items()),
         f"booking {booking.get('id')} externalId {booking.get('externalId')}")
     found = await made.find_booking(provider, ext)
     count = sum(1 for b in session.simulator.bookings if b.get("externalId") == ext) if session.simulator else (
@@ -798,8 +793,7 @@ async def run_retry(session: Session, outcome: Outcome, catalog: dict) -> None:
     session.inject(sim.Fault("status", path="/bookings", method="POST", status=429, retry_after=45),
                    sim.Fault("status", path="/bookings", method="POST", status=503, retry_after=2))
     trace.enqueue(first["lead_id"])
-    await made.create_booking(provider, booking_envelope(first, _titan_map(session),
-                                                         protocol_external_id(session, first["lead_id"], "RETRY-01")))
+    await made.create_booking(provider, product_booking(session, catalog, first, "RETRY-01"))
     early = _retry_waits(made)
     server_early = session.simulator.early_retries if session.simulator else 0
     outcome.record("retry-after-honoured", not early and server_early == 0,
@@ -812,8 +806,7 @@ async def run_retry(session: Session, outcome: Outcome, catalog: dict) -> None:
     session.inject(sim.Fault("status", path="/bookings", method="POST", status=503, retry_after=1,
                              times=made.retry.max_attempts + 5))
     try:
-        await made.create_booking(provider, booking_envelope(second, _titan_map(session),
-                                                             protocol_external_id(session, second["lead_id"], "RETRY-01-limit")))
+        await made.create_booking(provider, product_booking(session, catalog, second, "RETRY-01-limit"))
         delivered = True
     except st.RetriesExhausted:
         delivered = False
@@ -844,8 +837,7 @@ async def run_revoke(session: Session, outcome: Outcome, catalog: dict) -> None:
         if index == 1:
             session.revoke()
         try:
-            await made.create_booking(provider, booking_envelope(lead, _titan_map(session),
-                                                                 protocol_external_id(session, lead["lead_id"], "REVOKE-01")))
+            await made.create_booking(provider, product_booking(session, catalog, lead, "REVOKE-01"))
         except st.AuthorizationError as exc:
             revoked_error = exc
             trace.block(item, "authorization-revoked", "disconnect")
@@ -866,13 +858,13 @@ async def run_revoke(session: Session, outcome: Outcome, catalog: dict) -> None:
 
 async def run_paging(session: Session, outcome: Outcome, catalog: dict) -> None:
     made = session.client()
-    pages = [page async for page in made.pages("jpm", "job-types", page_size=2, params={"active": "Any"})]
+    pages = [page async for page in made.pages(api.JOB_TYPES.module, api.JOB_TYPES.path, page_size=2, params=api.ALL_RECORDS)]
     listed = [r["id"] for page in pages for r in page]
-    whole = [r["id"] for r in await made.collect("jpm", "job-types", page_size=5000, params={"active": "Any"})]
+    whole = [r["id"] for r in await made.collect_all(api.JOB_TYPES, page_size=5000)]
     outcome.record("pages-complete", len(listed) == len(set(listed)) and sorted(listed) == sorted(whole)
                    and len(pages) == max(1, -(-len(whole) // 2)),
                    f"{len(pages)} pages of 2 gave {len(listed)} records; one page of 5000 gave {len(whole)}")
-    exported = await made.collect("jpm", "export/jobs")
+    exported = await made.collect_all(api.EXPORT_JOBS)
     ids = [r["id"] for r in exported]
     expected = [r["id"] for r in session.tenant.export_records("jpm/export/jobs")] \
         if session.tenant is not None and session.tenant.has_export("jpm/export/jobs") else ids
@@ -880,7 +872,7 @@ async def run_paging(session: Session, outcome: Outcome, catalog: dict) -> None:
     outcome.record("export-followed", sorted(ids) == sorted(expected) and len(ids) == len(set(ids)),
                    f"{len(ids)} jobs in {len(follows) + 1} chunk(s); {len(expected)} expected")
     session.inject(sim.Fault("truncate", path="/job-types"))
-    again = [r["id"] for r in await made.collect("jpm", "job-types", page_size=5000, params={"active": "Any"})]
+    again = [r["id"] for r in await made.collect_all(api.JOB_TYPES, page_size=5000)]
     cut = [e for e in made.transcript if e.path.endswith("/job-types") and e.status == 200][-2:]
     outcome.record("truncated-retried", sorted(again) == sorted(whole) and len(cut) == 2,
                    f"{len(again)} records after a cut-off page")
@@ -907,10 +899,8 @@ async def run_attribution(session: Session, outcome: Outcome, catalog: dict) -> 
     local = _local_tenant(session, "the website leads to attribute")
     made = session.client()
     fetched = {}
-    for source in ATTRIBUTION_SOURCES:
-        module, path = source.split("/", 1)
-        fetched[source] = await made.collect(module, path)
-    fetched[CAMPAIGNS] = await made.collect("marketing", "campaigns", params={"active": "Any"})
+    for source in ATTRIBUTION_SOURCES + (CAMPAIGNS,):
+        fetched[source] = await made.collect_all(api.list_resource(source))
     rules = catalog["attribution"]
     result = attribution.attribute(_via_api(session, local, fetched), rules)
     found = attribution.findings(result)
@@ -932,12 +922,58 @@ async def run_attribution(session: Session, outcome: Outcome, catalog: dict) -> 
                                                               "paid": row["paid"]} for row in linked["by_campaign"]}
 
 
-def web_session(lead: dict) -> dict:
-    source = lead.get("source") or {}
-    mapping = {"utmSource": "utm_source", "utmMedium": "utm_medium", "utmCampaign": "utm_campaign",
-               "utmTerm": "utm_term", "utmContent": "utm_content", "gclid": "gclid", "msclkid": "msclkid",
-               "fbclid": "fbclid"}
-    return {key: source[field_name] for key, field_name in mapping.items() if source.get(field_name)}
+@dataclass(frozen=True)
+class Posted:
+    """One attribution post of a protocol test: the call, the body the product built and the lead it is for."""
+
+    operation: api.Operation
+    body: dict
+    lead_id: str
+
+    @property
+    def attributed_id(self) -> int | None:
+        key, _ = api.ATTRIBUTIONS[self.operation]
+        return self.body.get(key) if key else None
+
+
+async def hand_off_enquiry(made: st.ServiceTitanClient, session: Session, catalog: dict, lead: dict,
+                           test: str) -> int:
+    """A website enquiry handed off as the product would: its lead-form envelope through leads/form."""
+    envelope = handoff.prepare_lead_form(protocol_lead(session, lead, test), _titan_map(session),
+                                         catalog["queue"].offline)
+    return await made.submit_lead_form(envelope)
+
+
+async def post_attributions(made: st.ServiceTitanClient, session: Session, catalog: dict, test: str, *,
+                            jobs: bool = False) -> list[Posted]:
+    """The product's attribution posts: each booked website lead's web session as a web-booking attribution,
+    one enquiry handed off through leads/form as a web-lead-form attribution with the returned leadId and,
+    with ``jobs``, each booked job of a website lead as a job attribution. Every body is the handoff's."""
+    leads = [lead for lead in _leads(session) if handoff.web_session_data(lead)]
+    bookings = {b["externalId"]: b for b in await made.collect_all(api.EXPORT_BOOKINGS) if b.get("externalId")}
+    booked = {lead["lead_id"]: bookings[external_id(session.credentials.tenant_id, lead["lead_id"])]
+              for lead in leads if external_id(session.credentials.tenant_id, lead["lead_id"]) in bookings}
+    wanted: list[tuple[api.Operation, int, dict]] = [
+        (api.WEB_BOOKING_ATTRIBUTION, booked[lead["lead_id"]]["id"], lead) for lead in leads if lead["lead_id"] in booked]
+    if jobs:
+        by_booking = {j["bookingId"]: j for j in await made.collect_all(api.EXPORT_JOBS) if j.get("bookingId")}
+        wanted += [(api.JOB_ATTRIBUTION, by_booking[booked[lead["lead_id"]]["id"]]["id"], lead) for lead in leads
+                   if lead["lead_id"] in booked and booked[lead["lead_id"]]["id"] in by_booking]
+    if leads:
+        wanted.append((api.WEB_LEAD_FORM_ATTRIBUTION, await hand_off_enquiry(made, session, catalog, leads[0], test),
+                       leads[0]))
+    posted = []
+    for operation, entity_id, lead in wanted:
+        body = handoff.attribution_body(operation, entity_id, lead)
+        await made.post_attribution(operation, body)
+        posted.append(Posted(operation, body, lead["lead_id"]))
+    return posted
+
+
+def attribution_fields() -> set[str]:
+    """Every field an attribution post may carry: the attributed ids and the web session's fields."""
+    return ({key for key, _ in api.ATTRIBUTIONS.values() if key} | {"webSessionData"}
+            | set(api.subfields(api.WEB_BOOKING_ATTRIBUTION.body, "webSessionData")))
 
 
 async def run_ads(session: Session, outcome: Outcome, catalog: dict) -> None:
@@ -946,32 +982,14 @@ async def run_ads(session: Session, outcome: Outcome, catalog: dict) -> None:
         outcome.record("attribution-posts-minimal", True, "nothing posted")
         return
     made = session.client()
-    bookings = await made.collect("crm", "export/bookings")
-    by_ext = {b["externalId"]: b for b in bookings if b.get("externalId")}
-    posted, accepted = [], 0
-    for lead in _leads_with_external_ids(session):
-        booking = by_ext.get(lead["_external_id"])
-        data = web_session(lead)
-        if booking is None or not data:
-            continue
-        body = {"bookingId": booking["id"], "webSessionData": data}
-        posted.append(body)
-        await made.request("POST", "marketingads", "web-booking-attributions", json_body=body)
-        accepted += 1
-    lead = _leads(session)[0]
-    campaign = next(iter(_titan_map(session).get("lead_sources", [])), {}).get("campaign", {}).get("id")
-    if campaign is not None:
-        created = await made.request("POST", "crm", "leads",
-                                     json_body={"campaignId": campaign, "summary": "Website lead (protocol test)"})
-        body = {"leadId": created["id"], "webSessionData": web_session(lead) or {"utmSource": "website"}}
-        posted.append(body)
-        await made.request("POST", "marketingads", "web-lead-form-attributions", json_body=body)
-        accepted += 1
-    outcome.record("attribution-posts-accepted", accepted == len(posted) and accepted > 0,
-                   f"{accepted} of {len(posted)} attribution post(s) accepted")
-    fields = {k for body in posted for k in body} | {k for body in posted for k in body["webSessionData"]}
-    outcome.record("attribution-posts-minimal", fields <= {"bookingId", "leadId", "webSessionData"}
-                   | sim.WEB_SESSION_FIELDS, f"fields sent: {sorted(fields)}")
+    posted = await post_attributions(made, session, catalog, "ATTR-02")
+    kinds = {p.operation for p in posted}
+    outcome.record("attribution-posts-accepted",
+                   {api.WEB_BOOKING_ATTRIBUTION, api.WEB_LEAD_FORM_ATTRIBUTION} <= kinds,
+                   f"{len(posted)} attribution post(s) accepted: "
+                   + ", ".join(sorted({p.operation.path for p in posted})))
+    fields = {k for p in posted for k in p.body} | {k for p in posted for k in p.body["webSessionData"]}
+    outcome.record("attribution-posts-minimal", fields <= attribution_fields(), f"fields sent: {sorted(fields)}")
 
 
 def minimize(records: list[dict], kept: list[str]) -> list[dict]:
@@ -984,7 +1002,7 @@ async def run_minimize(session: Session, outcome: Outcome, catalog: dict) -> Non
     kept_fields, dropped = {}, {}
     for source in sorted(retention):
         module, path = source.split("/", 1)
-        if module not in {sim.MODULE_URLS.get(m, m) for m in _modules(session, catalog)}:
+        if module not in {api.MODULE_URLS.get(m, m) for m in _modules(session, catalog)}:
             continue
         records = await made.collect(module, path)
         kept = minimize(records, retention[source])
@@ -1002,7 +1020,7 @@ async def run_secret(session: Session, outcome: Outcome, catalog: dict) -> None:
     made = session.client()
     messages = [repr(made), repr(made.credentials), repr(await made.token()), str(made.credentials.client_secret)]
     try:
-        await made.request("GET", "jpm", "job-types", params={"notAParameter": "1"})
+        await made.call(api.JOB_TYPES, params={"notAParameter": "1"})
     except st.ApiError as exc:
         messages += [str(exc), repr(exc)]
     broken = st.Credentials(made.credentials.client_id, st.Secret("cs1.wrong-secret-for-protocol"),
