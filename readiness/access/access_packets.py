@@ -59,21 +59,37 @@ def checklist_name(slug: str) -> str:
 
 
 def render_checklists(policies, tenants) -> dict[str, str]:
-    matrix = Matrix(policies)
-    template = packets.environment().get_template("packets/access-checklist.md.j2")
     documents = {}
     for tenant in tenants:
         try:
             profile = tenant.profile
         except ReadinessError:
             continue  # the tenant fails its own scenarios with the file and line; no checklist can be made
-        results = {r.family: r for r in eligibility(matrix, profile)}
-        families = [(family_view(f), results[f["id"]]) for f in matrix.families_for(profile["package"])]
-        documents[checklist_name(tenant.slug)] = template.render(
-            tenant=profile, slug=tenant.slug, package=package(policies, profile["package"]),
-            admin_gate=matrix.data["admin_gate"], families=families, future=FUTURE,
-        )
+        name, text = render_checklist(policies, tenant.slug, profile)
+        documents[name] = text
     return documents
+
+
+def render_checklist(policies, slug: str, profile: dict) -> tuple[str, str]:
+    """One tenant's access checklist: its name and text."""
+    matrix = Matrix(policies)
+    template = packets.environment().get_template("packets/access-checklist.md.j2")
+    results = {r.family: r for r in eligibility(matrix, profile)}
+    families = [(family_view(f), results[f["id"]]) for f in matrix.families_for(profile["package"])]
+    pending = sorted(set((profile.get("connection") or {}).get("pending_scopes", [])) & set(matrix.scopes()))
+    return checklist_name(slug), template.render(
+        tenant=profile, slug=slug, package=package(policies, profile["package"]), admin_gate=matrix.data["admin_gate"],
+        families=families, pending=pending, pending_acceptance=PENDING_ACCEPTANCE, future=FUTURE,
+    )
+
+
+PENDING_ACCEPTANCE = "awaiting your administrator's acceptance of the new app version"
+
+
+def unlisted_pending_acceptance(text: str, scopes) -> list[str]:
+    """Scopes awaiting acceptance that the checklist does not list as such."""
+    lines = [line for line in text.splitlines() if PENDING_ACCEPTANCE in line]
+    return sorted(scope for scope in scopes if not any(f"`{scope}`" in line for line in lines))
 
 
 def render_partner_packet(policies, tenants=()) -> dict[str, str]:

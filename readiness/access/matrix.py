@@ -41,7 +41,9 @@ MODULE_NOT_PURCHASED = "blocked: module not purchased"
 NO_AUTHORIZATION_OWNER = "blocked: no authorization owner"
 AUTHORIZATION_REVOKED = "blocked: authorization revoked/expired"
 SCOPE_NOT_GRANTED = "blocked: scope not granted"
-OUTCOMES = (ELIGIBLE, MODULE_NOT_PURCHASED, NO_AUTHORIZATION_OWNER, SCOPE_NOT_GRANTED, AUTHORIZATION_REVOKED)
+AWAITING_ACCEPTANCE = "blocked: awaiting the tenant administrator's acceptance of the new app version"
+OUTCOMES = (ELIGIBLE, MODULE_NOT_PURCHASED, NO_AUTHORIZATION_OWNER, SCOPE_NOT_GRANTED, AWAITING_ACCEPTANCE,
+            AUTHORIZATION_REVOKED)
 REVOKED_STATUSES = ("revoked", "expired")
 
 
@@ -276,6 +278,8 @@ class Eligibility:
     authorization_current: bool  # the connection is not revoked/expired, and no family scope has expired
     missing_scopes: tuple[str, ...]
     outcome: str
+    pending_scopes: tuple[str, ...] = ()  # added by an app version the tenant administrator has not accepted
+
 
     @property
     def blocked(self) -> bool:
@@ -305,6 +309,7 @@ def eligibility(matrix: Matrix, profile: dict[str, Any]) -> list[Eligibility]:
     purchased = set(profile.get("purchased_modules", []))
     connection = profile.get("connection", {})
     granted = set(connection.get("granted_scopes", []))
+    pending = set(connection.get("pending_scopes", []))
     expired = set(connection.get("expired_scopes", []))
     revoked = connection.get("status") in REVOKED_STATUSES
     package = profile.get("package")
@@ -316,18 +321,21 @@ def eligibility(matrix: Matrix, profile: dict[str, Any]) -> list[Eligibility]:
         scopes = matrix.family_scopes(family)
         current = not revoked and not expired.intersection(scopes)
         missing = tuple(s for s in scopes if s not in granted)
+        awaiting = tuple(s for s in missing if s in pending)
         if module is None or module not in purchased:
             outcome = MODULE_NOT_PURCHASED
         elif owner is None:
             outcome = NO_AUTHORIZATION_OWNER
         elif not current:
             outcome = AUTHORIZATION_REVOKED
-        elif missing:
+        elif missing and len(awaiting) < len(missing):
             outcome = SCOPE_NOT_GRANTED
+        elif missing:
+            outcome = AWAITING_ACCEPTANCE
         else:
             outcome = ELIGIBLE
         results.append(Eligibility(family["id"], family["title"], package in family["packages"],
-                                   module in purchased, owner, current, missing, outcome))
+                                   module in purchased, owner, current, missing, outcome, awaiting))
     return results
 
 

@@ -29,7 +29,7 @@ from typing import Any, Awaitable, Callable
 import httpx
 
 from readiness.mapping import attribution, drift
-from readiness.access import matrix
+from readiness.access import access_packets, matrix
 from readiness.sync import queue
 from readiness.servicetitan import webhooks
 from readiness.servicetitan import client as st
@@ -46,6 +46,7 @@ FINDING_KINDS: dict[str, str | None] = {
     "handoff-undeliverable": "failed-sync",
     "authorization-revoked": "disconnect",
     "family-ineligible": "disconnect",
+    "attribution-not-confirmed": attribution.RUNBOOK,
 }
 
 # The client under test. Tests of the suite swap in deliberately wrong clients to prove each check can fail.
@@ -65,7 +66,12 @@ CHECKS: dict[str, str] = {
     "tenant-scoped": "a call to a tenant the app is not connected to is refused",
     "scope-enforced": "each family answers only a connection granted its scope, and refuses others with 403",
     "ineligible-marked": "every refused family is marked ineligible and routed to the disconnect runbook",
+    "awaits-acceptance": "the family that needs the new scope is ineligible, awaiting the tenant administrator's "
+                         "acceptance of the new app version, and routed to the disconnect runbook",
+    "other-families-work": "every other family keeps working",
+    "checklist-lists-acceptance": "the customer's access checklist lists the acceptance still pending",
     "read-only": "only GET requests were sent during the import",
+    "all-records-requested": "every list was asked for its inactive records too (active=Any)",
     "inactive-included": "inactive taxonomy records are imported too",
     "drift-matches": "drift against the Titan Map is the same as from the customer's exports",
     "booking-created": "the booking carries the externalId and the Titan Map ids",
@@ -82,6 +88,12 @@ CHECKS: dict[str, str] = {
     "truncated-retried": "a cut-off page was fetched again instead of being accepted",
     "attribution-linked": "booked jobs and revenue are linked to leads exactly as in the customer's exports",
     "unmatched-routed": "every lead without a booked job is listed for the attribution-mismatch runbook",
+    "lead-form-used": "the enquiry went to leads/form, never to leads",
+    "lead-minimal": "the lead form carried only its envelope's fields, with the service as summary and not the "
+                    "visitor's message",
+    "lead-attribution-chained": "the web-lead-form attribution was accepted with the leadId that leads/form returned",
+    "attributions-listed": "attributed-leads for the run's time window lists every attribution posted, with its "
+                           "lead type",
     "attribution-posts-accepted": "the web booking and web lead attributions are accepted",
     "attribution-posts-minimal": "the attribution posts carry only attribution fields",
     "kept-fields-minimal": "only the fields in the retention list are kept from each response",
@@ -91,6 +103,27 @@ CHECKS: dict[str, str] = {
     "webhook-processed-once": "the event is processed exactly once",
     "webhook-forged-rejected": "a delivery with a forged signature is rejected",
     "no-leak": "nothing the client logged, raised or recorded contains a credential or token",
+}
+# What each test does, as the sentence a reviewer reads in the feature file's When step.
+ACTIONS: dict[str, str] = {
+    "TOKEN-01": "the product obtains an access token and keeps calling past the token's lifetime",
+    "APPKEY-01": "calls arrive without the app key, with another app's key, without a token or for another tenant",
+    "SCOPE-01": "each API family is called by connections the tenant administrator granted different scopes",
+    "SCOPE-02": "the app gains a scope in a new version that the tenant administrator has not accepted yet",
+    "REVOKE-01": "the tenant administrator revokes the app while bookings are being handed off",
+    "SECRET-01": "calls fail, are logged and raise errors",
+    "IMPORT-01": "the product imports the tenant's job types, business units, zones, campaigns, services and "
+                 "membership types, one of them deactivated",
+    "PAGE-01": "the product reads a list page by page and follows an export feed, and one page arrives cut off",
+    "MINIMIZE-01": "the product reads bookings, jobs, invoices and payments",
+    "BOOK-01": "the product hands off a website booking request and ServiceTitan's answer is lost",
+    "RETRY-01": "ServiceTitan asks the product to slow down, then keeps failing",
+    "LEAD-01": "a website enquiry that is not a booking request is handed off with its web session",
+    "ATTR-01": "the product reads the bookings, jobs, invoices and payments behind the website's leads",
+    "ATTR-02": "the product posts the web sessions of booked website leads and of a website enquiry",
+    "ATTR-03": "the product posts its attributions and reads back ServiceTitan's attributed leads for the same "
+               "time window",
+    "WEBHOOK-01": "ServiceTitan delivers a signed V2 event while the receiver is failing, and a forged one arrives",
 }
 PERSONAL_RESPONSE_FIELDS = frozenset({"name", "address", "contacts", "customer", "customerAddress", "location",
                                       "locationAddress", "summary", "email", "phone"})
@@ -311,6 +344,18 @@ class Session:
                               st.Secret(made["app_key"]), self.credentials.tenant_id,
                               self.credentials.auth_url, self.credentials.api_url)
 
+    def release_app_version(self, scopes: set[str]) -> None:
+        """A new app version adding ``scopes``, left unaccepted by the tenant administrator."""
+        self._need_simulator(f"add {', '.join(sorted(scopes))} to the app in the developer portal (a new app "
+                             "version) and leave the new version unaccepted in the sandbox tenant"
+                             ).release_app_version(scopes)
+
+    def utc_now(self) -> datetime:
+        """The session's wall clock: the simulator's virtual time, or the real time."""
+        if isinstance(self.clock, sim.VirtualClock):
+            return sim.utc_at(self.clock.now())
+        return datetime.now(timezone.utc)
+
     def granted_scopes(self) -> set[str]:
         if self.simulator is not None:
             return set(self.simulator.connections[self.credentials.client_id.reveal()].scopes)
@@ -398,7 +443,8 @@ def context(policies) -> dict:
     return {"retention": policies["sandbox-protocol"]["retention"], "webhooks": policies["webhooks"],
             "queue": queue.QueuePolicy.load(policies), "probes": family_probes(policies),
             "modules": sorted(matrix.Matrix(policies).module_keys()), "drift": policies["drift"],
-            "attribution": attribution.Rules.from_policies(policies)}
+            "attribution": attribution.Rules.from_policies(policies), "envelopes": policies["envelopes"],
+            "policies": policies}
 
 
 def leak_markers(mode: str, environ=None) -> list[tuple[str, str]]:
@@ -461,6 +507,7 @@ class _Capture(logging.Handler):
 def run(session: Session, test: dict, catalog: dict | None = None) -> Outcome:
     """Run one protocol test to the end; never raises for what the test observes (it becomes a check)."""
     outcome = Outcome(test["id"], session.mode)
+    session.test = test
     runner = RUNNERS.get(test["id"])
     if runner is None:
         outcome.error = f"no runner for protocol test {test['id']}"
@@ -727,6 +774,11 @@ async def run_import(session: Session, outcome: Outcome, catalog: dict) -> None:
     server_methods = sorted({r["method"] for r in session.simulator.requests}) if session.simulator else methods
     outcome.record("read-only", methods == ["GET"] and server_methods == ["GET"],
                    f"client sent {methods}, server saw {server_methods}")
+    lists = [e for e in _api_calls(made) if not api.split_path(e.path.replace(
+        f"/tenant/{session.credentials.tenant_id}/", "/tenant/{tenant}/"))[1].startswith("export/")]
+    partial = sorted({e.path for e in lists if e.query.get("active") != api.ALL_RECORDS["active"]})
+    outcome.record("all-records-requested", bool(lists) and not partial,
+                   f"{len(lists)} list call(s); without active=Any: {partial or 'none'}")
     outcome.facts["imported"] = {k: len(v) for k, v in sorted(taxonomy.items())}
     local = _local_tenant(session, "the customer's Titan Map to compare the imported taxonomy with")
     recorded = [resource for resource in taxonomy if local.has_export(resource)]
@@ -932,8 +984,15 @@ class Posted:
 
     @property
     def attributed_id(self) -> int | None:
-        key, _ = api.ATTRIBUTIONS[self.operation]
+        key = api.ATTRIBUTIONS[self.operation].id_field
         return self.body.get(key) if key else None
+
+    def listed_in(self, rows: list[dict]) -> bool:
+        """Whether an attributed-leads row reports this post, with its lead type and attributed id."""
+        post = api.ATTRIBUTIONS[self.operation]
+        holder, field_name = post.listed_as
+        return any(api.lead_type_of(row) == post.lead_type and (row.get(holder) or {}).get(field_name)
+                   == self.attributed_id for row in rows)
 
 
 async def hand_off_enquiry(made: st.ServiceTitanClient, session: Session, catalog: dict, lead: dict,
@@ -972,7 +1031,7 @@ async def post_attributions(made: st.ServiceTitanClient, session: Session, catal
 
 def attribution_fields() -> set[str]:
     """Every field an attribution post may carry: the attributed ids and the web session's fields."""
-    return ({key for key, _ in api.ATTRIBUTIONS.values() if key} | {"webSessionData"}
+    return ({post.id_field for post in api.ATTRIBUTIONS.values() if post.id_field} | {"webSessionData"}
             | set(api.subfields(api.WEB_BOOKING_ATTRIBUTION.body, "webSessionData")))
 
 
@@ -1076,10 +1135,156 @@ async def run_webhook(session: Session, outcome: Outcome, catalog: dict) -> None
     outcome.facts["simulator_requests"] = len(simulator.requests)
 
 
+async def run_lead_form(session: Session, outcome: Outcome, catalog: dict) -> None:
+    made = session.client()
+    leads = _leads(session)
+    lead = next((candidate for candidate in leads if handoff.web_session_data(candidate)), leads[0])
+    envelope = handoff.prepare_lead_form(protocol_lead(session, lead, "LEAD-01"), _titan_map(session),
+                                         catalog["queue"].offline)
+    lead_id, refused = None, None
+    try:
+        lead_id = await made.submit_lead_form(envelope)
+    except st.ApiError as exc:
+        refused = f"{exc.status} {exc}"
+    posts = {(e.path, e.request_sha256) for e in _api_calls(made) if e.method == "POST"}
+    form_path = made.api_path(api.SUBMIT_LEAD_FORM.module, api.SUBMIT_LEAD_FORM.path)
+    leads_path = made.api_path(api.CREATE_LEAD.module, api.CREATE_LEAD.path)
+    outcome.record("lead-form-used", lead_id is not None and {p for p, _ in posts} == {form_path},
+                   f"posted to {sorted(p for p, _ in posts) or 'nothing'}; leadId {lead_id}"
+                   + (f"; refused: {refused}" if refused else ""))
+    allowed = set(catalog["envelopes"]["lead_form"]["fields"])
+    message = str(lead.get("message") or "")
+    sent = {digest for path, digest in posts if path == form_path}
+    problems = [f"field {name!r} is not on the lead-form allow-list" for name in sorted(set(envelope) - allowed)]
+    problems += ["the visitor's message is in the envelope" for value in _strings_in(envelope)
+                 if message and message.casefold() in value.casefold()][:1]
+    problems += [] if sent == {st.body_sha256(envelope)} else [
+        f"the body sent is not the product's lead-form envelope ({len(sent)} post(s) to leads/form)"]
+    outcome.record("lead-minimal", not problems, "; ".join(problems) or f"sent {sorted(envelope)}")
+    if "marketing-ads" not in _modules(session, catalog):
+        outcome.record("lead-attribution-chained", lead_id is not None,
+                       "marketing ads not purchased: the lead is handed off, nothing attributed")
+        return
+    body = handoff.attribution_body(api.WEB_LEAD_FORM_ATTRIBUTION, lead_id, lead) if lead_id is not None else None
+    accepted = False
+    if body is not None:
+        await made.post_attribution(api.WEB_LEAD_FORM_ATTRIBUTION, body)
+        accepted = True
+    outcome.record("lead-attribution-chained", accepted and body["leadId"] == lead_id,
+                   f"web-lead-form attribution with leadId {lead_id}: "
+                   + ("accepted" if accepted else "not posted (no leadId or no web session)"))
+
+
+def _strings_in(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        return [s for inner in value.values() for s in _strings_in(inner)]
+    if isinstance(value, list):
+        return [s for inner in value for s in _strings_in(inner)]
+    return [value] if isinstance(value, str) else []
+
+
+def _utc_text(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+async def run_attribution_readback(session: Session, outcome: Outcome, catalog: dict) -> None:
+    if "marketing-ads" not in _modules(session, catalog):
+        outcome.record("attributions-listed", True, "marketing ads not purchased: nothing posted or read back")
+        return
+    made = session.client()
+    start = session.utc_now().replace(microsecond=0)
+    growth = session.tenant is not None and session.tenant.profile.get("package") == "growth"
+    posted = await post_attributions(made, session, catalog, "ATTR-03", jobs=growth)
+    end = session.utc_now().replace(microsecond=0) + timedelta(seconds=1)
+    listed = await made.attributed_leads(_utc_text(start), _utc_text(end))
+    missing = [p for p in posted if not p.listed_in(listed)]
+    for post in missing:
+        outcome.findings.append(Finding(
+            "attribution-not-confirmed", f"lead {post.lead_id}", "major", attribution.RUNBOOK,
+            f"the {api.ATTRIBUTIONS[post.operation].lead_type} attribution posted for it is not among "
+            f"ServiceTitan's attributed leads of {_utc_text(start)} to {_utc_text(end)}"))
+    kinds = sorted({api.ATTRIBUTIONS[p.operation].lead_type for p in posted})
+    wanted = {"WebBooking", "WebLeadForm"} | ({"ManualJob"} if growth else set())
+    outcome.record("attributions-listed", bool(posted) and not missing and wanted <= set(kinds),
+                   f"{len(posted) - len(missing)} of {len(posted)} post(s) ({', '.join(kinds)}) listed among "
+                   f"{len(listed)} attributed lead(s)" + (f"; expected every type of {sorted(wanted)}"
+                                                          if not wanted <= set(kinds) else ""))
+    outcome.facts["attributed_leads"] = {"posted": len(posted), "listed": len(listed), "missing": len(missing)}
+
+
+def _window_params(operation: api.Operation, session: Session) -> dict:
+    """Values for the time-window parameters a read requires (the last hour)."""
+    now = session.utc_now().replace(microsecond=0)
+    window = {"fromUtc": _utc_text(now - timedelta(hours=1)), "toUtc": _utc_text(now + timedelta(seconds=1))}
+    return {name: window[name] for name in operation.required_params}
+
+
+async def api_eligibility(made: st.ServiceTitanClient, calls: list[tuple[str, api.Operation]], added: set[str],
+                          session: Session) -> dict[str, str]:
+    """Per family, eligible or why not, from the product's own calls: a 403 on a scope the newest app version
+    added, and the token does not carry, awaits the tenant administrator's acceptance of that version."""
+    states: dict[str, str] = {}
+    for family, operation in calls:
+        try:
+            await made.call(operation, params=_window_params(operation, session) or None)
+            state = matrix.ELIGIBLE
+        except st.ApiError as exc:
+            token = made.current_token
+            pending = operation.scope in added and token is not None and operation.scope not in token.scopes
+            state = (matrix.AWAITING_ACCEPTANCE if exc.status == 403 and pending else
+                     matrix.SCOPE_NOT_GRANTED if exc.status == 403 else f"blocked: answered {exc.status}")
+        if states.get(family, matrix.ELIGIBLE) == matrix.ELIGIBLE:
+            states[family] = state
+    return states
+
+
+async def run_scope_change(session: Session, outcome: Outcome, catalog: dict) -> None:
+    added = set(session.test.get("adds_scopes", []))
+    calls: list[tuple[str, api.Operation]] = []
+    for family in matrix.Matrix(catalog["policies"]).families:
+        for endpoint in family["endpoints"]:
+            found = api.split_path(endpoint["path"])
+            operation = api.operation(endpoint["method"], *found) if found else None
+            if operation is not None and operation.method == "GET" and operation.scope in added:
+                calls.append((family["id"], operation))  # the new capability first
+    calls += [(probe.family, probe.operation) for probe in catalog["probes"]]
+    before = await api_eligibility(session.client(), calls, set(), session)
+    session.release_app_version(added)
+    made = session.client()
+    states = await api_eligibility(made, calls, added, session)
+    for family, state in sorted(states.items()):
+        if state == matrix.AWAITING_ACCEPTANCE or (state != matrix.ELIGIBLE and before[family] == matrix.ELIGIBLE):
+            outcome.findings.append(Finding("family-ineligible", family, "major", "disconnect",
+                                            f"the {family} family is {state} ({', '.join(sorted(added))})"
+                                            if state == matrix.AWAITING_ACCEPTANCE else
+                                            f"the {family} family is not reachable: {state}"))
+    needing = {family for family, operation in calls if operation.scope in added}
+    awaiting = {family for family, state in states.items() if state == matrix.AWAITING_ACCEPTANCE}
+    routed = {f.subject for f in outcome.findings if f.kind == "family-ineligible" and f.runbook == "disconnect"}
+    outcome.record("awaits-acceptance", bool(needing) and needing == awaiting and awaiting <= routed,
+                   f"awaiting acceptance: {sorted(awaiting)}; families needing {sorted(added)}: {sorted(needing)}")
+    working = {family for family, state in before.items() if state == matrix.ELIGIBLE and family not in needing}
+    broken = {family: states[family] for family in sorted(working) if states[family] != matrix.ELIGIBLE}
+    outcome.record("other-families-work", bool(working) and not broken,
+                   f"{len(working) - len(broken)} of {len(working)} families that worked before the new version "
+                   "still answer" + "".join(f"; {family}: {state}" for family, state in broken.items()))
+    outcome.facts["eligibility"] = {"before": before, "after": states}
+    local = _local_tenant(session, "the customer's tenant profile for the access checklist")
+    profile = {**local.profile, "connection": {
+        "status": "connected", "pending_scopes": sorted(added),
+        "granted_scopes": sorted(set(made.current_token.scopes) & set(matrix.Matrix(catalog["policies"]).scopes()))}}
+    name, text = access_packets.render_checklist(catalog["policies"], local.slug, profile)
+    unlisted = access_packets.unlisted_pending_acceptance(text, added)
+    outcome.record("checklist-lists-acceptance", not unlisted,
+                   f"{name} does not list: {', '.join(unlisted)}" if unlisted else
+                   f"{name} lists {', '.join(sorted(added))} as awaiting acceptance")
+
+
 RUNNERS: dict[str, Callable[[Session, Outcome, dict], Awaitable[None]]] = {
     "TOKEN-01": run_token,
     "APPKEY-01": run_appkey,
     "SCOPE-01": run_scope,
+    "SCOPE-02": run_scope_change,
     "IMPORT-01": run_import,
     "BOOK-01": run_booking,
     "RETRY-01": run_retry,
@@ -1087,6 +1292,8 @@ RUNNERS: dict[str, Callable[[Session, Outcome, dict], Awaitable[None]]] = {
     "PAGE-01": run_paging,
     "ATTR-01": run_attribution,
     "ATTR-02": run_ads,
+    "ATTR-03": run_attribution_readback,
+    "LEAD-01": run_lead_form,
     "MINIMIZE-01": run_minimize,
     "SECRET-01": run_secret,
     "WEBHOOK-01": run_webhook,

@@ -229,7 +229,8 @@ class Simulator:
         refused on every connection, while calls on the accepted scopes keep working."""
         self.app_version += 1
         for connection in self.connections.values():
-            for scope in set(added_scopes) - connection.scopes:
+            for scope in added_scopes:
+                connection.scopes.discard(scope)
                 connection.pending[scope] = self.app_version
         return self.app_version
 
@@ -558,14 +559,14 @@ class Simulator:
         if error:
             return error
         errors = catalog.body_errors(endpoint.operation.body, body)
-        key, lead_type = catalog.ATTRIBUTIONS[endpoint.operation]
+        post = catalog.ATTRIBUTIONS[endpoint.operation]
+        key = post.id_field
         known = self._known_ids(key)
         if known is not None and isinstance(body.get(key), int) and body[key] not in known:
             errors[key] = [f"{key} {body[key]} not found"]
         if errors:
             return problem(400, "One or more validation errors occurred.", self._trace_id(), errors)
-        self.attributions.append({"path": endpoint.pattern, "leadType": lead_type, "at": self.clock.now(),
-                                  "body": body})
+        self.attributions.append({"post": post, "at": self.clock.now(), "body": body})
         return Response(status_code=200)
 
     async def _attributed_leads(self, request: Request, endpoint: Endpoint, args: dict) -> Response:
@@ -586,7 +587,7 @@ class Simulator:
             return problem(400, "One or more validation errors occurred.", self._trace_id(), errors)
         rows = [_attributed_lead(a, utc_at(a["at"])) for a in self.attributions
                 if window["fromUtc"] <= utc_at(a["at"]) < window["toUtc"]
-                and lead_type in (None, a["leadType"])]
+                and lead_type in (None, a["post"].lead_type)]
         return self._page(request, rows)
 
 
@@ -595,13 +596,16 @@ def _attributed_lead(attribution: dict, at: datetime) -> dict:
     body, session = attribution["body"], attribution["body"]["webSessionData"]
     row = catalog.blank("attributed-lead")
     row["dateTime"] = at.strftime("%Y-%m-%dT%H:%M:%SZ")
-    row["leadType"] = catalog.LEAD_TYPES.index(attribution["leadType"]) + 1
+    post = attribution["post"]
+    row["leadType"] = catalog.LEAD_TYPES.index(post.lead_type) + 1
     row["attribution"].update({k: v for k, v in session.items() if k in row["attribution"] and v})
     row["attribution"]["clickId"] = session.get("gclid") or session.get("msclkid") or session.get("fbclid") or ""
     row["attribution"]["originalCampaign"] = row["attribution"]["utmCampaign"]
-    row["job"]["id"] = body.get("jobId")
-    row["leadForm"].update(leadNumber=body.get("leadId"), leadStatus="Open" if "leadId" in body else "")
-    row["booking"]["id"] = body.get("bookingId")
+    if post.listed_as is not None:
+        holder, field_name = post.listed_as
+        row.setdefault(holder, {})[field_name] = body[post.id_field]
+    if post.lead_type == "WebLeadForm":
+        row["leadForm"]["leadStatus"] = "Open"
     return row
 
 

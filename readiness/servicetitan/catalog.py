@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import jsonschema
 
@@ -331,13 +331,26 @@ OPERATIONS: tuple[Operation, ...] = (
     PROVIDER_BOOKINGS, CREATE_BOOKING, LEADS, CREATE_LEAD, SUBMIT_LEAD_FORM,
     ATTRIBUTED_LEADS, WEB_BOOKING_ATTRIBUTION, WEB_LEAD_FORM_ATTRIBUTION, JOB_ATTRIBUTION, EXTERNAL_CALL_ATTRIBUTION,
 )
-# Each attribution post, the id it attributes and the lead type attributed-leads reports it under.
-ATTRIBUTIONS: dict[Operation, tuple[str | None, str | None]] = {
-    WEB_BOOKING_ATTRIBUTION: ("bookingId", "WebBooking"),
-    WEB_LEAD_FORM_ATTRIBUTION: ("leadId", "WebLeadForm"),
-    JOB_ATTRIBUTION: ("jobId", "ManualJob"),
-    EXTERNAL_CALL_ATTRIBUTION: (None, "Call"),
+class AttributionPost(NamedTuple):
+    """What one attribution post attributes, and where attributed-leads reports it."""
+
+    id_field: str | None  # the attributed entity's id in the post's body
+    lead_type: str  # attributed-leads' leadType for it
+    listed_as: tuple[str, str] | None  # (object, field) of an attributed-leads row holding that id
+
+
+ATTRIBUTIONS: dict[Operation, AttributionPost] = {
+    WEB_BOOKING_ATTRIBUTION: AttributionPost("bookingId", "WebBooking", ("booking", "id")),
+    WEB_LEAD_FORM_ATTRIBUTION: AttributionPost("leadId", "WebLeadForm", ("leadForm", "leadNumber")),
+    JOB_ATTRIBUTION: AttributionPost("jobId", "ManualJob", ("job", "id")),
+    EXTERNAL_CALL_ATTRIBUTION: AttributionPost(None, "Call", None),
 }
+
+
+def lead_type_of(row: dict) -> str | None:
+    """The leadType name of an attributed-leads row (the API answers with its integer code)."""
+    code = row.get("leadType")
+    return LEAD_TYPES[code - 1] if isinstance(code, int) and 1 <= code <= len(LEAD_TYPES) else None
 
 
 def operation(method: str, module: str, path: str) -> Operation | None:

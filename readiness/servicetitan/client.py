@@ -220,6 +220,11 @@ class Exchange:
         return {k: v for k, v in self.__dict__.items() if v not in (None, [], {})} | {"status": self.status}
 
 
+def body_sha256(body: Any) -> str:
+    """The digest the transcript records for a JSON request body (keys sorted), so a body can be recognised."""
+    return _sha256(json.dumps(body, sort_keys=True).encode())
+
+
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -376,7 +381,7 @@ class ServiceTitanClient:
         exchange = Exchange(len(self.transcript) + 1, self.clock.now(), method, api_path,
                             {k: str(v) for k, v in (kwargs.get("params") or {}).items()}, None, keys)
         if kwargs.get("json") is not None:
-            exchange.request_sha256 = _sha256(json.dumps(kwargs["json"], sort_keys=True).encode())
+            exchange.request_sha256 = body_sha256(kwargs["json"])
         self.transcript.append(exchange)
         try:
             response = await asyncio.wait_for(self._http.request(method, url, **kwargs), self.timeout)

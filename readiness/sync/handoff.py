@@ -185,8 +185,7 @@ def attribution_body(operation: catalog.Operation, entity_id: int, submission: d
     session = web_session_data(submission)
     if session is None:
         return None
-    key, _ = catalog.ATTRIBUTIONS[operation]
-    return {key: entity_id, "webSessionData": session}
+    return {catalog.ATTRIBUTIONS[operation].id_field: entity_id, "webSessionData": session}
 
 
 def prepare_lead_form(submission: dict, titan_map: dict, offline: dict) -> dict[str, Any]:
