@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from readiness.servicetitan import catalog
 from readiness.servicetitan import client as st
 from readiness.sandbox import simulator as sim
 from readiness.core.errors import OptionError
@@ -258,3 +259,102 @@ def test_the_simulator_command_binds_loopback_only(tmp_path):
     from readiness.__main__ import main
     assert main(["simulator", "--tenant", str(tmp_path)]) == 2
     assert main(["simulator", "--tenant", str(ROOT / "fixtures/tenants/riverside-growth"), "--host", "0.0.0.0"]) == 2
+
+
+# -- the website vendor's whole path (issue 20) -------------------------------------------------------------------
+WEB_SESSION = {"landingPageUrl": "https://riverside-plumbing.example.com/services/drain-cleaning",
+               "referrerUrl": "https://search.example.com/", "utmSource": "google"}
+
+
+def test_lead_form_returns_a_lead_id_that_web_lead_form_attributions_accepts():
+    async def go(made, simulator, creds):
+        lead_id = await made.submit_lead_form({"name": "Pat Example", "email": "pat@example.com",
+                                               "phoneNumber": "555-0100", "summary": "Drain cleaning"})
+        await made.post_attribution(catalog.WEB_LEAD_FORM_ATTRIBUTION, {"leadId": lead_id, "webSessionData": WEB_SESSION})
+        with pytest.raises(st.ApiError) as unknown:
+            await made.post_attribution(catalog.WEB_LEAD_FORM_ATTRIBUTION,
+                                        {"leadId": lead_id + 1, "webSessionData": WEB_SESSION})
+        with pytest.raises(st.ApiError) as nameless:
+            await made.submit_lead_form({"email": "pat@example.com", "message": "free text"})
+        return lead_id, simulator, unknown.value, nameless.value
+
+    lead_id, simulator, unknown, nameless = call(go)
+    assert simulator.leads[-1]["id"] == lead_id and simulator.attributions[-1]["body"]["leadId"] == lead_id
+    assert unknown.status == 400 and "leadId" in unknown.errors
+    assert nameless.status == 400 and set(nameless.errors) == {"name", "message"}
+
+
+def test_a_web_session_without_landing_page_and_referrer_is_an_rfc_7807_400():
+    async def go(made, simulator, creds):
+        headers = made.headers(await made.token())
+        booking = simulator.bookings[0]["id"]
+        return await raw(simulator, "POST", "/marketingads/v2/tenant/900000202/web-booking-attributions",
+                         headers=headers, json={"bookingId": booking, "webSessionData": {"utmSource": "google"}})
+
+    answer = call(go)
+    body = answer.json()
+    assert answer.status_code == 400 and answer.headers["content-type"].startswith("application/problem+json")
+    assert body["status"] == 400 and body["title"] and body["traceId"]
+    assert set(body["errors"]) == {"webSessionData.landingPageUrl", "webSessionData.referrerUrl"}
+
+
+def test_job_and_external_call_attributions_are_served_strictly():
+    async def go(made, simulator, creds):
+        job = simulator.tenant.records["jpm/export/jobs"][0]["id"]
+        await made.post_attribution(catalog.JOB_ATTRIBUTION, {"jobId": job, "webSessionData": WEB_SESSION})
+        call_data = {"customerPhoneNumber": "555-0100", "forwardingPhoneNumber": "555-0101",
+                     "trackingPhoneNumber": "555-0102", "callStartedOnUtc": "2026-01-01T00:00:00Z"}
+        await made.post_attribution(catalog.EXTERNAL_CALL_ATTRIBUTION,
+                                    {"webSessionData": WEB_SESSION, "externalCallData": call_data})
+        with pytest.raises(st.ApiError) as unknown:
+            await made.post_attribution(catalog.JOB_ATTRIBUTION, {"jobId": 1, "webSessionData": WEB_SESSION})
+        return simulator, unknown.value
+
+    simulator, unknown = call(go)
+    assert [a["post"].lead_type for a in simulator.attributions] == ["ManualJob", "Call"]
+    assert unknown.status == 400 and "jobId" in unknown.errors
+
+
+def test_attributed_leads_needs_its_window_and_lists_each_post_with_its_lead_type():
+    async def go(made, simulator, creds):
+        booking = simulator.bookings[0]["id"]
+        await made.post_attribution(catalog.WEB_BOOKING_ATTRIBUTION, {"bookingId": booking, "webSessionData": WEB_SESSION})
+        with pytest.raises(st.ApiError) as no_window:
+            await made.call(catalog.ATTRIBUTED_LEADS)
+        with pytest.raises(st.ApiError) as bad_type:
+            await made.attributed_leads("2025-12-31T00:00:00Z", "2026-01-02T00:00:00Z", lead_type="Email")
+        listed = await made.attributed_leads("2025-12-31T00:00:00Z", "2026-01-02T00:00:00Z")
+        calls = await made.attributed_leads("2025-12-31T00:00:00Z", "2026-01-02T00:00:00Z", lead_type="Call")
+        later = await made.attributed_leads("2026-01-02T00:00:00Z", "2026-01-03T00:00:00Z")
+        return booking, no_window.value, bad_type.value, listed, calls, later
+
+    booking, no_window, bad_type, listed, calls, later = call(go)
+    assert no_window.status == 400 and set(no_window.errors) == {"fromUtc", "toUtc"}
+    assert bad_type.status == 400 and "leadType" in bad_type.errors
+    assert [(catalog.lead_type_of(row), row["booking"]["id"]) for row in listed] == [("WebBooking", booking)]
+    assert calls == [] and later == []
+
+
+def test_a_new_app_versions_scope_is_refused_until_accepted_while_the_old_scopes_keep_working():
+    async def go(made, simulator, creds):
+        simulator.release_app_version({"tn.mads.attributedleads:r"})
+        with pytest.raises(st.ApiError) as pending:
+            await made.attributed_leads("2025-12-31T00:00:00Z", "2026-01-02T00:00:00Z")
+        job_types = await made.collect_all(catalog.JOB_TYPES)
+        simulator.accept_app_version(creds["client_id"])
+        accepted = await made.attributed_leads("2025-12-31T00:00:00Z", "2026-01-02T00:00:00Z")
+        return pending.value, job_types, accepted
+
+    pending, job_types, accepted = call(go)
+    assert pending.status == 403 and "not accepted" in str(pending) and "app version 2" in str(pending)
+    assert job_types and accepted == []
+
+
+def test_lists_hide_inactive_records_unless_asked_for_all():
+    async def go(made, simulator, creds):
+        return (await made.collect(catalog.JOB_TYPES.module, catalog.JOB_TYPES.path),
+                await made.collect_all(catalog.JOB_TYPES))
+
+    active, everything = call(go)
+    assert all(r.get("active", True) for r in active) and any(r.get("active") is False for r in everything)
+    assert len(everything) > len(active)

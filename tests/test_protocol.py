@@ -72,12 +72,76 @@ def test_an_expired_scope_of_a_connected_tenant_is_refused_and_routed():
     ("writes-during-import", "IMPORT-01", "read-only"),
     ("logs-token", "TOKEN-01", "no-leak"),
     ("logs-token", "SECRET-01", "no-leak"),
+    ("posts-to-leads", "LEAD-01", "lead-form-used"),
+    ("sends-visitor-text", "LEAD-01", "lead-minimal"),
+    ("never-reads-attributed-leads", "ATTR-03", "attributions-listed"),
+    ("stops-after-one-refusal", "SCOPE-02", "other-families-work"),
+    ("forgets-active-any", "IMPORT-01", "all-records-requested"),
+    ("forgets-active-any", "IMPORT-01", "inactive-included"),
 ])
 def test_a_wrong_client_fails_the_protocol_check(monkeypatch, client, test_id, check):
     monkeypatch.setattr(protocol, "CLIENT_FACTORY", BAD_CLIENTS[client])
-    verdict = run(test_id).verdict(check)
-    assert not verdict.passed
-    assert "cs1." not in verdict.detail and "simtok." not in verdict.detail
+    outcome = run(test_id)
+    verdict = outcome.verdict(check)
+    assert not verdict.passed and outcome.error is None, outcome.error  # the check fails, named, not a crash
+    assert verdict.detail and "cs1." not in verdict.detail and "simtok." not in verdict.detail
+
+
+def test_a_lead_form_with_the_visitors_message_as_summary_is_not_minimal(monkeypatch):
+    """The product itself (not only the client) must not put the visitor's words in the lead form."""
+    real = handoff.lead_form_envelope
+    monkeypatch.setattr(handoff, "lead_form_envelope",
+                        lambda submission, summary, offline: real(submission, submission.get("message", summary),
+                                                                  offline))
+    verdict = run("LEAD-01").verdict("lead-minimal")
+    assert not verdict.passed and "the visitor's message is in the envelope" in verdict.detail
+
+
+def test_lead_01_chains_the_returned_lead_id_into_the_attribution():
+    tenant = next(t for t in TENANTS if t.slug == "riverside-growth")
+    session = protocol.simulator_session(tenant, "unit-test-run")
+    outcome = protocol.run(session, TESTS["LEAD-01"], CONTEXT)
+    assert not failed(outcome), failed(outcome)
+    [form] = [p for p in session.simulator.posted if p["path"].endswith("/leads/form")]
+    [posted] = [p for p in session.simulator.posted if p["path"].endswith("/web-lead-form-attributions")]
+    assert set(form["body"]) <= set(CONTEXT["envelopes"]["lead_form"]["fields"])
+    assert posted["body"]["leadId"] == session.simulator.leads[-1]["id"]
+    assert set(posted["body"]["webSessionData"]) >= {"landingPageUrl", "referrerUrl"}
+    assert "?" not in posted["body"]["webSessionData"]["landingPageUrl"]  # no query string leaves the website
+
+
+def test_attr_03_reports_each_unconfirmed_post_for_the_attribution_mismatch_runbook(monkeypatch):
+    monkeypatch.setattr(protocol, "CLIENT_FACTORY", BAD_CLIENTS["never-reads-attributed-leads"])
+    outcome = run("ATTR-03")
+    missing = [f for f in outcome.findings if f.kind == "attribution-not-confirmed"]
+    assert missing and {f.runbook for f in missing} == {"attribution-mismatch"}
+    assert outcome.facts["attributed_leads"]["missing"] == len(missing) == outcome.facts["attributed_leads"]["posted"]
+
+
+def test_attr_03_lists_every_lead_type_the_growth_tenant_posts():
+    outcome = run("ATTR-03", tenant="riverside-growth")
+    assert not failed(outcome) and "ManualJob" in outcome.verdict("attributions-listed").detail
+
+
+def test_scope_02_routes_only_the_new_scopes_family_and_lists_it_in_the_checklist():
+    outcome = run("SCOPE-02")
+    assert not failed(outcome), failed(outcome)
+    after = outcome.facts["eligibility"]["after"]
+    assert after["marketing-ads"] == "blocked: awaiting the tenant administrator's acceptance of the new app version"
+    assert all(state == "eligible" for family, state in after.items() if family != "marketing-ads")
+    [finding] = outcome.findings
+    assert (finding.kind, finding.subject, finding.runbook) == ("family-ineligible", "marketing-ads", "disconnect")
+    assert "awaiting the tenant administrator's acceptance of the new app version" in finding.detail
+
+
+def test_scope_02_against_the_integration_environment_names_the_operator_step():
+    env = {"ST_CLIENT_ID": "cid.fake", "ST_CLIENT_SECRET": "cs1.fake", "ST_APP_KEY": "ak1.fake",
+           "ST_TENANT_ID": "900000202", "ST_AUTH_URL": "http://127.0.0.1:9", "ST_API_URL": "http://127.0.0.1:9"}
+    session = protocol.open_session("integration", TESTS["SCOPE-02"], tenants=TENANTS, environ=env)
+    session.client = lambda *a, **k: pytest.fail("no call before the operator step")  # the step comes first
+    outcome = protocol.run(session, TESTS["SCOPE-02"], CONTEXT)
+    assert "operator step" in outcome.error and "new app version" in outcome.error
+    assert "tn.mads.attributedleads:r" in outcome.error and not outcome.verdict("awaits-acceptance").passed
 
 
 def test_outcome_of_a_stopped_test_fails_every_unrecorded_check():

@@ -344,12 +344,6 @@ class Session:
                               st.Secret(made["app_key"]), self.credentials.tenant_id,
                               self.credentials.auth_url, self.credentials.api_url)
 
-    def release_app_version(self, scopes: set[str]) -> None:
-        """A new app version adding ``scopes``, left unaccepted by the tenant administrator."""
-        self._need_simulator(f"add {', '.join(sorted(scopes))} to the app in the developer portal (a new app "
-                             "version) and leave the new version unaccepted in the sandbox tenant"
-                             ).release_app_version(scopes)
-
     def utc_now(self) -> datetime:
         """The session's wall clock: the simulator's virtual time, or the real time."""
         if isinstance(self.clock, sim.VirtualClock):
@@ -1240,6 +1234,8 @@ async def api_eligibility(made: st.ServiceTitanClient, calls: list[tuple[str, ap
 
 async def run_scope_change(session: Session, outcome: Outcome, catalog: dict) -> None:
     added = set(session.test.get("adds_scopes", []))
+    simulator = session._need_simulator(f"add {', '.join(sorted(added))} to the app in the developer portal (a new "
+                                        "app version) and leave the new version unaccepted in the sandbox tenant")
     calls: list[tuple[str, api.Operation]] = []
     for family in matrix.Matrix(catalog["policies"]).families:
         for endpoint in family["endpoints"]:
@@ -1249,7 +1245,7 @@ async def run_scope_change(session: Session, outcome: Outcome, catalog: dict) ->
                 calls.append((family["id"], operation))  # the new capability first
     calls += [(probe.family, probe.operation) for probe in catalog["probes"]]
     before = await api_eligibility(session.client(), calls, set(), session)
-    session.release_app_version(added)
+    simulator.release_app_version(added)
     made = session.client()
     states = await api_eligibility(made, calls, added, session)
     for family, state in sorted(states.items()):

@@ -497,8 +497,14 @@ class Simulator:
         self._next_id += 1
         return self._next_id
 
+    def _utc_now(self) -> datetime:
+        """The served tenant's wall clock: virtual time as a UTC instant, or the real time on a real clock."""
+        if isinstance(self.clock, VirtualClock):
+            return utc_at(self.clock.now())
+        return datetime.now(timezone.utc)
+
     def _stamp(self) -> str:
-        return utc_at(self.clock.now()).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return self._utc_now().strftime("%Y-%m-%dT%H:%M:%SZ")
 
     async def _create_booking(self, request: Request, endpoint: Endpoint, args: dict) -> Response:
         body, error = await self._valid_body(request, endpoint)
@@ -566,7 +572,7 @@ class Simulator:
             errors[key] = [f"{key} {body[key]} not found"]
         if errors:
             return problem(400, "One or more validation errors occurred.", self._trace_id(), errors)
-        self.attributions.append({"post": post, "at": self.clock.now(), "body": body})
+        self.attributions.append({"post": post, "at": self._utc_now(), "body": body})
         return Response(status_code=200)
 
     async def _attributed_leads(self, request: Request, endpoint: Endpoint, args: dict) -> Response:
@@ -585,8 +591,8 @@ class Simulator:
             errors["leadType"] = [f"must be one of {', '.join(catalog.LEAD_TYPES)}"]
         if errors:
             return problem(400, "One or more validation errors occurred.", self._trace_id(), errors)
-        rows = [_attributed_lead(a, utc_at(a["at"])) for a in self.attributions
-                if window["fromUtc"] <= utc_at(a["at"]) < window["toUtc"]
+        rows = [_attributed_lead(a, a["at"]) for a in self.attributions
+                if window["fromUtc"] <= a["at"] < window["toUtc"]
                 and lead_type in (None, a["post"].lead_type)]
         return self._page(request, rows)
 
