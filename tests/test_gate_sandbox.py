@@ -108,6 +108,31 @@ def test_a_replay_window_shorter_than_the_retry_schedule_fails_the_webhook_scena
     assert "webhooks.yaml" in row["reason"] and "replay_window_seconds" in row["reason"]
 
 
+@pytest.mark.parametrize("change, named", [
+    (("current: V2", "current: V1"), "version.current"),
+    (("    confirmed_by: WEBHOOK-01\n  - id: digest-encoding", "    confirmed_by: WEBHOOK-99\n  - id: digest-encoding"),
+     "assumptions[0].confirmed_by"),
+])
+def test_a_v1_webhook_policy_or_an_unconfirmed_assumption_fails_the_webhook_scenario(workspace, change, named):
+    policy = workspace.policies / "webhooks.yaml"
+    text = policy.read_text()
+    assert change[0] in text
+    policy.write_text(text.replace(*change, 1))
+    result = workspace.run(tenants=["comfort-launch"])
+    scenario = next(s.name for s in parse_feature(ROOT / "features" / "webhooks.feature")[1]
+                    if any("V2" in step.text for step in s.steps))
+    row = result.assert_fails(scenario, "WEBHOOK-INGEST")
+    assert "webhooks.yaml" in row["reason"] and named in row["reason"]
+
+
+def test_offline_the_new_protocol_tests_are_pending_with_their_unblock_conditions(workspace):
+    result = workspace.run(tenants=["comfort-launch"])
+    assert result.exit_code == 0, result.output[-3000:]
+    for test in PROTOCOL_TESTS:
+        row = result.scenario(scenario_of(test["id"]))
+        assert row["status"] == "pending" and " ".join(test["unblock"].split()) in row["reason"], (test["id"], row)
+
+
 def test_a_receiver_claimed_production_ready_is_refused(workspace):
     policy = workspace.policies / "webhooks.yaml"
     policy.write_text(policy.read_text().replace("status: reference-not-production-ready", "status: production"))
