@@ -15,6 +15,7 @@ import yaml
 from readiness.mapping import attribution, drift
 from readiness.core import exportfeed
 from readiness.report import proof
+from readiness.cli import main
 from readiness.gate import synth
 from readiness.core.errors import OptionError, PolicyError, TenantDataError
 from readiness.core.policy import PolicySet
@@ -94,9 +95,9 @@ def test_generator_is_deterministic_and_writes_the_documented_layout(tmp_path):
 
 
 def test_generator_command_line(tmp_path, capsys):
-    assert synth.main(["--out", str(tmp_path), "--jobs", "300", "--seed", "4"]) == 0
+    assert main(["synth", "--out", str(tmp_path), "--jobs", "300", "--seed", "4"]) == 0
     assert "synth-manifest.json" in capsys.readouterr().out
-    assert synth.main(["--out", str(tmp_path), "--jobs", "5"]) == 2
+    assert main(["synth", "--out", str(tmp_path), "--jobs", "5"]) == 2
     assert "--jobs" in capsys.readouterr().err
 
 

@@ -561,34 +561,14 @@ def excused_samples(policy: CredentialPolicy, rounds: int = 20) -> list[str]:
     return sorted(problems)
 
 
-# ---------------------------------------------------------------------------------------------- command line
-
-
-def register(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "scan-credentials", help="scan folders or files for credentials (the gate's credential boundary)",
-        description="Scan folders or files with the gate's credential detectors and allow-list. Prints one line per "
-                    "finding (file:line, detector, masked value); exit 1 when something was found or could not be "
-                    "read, 0 when clean.")
-    parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="folder or file to scan")
-    parser.add_argument("--policies-dir", type=Path, default=Path("policies"), help="policy folder (default: policies)")
-    parser.set_defaults(func=scan_command)
-
-
-def scan_command(args) -> int:
-    from readiness.core.policy import PolicySet
-
-    policies = PolicySet.load(args.policies_dir)
-    policy = CredentialPolicy.from_policy(policies["credentials"], policies)
+def scan(paths: Iterable[Path], policy: CredentialPolicy) -> ScanResult:
+    """Scan each folder or file in ``paths``; one result over all of them."""
     total = ScanResult()
-    for path in args.paths:
+    for path in paths:
         if not path.exists() and not path.is_symlink():
             raise ReadinessError(path, "no such file or folder to scan")
         result = scan_folder(path, policy) if path.is_dir() else scan_paths([path], policy, path.parent)
         total.findings += result.findings
         total.files += result.files
         total.bytes += result.bytes
-    for finding in total.findings:
-        print(finding)
-    print(f"{total.files} files, {total.bytes / 1e6:.1f} MB scanned; {len(total.failures)} failing findings")
-    return 1 if total.failures else 0
+    return total

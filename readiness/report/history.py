@@ -9,7 +9,6 @@ Markdown and writes ``readiness-diff.md`` and ``readiness-diff.json``; the gate'
 
 from __future__ import annotations
 
-import argparse
 import json
 from collections import Counter
 from pathlib import Path
@@ -126,21 +125,3 @@ def write(changes: dict, out_dir: Path | str) -> list[Path]:
     json_path.write_text(json.dumps(changes, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     md_path.write_text(render_markdown(changes), encoding="utf-8")
     return [json_path, md_path]
-
-
-def run(args: argparse.Namespace) -> int:
-    changes = diff(document.load(args.old), document.load(args.new))
-    out_dir = Path(args.out_dir) if args.out_dir else Path(args.new).parent
-    print(render_markdown(changes), end="")
-    print(f"written: {', '.join(p.as_posix() for p in write(changes, out_dir))}")
-    return 0
-
-
-def register(commands) -> None:
-    parser = commands.add_parser("diff", help="what changed between two readiness.json reports",
-                                 description=__doc__.splitlines()[0])
-    parser.add_argument("old", metavar="OLD.json", help="the earlier readiness.json")
-    parser.add_argument("new", metavar="NEW.json", help="the later readiness.json")
-    parser.add_argument("--out-dir", default=None, metavar="DIR",
-                        help="where readiness-diff.md and .json are written (default: NEW's folder)")
-    parser.set_defaults(func=run)

@@ -671,29 +671,20 @@ def generated_credentials(seed: str | None = None) -> dict[str, str]:
             "app_key": "ak1." + part("app_key", 32)}
 
 
-def register(subparsers) -> None:
-    parser = subparsers.add_parser("simulator", help="serve a fixture tenant as a local ServiceTitan simulator",
-                                   description="Serve a fixture tenant on 127.0.0.1 through ServiceTitan's paths "
-                                               "and shapes. Results against it are dry runs, never evidence.")
-    parser.add_argument("--tenant", required=True, type=Path, metavar="DIR", help="fixture tenant folder")
-    parser.add_argument("--host", default="127.0.0.1", help="loopback address to bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8765, help="port (default 8765)")
-    parser.add_argument("--token-lifetime", type=int, default=DEFAULT_TOKEN_LIFETIME, help="expires_in of tokens, s")
-    parser.set_defaults(func=serve_command)
-
-
-def serve_command(args) -> int:
+def serve(tenant_folder: Path, *, host: str = "127.0.0.1", port: int = 8765,
+          token_lifetime: int = DEFAULT_TOKEN_LIFETIME) -> None:
+    """Serve ``tenant_folder`` on loopback until interrupted; the session's fake credentials go to stderr."""
     import uvicorn
 
-    if args.host not in LOOPBACK_HOSTS:
-        raise OptionError(f"--host {args.host}: the simulator binds loopback only (127.0.0.1)")
-    if not (args.tenant / "tenant.yaml").is_file():
-        raise OptionError(f"--tenant {args.tenant}: not a tenant folder (no tenant.yaml)")
-    data = TenantData.from_fixture(FixtureTenant(args.tenant))
-    simulator = Simulator(data, clock=SystemClock(), token_lifetime=args.token_lifetime)
+    if host not in LOOPBACK_HOSTS:
+        raise OptionError(f"--host {host}: the simulator binds loopback only (127.0.0.1)")
+    if not (tenant_folder / "tenant.yaml").is_file():
+        raise OptionError(f"--tenant {tenant_folder}: not a tenant folder (no tenant.yaml)")
+    data = TenantData.from_fixture(FixtureTenant(tenant_folder))
+    simulator = Simulator(data, clock=SystemClock(), token_lifetime=token_lifetime)
     creds = generated_credentials()
     simulator.connect(**creds)
-    base = f"http://{args.host}:{args.port}"
+    base = f"http://{host}:{port}"
     print(f"ServiceTitan simulator (dry runs only, not sandbox evidence) serving {data.name} "
           f"(tenant {data.tenant_id}) on {base}\n"
           f"Generated for this session only (fake, discarded on exit):\n"
@@ -702,5 +693,4 @@ def serve_command(args) -> int:
           f"Booking provider ids: {', '.join(str(i) for i in sorted(simulator._provider_ids())) or 'none'}\n"
           f"Try: curl -s -d grant_type=client_credentials -d client_id=... -d client_secret=... {base}/connect/token",
           file=sys.stderr, flush=True)
-    uvicorn.run(simulator.app, host=args.host, port=args.port, log_level="warning", access_log=False)
-    return 0
+    uvicorn.run(simulator.app, host=host, port=port, log_level="warning", access_log=False)
