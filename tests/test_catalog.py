@@ -1,6 +1,6 @@
-"""One source of truth for each ServiceTitan fact: endpoints, scopes, request fields and envelopes live in
-``readiness.servicetitan.catalog`` (and its request schemas); the simulator, the client, the protocol, the
-handoff, the matrix checks and the data boundaries read them from there."""
+"""One source of truth for each ServiceTitan fact: endpoints and scopes live in ``readiness.servicetitan.catalog``,
+request and response bodies in the published schemas it reads (``readiness.servicetitan.openapi``); the
+simulator, the client, the protocol, the handoff, the matrix checks and the data boundaries read them there."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from readiness.servicetitan import catalog
 ROOT = Path(__file__).resolve().parent.parent
 LIBRARY = ROOT / "readiness"
 CATALOG_MODULE = LIBRARY / "servicetitan" / "catalog.py"
+OPENAPI_MODULE = LIBRARY / "servicetitan" / "openapi.py"
 POLICIES = PolicySet.load(ROOT / "policies")
 TENANTS = [FixtureTenant(p) for p in sorted((ROOT / "fixtures" / "tenants").iterdir()) if (p / "tenant.yaml").exists()]
 SCOPE = re.compile(r"tn\.[a-z]+\.[a-z0-9]+:[rw]")
@@ -28,11 +29,11 @@ SCOPE = re.compile(r"tn\.[a-z]+\.[a-z0-9]+:[rw]")
 ENDPOINT_PATH = re.compile(r"/v2/tenant/|booking-provider/|^leads/form$|^[a-z-]+-attributions$")
 
 
-def test_every_operation_is_a_published_endpoint_with_its_published_scope():
+def test_every_operation_is_a_published_endpoint_with_its_published_scope_and_body():
     for operation in catalog.OPERATIONS:
         assert catalog.scope_of(operation.method, operation.template) == operation.scope
-        if operation.body is not None:
-            assert catalog.request_fields(operation.body), operation
+        if operation.method == "POST":
+            assert catalog.request_fields(operation), operation
 
 
 def test_the_simulator_serves_exactly_catalog_operations():
@@ -65,7 +66,8 @@ def test_the_protocol_probes_and_the_matrix_endpoints_take_scopes_from_the_catal
 
 
 def _python_sources():
-    return [p for p in sorted(LIBRARY.rglob("*.py")) if p != CATALOG_MODULE]
+    """The library's modules except the catalog and the reader of the published documents."""
+    return [p for p in sorted(LIBRARY.rglob("*.py")) if p not in (CATALOG_MODULE, OPENAPI_MODULE)]
 
 
 def _string_constants(path: Path):
@@ -99,36 +101,29 @@ def _field_lists():
             yield f"{path.relative_to(ROOT)}:{node.lineno}", names
 
 
-BODIES = sorted({op.body for op in catalog.OPERATIONS if op.body})
+POSTS = [op for op in catalog.OPERATIONS if op.method == "POST"]
 
 
-@pytest.mark.parametrize("body", BODIES)
-def test_no_module_but_the_catalog_lists_the_fields_of_a_request_body(body):
+@pytest.mark.parametrize("operation", POSTS, ids=[op.path for op in POSTS])
+def test_no_module_but_the_catalog_lists_the_fields_of_a_request_body(operation):
     """A literal holding three or more of one request body's field names (or its web session's) is a second copy
     of a published field list, like the simulator's BOOKING_FIELDS once was."""
     # Words the website's own records use too (a lead's name, address parts) are not ServiceTitan's to own.
     common = {"name", "summary", "source", "address", "priority", "start"}
-    fields = set(catalog.request_fields(body)) - common
-    for field in set(catalog.request_fields(body)) - common:
-        fields |= set(catalog.subfields(body, field)) if _is_object(body, field) else set()
+    fields = set(catalog.request_fields(operation)) - common
+    for field in set(catalog.request_fields(operation)) - common:
+        fields |= set(catalog.subfields(operation, field))
     copies = [f"{where}: {sorted(names & fields)}" for where, names in _field_lists() if len(names & fields) >= 3]
-    assert not copies, f"{body} fields listed outside the catalog:\n" + "\n".join(copies)
+    assert not copies, f"{operation.path} fields listed outside the catalog:\n" + "\n".join(copies)
 
 
-def _is_object(body: str, field: str) -> bool:
-    try:
-        return bool(catalog.subfields(body, field))
-    except (KeyError, TypeError):
-        return False
-
-
-def test_a_second_field_list_is_caught(tmp_path, monkeypatch):
+def test_a_second_field_list_is_caught():
     planted = LIBRARY / "sandbox" / "_planted_copy.py"
     planted.write_text('BOOKING = {"externalId", "isFirstTimeClient", "customerType", "campaignId"}\n'
                        'PATH = "/crm/v2/tenant/{tenant}/leads/form"\n')
     try:
         with pytest.raises(AssertionError, match="_planted_copy.py:1"):
-            test_no_module_but_the_catalog_lists_the_fields_of_a_request_body("booking-create")
+            test_no_module_but_the_catalog_lists_the_fields_of_a_request_body(catalog.CREATE_BOOKING)
         with pytest.raises(AssertionError, match="_planted_copy.py:2"):
             test_no_module_but_the_catalog_names_a_scope_or_an_endpoint_path()
     finally:
@@ -138,5 +133,5 @@ def test_a_second_field_list_is_caught(tmp_path, monkeypatch):
 def test_no_policy_restates_the_booking_create_fields():
     """Policies say what the product may send (envelopes.yaml); what ServiceTitan takes is the catalog's."""
     assert "booking_create" not in POLICIES["data-boundaries"]
-    create = set(catalog.request_fields(catalog.CREATE_BOOKING.body))
+    create = set(catalog.request_fields(catalog.CREATE_BOOKING))
     assert set(POLICIES["envelopes"]["booking"]["fields"]) <= create

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from readiness.servicetitan import catalog
+from readiness.servicetitan import catalog, openapi
 from readiness.servicetitan import client as st
 from readiness.sandbox import simulator as sim
 from readiness.core.errors import OptionError
@@ -358,3 +358,41 @@ def test_lists_hide_inactive_records_unless_asked_for_all():
     active, everything = call(go)
     assert all(r.get("active", True) for r in active) and any(r.get("active") is False for r in everything)
     assert len(everything) > len(active)
+
+
+def test_every_new_body_conforms_to_the_published_schemas():
+    """Requests the protocol posts and the simulator's answers, judged by readiness.servicetitan.openapi (the
+    published documents and the library the intake uses)."""
+    from readiness.core.tenants import FixtureTenant as Tenant
+    from readiness.core.policy import PolicySet
+    from readiness.sandbox import protocol
+
+    tenant = Tenant(ROOT / "fixtures" / "tenants" / "riverside-growth")
+    context = protocol.context(PolicySet.load(ROOT / "policies"))
+    tests = {t["id"]: t for t in context["policies"]["sandbox-protocol"]["tests"]}
+    posted = []
+    for test_id in ("BOOK-01", "LEAD-01", "ATTR-02", "ATTR-03"):
+        session = protocol.simulator_session(tenant, "conformance")
+        protocol.run(session, tests[test_id], context)
+        posted += session.simulator.posted
+    paths = {p["path"].split("/tenant/")[1].split("/", 1)[1] for p in posted}
+    assert {"leads/form", "web-booking-attributions", "web-lead-form-attributions", "job-attributions"} <= paths
+    assert all(openapi.validate_body(p["path"], "POST", None, p["body"]) == [] for p in posted)
+
+    async def go(made, simulator, creds):
+        headers = made.headers(await made.token())
+        form = await raw(simulator, "POST", "/crm/v2/tenant/900000202/leads/form", headers=headers,
+                         json={"name": "Pat Example", "summary": "Drain cleaning"})
+        await made.post_attribution(catalog.WEB_LEAD_FORM_ATTRIBUTION,
+                                    {"leadId": form.json()["leadId"], "webSessionData": WEB_SESSION})
+        job = simulator.tenant.records["jpm/export/jobs"][0]["id"]
+        await made.post_attribution(catalog.JOB_ATTRIBUTION, {"jobId": job, "webSessionData": WEB_SESSION})
+        listed = await raw(simulator, "GET", "/marketingads/v2/tenant/900000202/attributed-leads", headers=headers,
+                           params={"fromUtc": "2025-12-31T00:00:00Z", "toUtc": "2026-01-02T00:00:00Z",
+                                   "includeTotal": "true"})
+        return form, listed
+
+    form, listed = call(go)
+    assert openapi.validate_body("/crm/v2/tenant/{tenant}/leads/form", "POST", 200, form.json()) == []
+    assert len(listed.json()["data"]) == 2
+    assert openapi.validate_body("/marketingads/v2/tenant/{tenant}/attributed-leads", "GET", 200, listed.json()) == []

@@ -103,10 +103,10 @@ def booking_envelope_shape(envelopes: dict) -> list[Finding]:
     fields = set(envelopes["booking"]["fields"])
     found = [_finding("envelope-field", f"envelopes.yaml booking.fields.{name}",
                       f"'{name}' is not a field of {operation}; the handoff could not send it")
-             for name in sorted(fields - set(catalog.request_fields(create.body)))]
+             for name in sorted(fields - set(catalog.request_fields(create)))]
     found += [_finding("envelope-field", "envelopes.yaml booking.fields",
                        f"'{name}' is required by {operation} but missing from the booking envelope")
-              for name in catalog.required_fields(create.body) if name not in fields]
+              for name in catalog.required_fields(create) if name not in fields]
     return found
 
 

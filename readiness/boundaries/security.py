@@ -56,7 +56,7 @@ def packet_model(policies) -> dict[str, Any]:
             for name, envelope in envelopes.items()
         ],
         "booking_create": {"operation": f"{catalog.CREATE_BOOKING.method} {catalog.CREATE_BOOKING.template}",
-                           "required": list(catalog.required_fields(catalog.CREATE_BOOKING.body))},
+                           "required": list(catalog.required_fields(catalog.CREATE_BOOKING))},
         "titan_map": " ".join(limits["titan_map"]["description"].split()),
         "export_fields": [r["reason"] for r in limits["export_fields"]["forbidden"]]
         + [r["reason"] for r in limits["export_fields"]["forbidden_values"]],

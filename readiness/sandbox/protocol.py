@@ -1026,7 +1026,7 @@ async def post_attributions(made: st.ServiceTitanClient, session: Session, catal
 def attribution_fields() -> set[str]:
     """Every field an attribution post may carry: the attributed ids and the web session's fields."""
     return ({post.id_field for post in api.ATTRIBUTIONS.values() if post.id_field} | {"webSessionData"}
-            | set(api.subfields(api.WEB_BOOKING_ATTRIBUTION.body, "webSessionData")))
+            | set(api.subfields(api.WEB_BOOKING_ATTRIBUTION, "webSessionData")))
 
 
 async def run_ads(session: Session, outcome: Outcome, catalog: dict) -> None:

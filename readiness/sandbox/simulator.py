@@ -488,7 +488,7 @@ class Simulator:
         """The request body, or an RFC 7807 400 naming every field that breaks the published request schema."""
         body, error = await self._json_body(request)
         if error is None:
-            errors = catalog.body_errors(endpoint.operation.body, body)
+            errors = catalog.body_errors(endpoint.operation, body)
             if errors:
                 error = problem(400, "One or more validation errors occurred.", self._trace_id(), errors)
         return body, error
@@ -564,7 +564,7 @@ class Simulator:
         body, error = await self._json_body(request)
         if error:
             return error
-        errors = catalog.body_errors(endpoint.operation.body, body)
+        errors = catalog.body_errors(endpoint.operation, body)
         post = catalog.ATTRIBUTIONS[endpoint.operation]
         key = post.id_field
         known = self._known_ids(key)
@@ -600,7 +600,7 @@ class Simulator:
 def _attributed_lead(attribution: dict, at: datetime) -> dict:
     """One row of attributed-leads: every field the published response requires, filled as ServiceTitan would."""
     body, session = attribution["body"], attribution["body"]["webSessionData"]
-    row = catalog.blank("attributed-lead")
+    row = catalog.blank(catalog.row_schema(catalog.ATTRIBUTED_LEADS))
     row["dateTime"] = at.strftime("%Y-%m-%dT%H:%M:%SZ")
     post = attribution["post"]
     row["leadType"] = catalog.LEAD_TYPES.index(post.lead_type) + 1

@@ -4,8 +4,8 @@ Everything else reads it: the connection matrix checks (``readiness.access.matri
 (``readiness.servicetitan.client``), the simulator (``readiness.sandbox.simulator``), the protocol
 (``readiness.sandbox.protocol``), the product's envelopes (``readiness.sync.handoff``) and the data
 boundaries. ``KNOWN_ENDPOINTS`` is every published endpoint the matrix may name; ``OPERATIONS`` are the
-calls the product makes (each one of ``KNOWN_ENDPOINTS``, its scope looked up there); request bodies (and the
-response rows the simulator builds) are JSON Schemas in ``readiness/schemas/servicetitan/bodies.schema.json``.
+calls the product makes (each one of ``KNOWN_ENDPOINTS``, its scope looked up there); their request and
+response bodies are ServiceTitan's published schemas, shipped as package data (``readiness.servicetitan.openapi``).
 
 The endpoint list is a small excerpt, taken once from ServiceTitan's published OpenAPI documents and their scope reference
 (scopes.tsv) for the resources this product could ever touch; the suite never needs those documents at
@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, NamedTuple
 
-import jsonschema
+from openapi_schema_validator import OAS30WriteValidator, oas30_format_checker
 
-from readiness.core.documents import schema
+from readiness.servicetitan import openapi
 
 # (method, path as called, scope, source)
 KNOWN_ENDPOINTS: tuple[tuple[str, str, str, str], ...] = (
@@ -266,7 +266,6 @@ class Operation:
     path: str
     params: frozenset[str] = frozenset()
     required_params: frozenset[str] = frozenset()
-    body: str | None = None
 
     @property
     def template(self) -> str:
@@ -310,20 +309,18 @@ EXPORT_INVOICES = _export("accounting", "export/invoices")
 EXPORT_PAYMENTS = _export("accounting", "export/payments")
 PROVIDER_BOOKINGS = Operation("GET", "crm", "booking-provider/{booking_provider}/bookings",
                               (LIST_PARAMS - {"active"}) | {"externalId", "sort"})
-CREATE_BOOKING = Operation("POST", "crm", "booking-provider/{booking_provider}/bookings", body="booking-create")
+CREATE_BOOKING = Operation("POST", "crm", "booking-provider/{booking_provider}/bookings")
 LEADS = Operation("GET", "crm", "leads", (LIST_PARAMS - {"active"}) | {"customerId", "isProspect", "withoutCustomer",
                                                                         "status", "sort", "genPermUrl"})
-CREATE_LEAD = Operation("POST", "crm", "leads", body="lead-create")
-SUBMIT_LEAD_FORM = Operation("POST", "crm", "leads/form", body="lead-form")
+CREATE_LEAD = Operation("POST", "crm", "leads")
+SUBMIT_LEAD_FORM = Operation("POST", "crm", "leads/form")
 ATTRIBUTED_LEADS = Operation("GET", "marketingads", "attributed-leads",
                              frozenset({"fromUtc", "toUtc", "leadType", "page", "pageSize", "includeTotal"}),
                              required_params=frozenset({"fromUtc", "toUtc"}))
-WEB_BOOKING_ATTRIBUTION = Operation("POST", "marketingads", "web-booking-attributions", body="web-booking-attribution")
-WEB_LEAD_FORM_ATTRIBUTION = Operation("POST", "marketingads", "web-lead-form-attributions",
-                                      body="web-lead-form-attribution")
-JOB_ATTRIBUTION = Operation("POST", "marketingads", "job-attributions", body="job-attribution")
-EXTERNAL_CALL_ATTRIBUTION = Operation("POST", "marketingads", "external-call-attributions",
-                                      body="external-call-attribution")
+WEB_BOOKING_ATTRIBUTION = Operation("POST", "marketingads", "web-booking-attributions")
+WEB_LEAD_FORM_ATTRIBUTION = Operation("POST", "marketingads", "web-lead-form-attributions")
+JOB_ATTRIBUTION = Operation("POST", "marketingads", "job-attributions")
+EXTERNAL_CALL_ATTRIBUTION = Operation("POST", "marketingads", "external-call-attributions")
 
 OPERATIONS: tuple[Operation, ...] = (
     JOB_TYPES, BUSINESS_UNITS, ZONES, CAMPAIGNS, PRICEBOOK_SERVICES, MEMBERSHIP_TYPES,
@@ -382,73 +379,76 @@ _BY_CALL = {(op.method, op.module, op.path): op for op in OPERATIONS}
 
 
 # -- request and response bodies ----------------------------------------------------------------------------
-BODY_SCHEMAS = "servicetitan/bodies"
+# The bodies are ServiceTitan's published schemas, shipped as package data and read through
+# readiness.servicetitan.openapi; bodies are judged with the library the intake uses (openapi-schema-validator).
 
 
-@cache
-def _bodies() -> dict:
-    return schema(BODY_SCHEMAS)
+def request_schema(operation: Operation) -> dict:
+    """The published schema of an operation's request body (self-contained, OpenAPI 3.0)."""
+    return openapi.schema_for(operation.template, operation.method, None)
 
 
-def request_schema(name: str) -> dict:
-    """The JSON Schema of one request body, e.g. ``booking-create`` (its ``$ref``s resolve)."""
-    definitions = _bodies()["$defs"]
-    if name not in definitions:
-        raise KeyError(f"no request body {name!r} in {BODY_SCHEMAS}")
-    return {"$ref": f"#/$defs/{name}", "$defs": definitions}
+def row_schema(operation: Operation) -> dict:
+    """The published schema of one record of a list operation's answer (its ``data`` items)."""
+    return openapi.schema_for(operation.template, operation.method, 200)["properties"]["data"]["items"]
 
 
-def request_fields(name: str) -> tuple[str, ...]:
-    """The top-level fields of a request body, in the published order."""
-    return tuple(_bodies()["$defs"][name]["properties"])
+def _object(schema: dict) -> dict:
+    """A property's own schema where the published document wraps it (``oneOf``/``allOf`` of one schema)."""
+    for keyword in ("oneOf", "allOf"):
+        if len(schema.get(keyword, ())) == 1:
+            return _object(schema[keyword][0])
+    return schema
 
 
-def required_fields(name: str) -> tuple[str, ...]:
-    return tuple(_bodies()["$defs"][name].get("required", ()))
+def request_fields(operation: Operation) -> tuple[str, ...]:
+    """The top-level fields of an operation's request body, in the published order."""
+    return tuple(request_schema(operation)["properties"])
 
 
-def blank(name: str) -> dict:
-    """A body with every required field of schema ``name`` present and empty ("", None, the first enum value)."""
-    definitions = _bodies()["$defs"]
-
-    def empty(spec: dict) -> Any:
-        spec = definitions[spec["$ref"].rsplit("/", 1)[1]] if "$ref" in spec else spec
-        kind = spec.get("type")
-        if kind == "object":
-            return {key: empty(spec["properties"][key]) for key in spec.get("required", ())}
-        if "enum" in spec:
-            return spec["enum"][0]
-        return "" if kind == "string" else None
-
-    return empty(definitions[name])
+def required_fields(operation: Operation) -> tuple[str, ...]:
+    return tuple(request_schema(operation).get("required", ()))
 
 
-def subfields(name: str, field: str) -> tuple[str, ...]:
+def subfields(operation: Operation, field: str) -> tuple[str, ...]:
     """The fields of an object field of a request body, e.g. ``webSessionData`` of an attribution post."""
-    definitions = _bodies()["$defs"]
-    spec = definitions[name]["properties"][field]
-    if "$ref" in spec:
-        spec = definitions[spec["$ref"].rsplit("/", 1)[1]]
-    return tuple(spec.get("properties", ()))
+    return tuple(_object(request_schema(operation)["properties"][field]).get("properties", ()))
+
+
+def blank(schema: dict) -> Any:
+    """A value with every required field of ``schema`` present and empty ("", None, the first enum value)."""
+    schema = _object(schema)
+    if schema.get("type") == "object":
+        return {key: blank(schema["properties"][key]) for key in schema.get("required", ())}
+    if "enum" in schema:
+        return schema["enum"][0]
+    return "" if schema.get("type") == "string" and not schema.get("nullable") else None
 
 
 @cache
-def validator(name: str) -> jsonschema.Draft202012Validator:
-    return jsonschema.Draft202012Validator(request_schema(name), format_checker=jsonschema.FormatChecker())
+def _request_validator(operation: Operation) -> OAS30WriteValidator:
+    return OAS30WriteValidator(request_schema(operation), format_checker=oas30_format_checker)
 
 
-def body_errors(name: str, body: Any) -> dict[str, list[str]]:
-    """Where ``body`` breaks the published request schema, by field path (``body`` for the whole)."""
+def body_errors(operation: Operation, body: Any) -> dict[str, list[str]]:
+    """Where ``body`` breaks the published request schema, by field path (``body`` for the whole), as an RFC 7807
+    ``errors`` member: a wrapped object field (``webSessionData``) is judged field by field."""
     errors: dict[str, list[str]] = {}
-    for error in sorted(validator(name).iter_errors(body), key=lambda e: list(map(str, e.absolute_path))):
-        where = ".".join(str(p) for p in error.absolute_path) or "body"
-        if error.validator == "additionalProperties":
+
+    def add(error) -> None:
+        where = ".".join(str(p) for p in error.absolute_path)  # absolute: a wrapped field's errors name it too
+        if error.validator in ("oneOf", "allOf") and error.context:
+            for inner in error.context:
+                add(inner)
+        elif error.validator == "additionalProperties":
             for extra in sorted(set(error.instance) - set(error.schema.get("properties", {}))):
-                errors.setdefault(f"{where}.{extra}" if where != "body" else extra, []).append(
-                    "is not a field of this request")
+                errors.setdefault(f"{where}.{extra}" if where else extra, []).append("is not a field of this request")
         elif error.validator == "required":
             missing = error.message.split("'")[1]
-            errors.setdefault(f"{where}.{missing}" if where != "body" else missing, []).append("is required")
+            errors.setdefault(f"{where}.{missing}" if where else missing, []).append("is required")
         else:
-            errors.setdefault(where, []).append(f"breaks the {error.validator} rule {error.validator_value!r}")
+            errors.setdefault(where or "body", []).append(f"breaks the {error.validator} rule {error.validator_value!r}")
+
+    for error in sorted(_request_validator(operation).iter_errors(body), key=lambda e: list(map(str, e.absolute_path))):
+        add(error)
     return errors

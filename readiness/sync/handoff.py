@@ -171,7 +171,7 @@ def web_session_data(submission: dict) -> dict[str, str] | None:
     source = submission.get("source") or {}
     if not source.get("landing_page"):
         return None
-    fields = set(catalog.subfields(catalog.WEB_BOOKING_ATTRIBUTION.body, "webSessionData"))
+    fields = set(catalog.subfields(catalog.WEB_BOOKING_ATTRIBUTION, "webSessionData"))
     data = {_web_session_field(name): str(value) for name, value in source.items()
             if value and _web_session_field(name) in fields}
     data["landingPageUrl"] = _page_only(data["landingPageUrl"])
@@ -219,14 +219,11 @@ def allow_list_violations(envelope: dict, allow_list: dict, subject: str) -> lis
 
 
 def conformance_problems(envelope: dict, subject: str) -> list[Finding]:
-    """Findings where the envelope breaks ServiceTitan's booking-create request schema (field names only)."""
-    validator = catalog.validator(catalog.CREATE_BOOKING.body)
-    return [
-        Finding("booking-envelope-invalid", subject, "blocker", None,
-                f"{'.'.join(str(p) for p in error.absolute_path) or 'body'}: {error.validator} rule "
-                f"{error.validator_value!r} of ServiceTitan's booking-create request is broken")
-        for error in sorted(validator.iter_errors(envelope), key=lambda e: list(map(str, e.absolute_path)))
-    ]
+    """Findings where the envelope breaks ServiceTitan's published booking-create request schema."""
+    return [Finding("booking-envelope-invalid", subject, "blocker", None,
+                    f"{where}: {problem} in ServiceTitan's booking-create request")
+            for where, problems in catalog.body_errors(catalog.CREATE_BOOKING, envelope).items()
+            for problem in problems]
 
 
 # --- the offline cycle -------------------------------------------------------------------------------------
