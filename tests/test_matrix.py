@@ -59,7 +59,16 @@ def test_writes_are_only_handoff_and_attribution():
     loaded = matrix.Matrix(PolicySet.load(ROOT / "policies"))
     writes = {s["scope"] for f in loaded.families for s in f["scopes"] if s["access"] == "write"}
     assert writes == {"tn.crm.bookings:w", "tn.crm.leads:w", "tn.mads.webbookingattributions:w",
-                      "tn.mads.webleadformattributions:w"}
+                      "tn.mads.webleadformattributions:w", "tn.mads.jobattributions:w"}
+
+
+def test_the_matrix_lists_the_lead_form_and_the_attribution_read_back_under_their_families():
+    loaded = matrix.Matrix(PolicySet.load(ROOT / "policies"))
+    endpoints = {(e["method"], e["path"]): f["id"] for f in loaded.families for e in f["endpoints"]}
+    assert endpoints[("POST", catalog.SUBMIT_LEAD_FORM.template)] == "crm"
+    assert ("POST", catalog.CREATE_LEAD.template) not in endpoints  # leads needs what a website cannot know
+    for operation in (catalog.ATTRIBUTED_LEADS, catalog.JOB_ATTRIBUTION, catalog.WEB_LEAD_FORM_ATTRIBUTION):
+        assert endpoints[(operation.method, operation.template)] == "marketing-ads"
 
 
 def test_known_endpoints_are_tenant_paths_with_scopes():
