@@ -768,8 +768,7 @@ async def run_import(session: Session, outcome: Outcome, catalog: dict) -> None:
     server_methods = sorted({r["method"] for r in session.simulator.requests}) if session.simulator else methods
     outcome.record("read-only", methods == ["GET"] and server_methods == ["GET"],
                    f"client sent {methods}, server saw {server_methods}")
-    lists = [e for e in _api_calls(made) if not api.split_path(e.path.replace(
-        f"/tenant/{session.credentials.tenant_id}/", "/tenant/{tenant}/"))[1].startswith("export/")]
+    lists = [e for e in _api_calls(made) if (called := api.called(e.method, e.path)) and not called.export]
     partial = sorted({e.path for e in lists if e.query.get("active") != api.ALL_RECORDS["active"]})
     outcome.record("all-records-requested", bool(lists) and not partial,
                    f"{len(lists)} list call(s); without active=Any: {partial or 'none'}")

@@ -354,6 +354,11 @@ def operation(method: str, module: str, path: str) -> Operation | None:
     return _BY_CALL.get((method.upper(), module, path))
 
 
+def called(method: str, path: str) -> Operation | None:
+    """The catalog operation a called path (``/jpm/v2/tenant/900000202/job-types``) stands for, if any."""
+    return next((op for op, pattern in _CALLED if op.method == method.upper() and pattern.match(path)), None)
+
+
 def split_path(template: str) -> tuple[str, str] | None:
     """``/jpm/v2/tenant/{tenant}/job-types`` -> ``("jpm", "job-types")``; None for anything else."""
     found = TENANT_PATH.match(template)
@@ -376,6 +381,7 @@ def scopes_for_modules(modules) -> set[str]:
 
 
 _BY_CALL = {(op.method, op.module, op.path): op for op in OPERATIONS}
+_CALLED = [(op, re.compile("^" + re.sub(r"\\\{\w+\\\}", "[^/]+", re.escape(op.template)) + "$")) for op in OPERATIONS]
 
 
 # -- request and response bodies ----------------------------------------------------------------------------
