@@ -422,3 +422,11 @@ def test_records_read_through_the_api_name_their_origin_in_errors():
         list(exportfeed.iter_records(source.exports, "jpm/job-types"))
     with pytest.raises(TenantDataError, match="simulator API/jpm/export/jobs"):
         list(drift._raw_by_id(source.exports, "jpm/export/jobs"))
+
+
+def test_an_attribution_post_with_a_field_off_the_web_session_allow_list_is_not_minimal(monkeypatch):
+    real = handoff.web_session_data
+    monkeypatch.setattr(handoff, "web_session_data",
+                        lambda submission: real(submission) and {**real(submission), "gbraid": "published-but-unused"})
+    verdict = run("ATTR-02").verdict("attribution-posts-minimal")
+    assert not verdict.passed and "gbraid" in verdict.detail

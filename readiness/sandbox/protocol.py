@@ -1022,10 +1022,10 @@ async def post_attributions(made: st.ServiceTitanClient, session: Session, catal
     return posted
 
 
-def attribution_fields() -> set[str]:
-    """Every field an attribution post may carry: the attributed ids and the web session's fields."""
+def attribution_fields(envelopes: dict) -> set[str]:
+    """Every field an attribution post may carry: the attributed ids and the web-session allow-list's fields."""
     return ({post.id_field for post in api.ATTRIBUTIONS.values() if post.id_field} | {"webSessionData"}
-            | set(api.subfields(api.WEB_BOOKING_ATTRIBUTION, "webSessionData")))
+            | set(envelopes["web_session"]["fields"]))
 
 
 async def run_ads(session: Session, outcome: Outcome, catalog: dict) -> None:
@@ -1041,7 +1041,8 @@ async def run_ads(session: Session, outcome: Outcome, catalog: dict) -> None:
                    f"{len(posted)} attribution post(s) accepted: "
                    + ", ".join(sorted({p.operation.path for p in posted})))
     fields = {k for p in posted for k in p.body} | {k for p in posted for k in p.body["webSessionData"]}
-    outcome.record("attribution-posts-minimal", fields <= attribution_fields(), f"fields sent: {sorted(fields)}")
+    outcome.record("attribution-posts-minimal", fields <= attribution_fields(catalog["envelopes"]),
+                   f"fields sent: {sorted(fields)}")
 
 
 def minimize(records: list[dict], kept: list[str]) -> list[dict]:
