@@ -1142,7 +1142,6 @@ async def run_lead_form(session: Session, outcome: Outcome, catalog: dict) -> No
         refused = f"{exc.status} {exc}"
     posts = {(e.path, e.request_sha256) for e in _api_calls(made) if e.method == "POST"}
     form_path = made.api_path(api.SUBMIT_LEAD_FORM.module, api.SUBMIT_LEAD_FORM.path)
-    leads_path = made.api_path(api.CREATE_LEAD.module, api.CREATE_LEAD.path)
     outcome.record("lead-form-used", lead_id is not None and {p for p, _ in posts} == {form_path},
                    f"posted to {sorted(p for p, _ in posts) or 'nothing'}; leadId {lead_id}"
                    + (f"; refused: {refused}" if refused else ""))
