@@ -430,3 +430,17 @@ def test_an_attribution_post_with_a_field_off_the_web_session_allow_list_is_not_
                         lambda submission: real(submission) and {**real(submission), "gbraid": "published-but-unused"})
     verdict = run("ATTR-02").verdict("attribution-posts-minimal")
     assert not verdict.passed and "gbraid" in verdict.detail
+
+
+def test_an_import_without_active_any_misses_the_inactive_mapped_job_type(tmp_path, monkeypatch):
+    """Why IMPORT-01 asks for active=Any: a list hides the deactivated job type, so its drift is never found."""
+    tenant = tenant_copy(tmp_path, "riverside-growth")
+    job_type = tenant.titan_map["services"][0]["job_type"]["id"]
+    path = tenant.export_file("jpm/job-types")
+    body = json.loads(path.read_text())
+    deactivate_mapped_job_type(body["data"], job_type)
+    path.write_text(json.dumps(body))
+    monkeypatch.setattr(protocol, "CLIENT_FACTORY", BAD_CLIENTS["forgets-active-any"])
+    outcome = run_on(tenant, "IMPORT-01")
+    assert not outcome.verdict("all-records-requested").passed and not outcome.verdict("drift-matches").passed
+    assert not [f for f in outcome.findings if f.kind == "drift-inactive"]
