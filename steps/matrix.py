@@ -55,6 +55,12 @@ def endpoints_published(connection_matrix, scenario_evidence):
     _assert_none(matrix.published_endpoints(connection_matrix), scenario_evidence)
 
 
+@then("every endpoint decision is the matrix's, its alternative is not, and a sandbox protocol test confirms it")
+def decisions_hold(connection_matrix, gate, scenario_evidence):
+    _assert_none(matrix.endpoint_decisions(connection_matrix, gate.policies["envelopes"], gate.protocol),
+                 scenario_evidence)
+
+
 @then("every write scope has a write use and every other scope is read-only")
 def writes_have_uses(connection_matrix, scenario_evidence):
     _assert_none(matrix.write_uses(connection_matrix), scenario_evidence)

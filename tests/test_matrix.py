@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from readiness.access import matrix
+from readiness.core.features import parse_feature
 from readiness.core.policy import PolicySet
 from readiness.servicetitan import catalog
 from readiness.servicetitan.catalog import KNOWN_ENDPOINTS, scope_of
@@ -241,3 +242,30 @@ def test_report_carries_the_matrix_grid_and_links_the_packets(workspace):
     assert 'id="connection-matrix"' in html and 'href="packets/partner-application.md"' in html
     assert 'href="packets/access-checklist-comfort-launch.md"' in html
     assert (result.report_dir / "packets" / "partner-application.md").is_file()
+
+
+def test_the_lead_form_decision_holds_and_each_way_of_breaking_it_is_named(tmp_path):
+    import shutil
+
+    policies = PolicySet.load(ROOT / "policies")
+    tests = [t["id"] for t in policies["sandbox-protocol"]["tests"]]
+    assert matrix.endpoint_decisions(matrix.Matrix(policies), policies["envelopes"], tests) == []
+    folder = tmp_path / "policies"
+    shutil.copytree(ROOT / "policies", folder)
+    edit_yaml(folder / "connection-matrix.yaml", lambda d: d["families"][0]["endpoints"].__setitem__(
+        3, {"method": "POST", "path": "/crm/v2/tenant/{tenant}/leads", "scope": "tn.crm.leads:w"}))
+    edit_yaml(folder / "envelopes.yaml", lambda d: d["lead_form"]["decision"].update(confirmed_by="LEAD-99"))
+    changed = PolicySet.load(folder)
+    details = [f.detail for f in matrix.endpoint_decisions(matrix.Matrix(changed), changed["envelopes"], tests)]
+    assert details == ["POST /crm/v2/tenant/{tenant}/leads/form is chosen but the connection matrix does not list it",
+                       "POST /crm/v2/tenant/{tenant}/leads was decided against but the connection matrix lists it",
+                       "'LEAD-99' is not a sandbox protocol test"]
+
+
+def test_a_decision_no_protocol_test_confirms_fails_the_gate(workspace):
+    edit_yaml(workspace.policies / "envelopes.yaml", lambda d: d["lead_form"]["decision"].update(confirmed_by="LEAD-99"))
+    result = workspace.run(tenants=["comfort-launch"])
+    scenario = next(s.name for s in parse_feature(ROOT / "features" / "connection-matrix.feature")[1]
+                    if any("endpoint decision" in step.text for step in s.steps))
+    row = result.assert_fails(scenario, "MATRIX-SCOPES")
+    assert "envelopes.yaml" in row["reason"] and "LEAD-99" in row["reason"]

@@ -28,6 +28,7 @@ FINDING_KINDS: dict[str, str | None] = {
     "matrix-endpoint-scope-mismatch": None,
     "matrix-mapping-missing": None,
     "matrix-write-without-write-use": None,
+    "matrix-endpoint-decision-broken": None,
     # A tenant that cannot reach a family is handled by the disconnect / failed-eligibility runbook.
     "eligibility-blocked": "disconnect",
     "eligibility-unrequested-scope": "disconnect",
@@ -222,6 +223,30 @@ def published_endpoints(matrix: Matrix) -> list[Finding]:
                 found.append(_finding("matrix-endpoint-scope-mismatch", where,
                                       f"{call} needs {published} in ServiceTitan's published API, "
                                       f"not {endpoint['scope']}"))
+    return found
+
+
+def endpoint_decisions(matrix: Matrix, envelopes: dict[str, Any], protocol_tests: Iterable[str]) -> list[Finding]:
+    """Each envelope's recorded endpoint decision (``envelopes.yaml`` ``<envelope>.decision``): the chosen endpoint
+    is listed in the matrix, the one it was chosen instead of is not, and a sandbox protocol test confirms it."""
+    listed = {f"{e['method']} {e['path']}" for family in matrix.families for e in family["endpoints"]}
+    known = set(protocol_tests)
+    found = []
+    for name, envelope in envelopes.items():
+        decision = envelope.get("decision")
+        if decision is None:
+            continue
+        line = matrix.policies.line_of("envelopes", [name, "decision"]) or 1
+        where = f"{matrix.policies.path('envelopes').name}:{line} {name}.decision"
+        if decision["chosen"] not in listed:
+            found.append(_finding("matrix-endpoint-decision-broken", where,
+                                  f"{decision['chosen']} is chosen but the connection matrix does not list it"))
+        if decision["instead_of"] in listed:
+            found.append(_finding("matrix-endpoint-decision-broken", where,
+                                  f"{decision['instead_of']} was decided against but the connection matrix lists it"))
+        if decision["confirmed_by"] not in known:
+            found.append(_finding("matrix-endpoint-decision-broken", where,
+                                  f"{decision['confirmed_by']!r} is not a sandbox protocol test"))
     return found
 
 
