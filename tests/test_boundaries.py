@@ -49,12 +49,12 @@ def test_queue_booking_is_checked_against_the_booking_envelope(envelopes):
     assert "'email' is outside the booking envelope" in finding.detail
 
 
-def test_booking_envelope_shape(envelopes, limits):
-    assert data_boundaries.booking_envelope_shape(envelopes, limits) == []
+def test_booking_envelope_shape(envelopes):
+    assert data_boundaries.booking_envelope_shape(envelopes) == []
     extra = yaml.safe_load(yaml.safe_dump(envelopes))
     extra["booking"]["fields"]["email"] = {"purpose": "not a booking-create field"}
     del extra["booking"]["fields"]["externalId"]
-    details = [f.detail for f in data_boundaries.booking_envelope_shape(extra, limits)]
+    details = [f.detail for f in data_boundaries.booking_envelope_shape(extra)]
     assert any("'email' is not a field" in d for d in details)
     assert any("'externalId' is required" in d for d in details)
 

@@ -48,7 +48,7 @@ def served():
 
 @pytest.mark.slow  # BOOK-01 waits out the simulator's Retry-After over a real socket
 @pytest.mark.parametrize("test_id", ["APPKEY-01", "IMPORT-01", "BOOK-01", "PAGE-01", "ATTR-01", "ATTR-02",
-                                     "MINIMIZE-01", "SECRET-01"])
+                                     "LEAD-01", "ATTR-03", "MINIMIZE-01", "SECRET-01"])
 def test_protocol_tests_run_unchanged_over_the_network(served, test_id):
     _, env = served
     session = protocol.open_session("integration", TESTS[test_id], tenants=TENANTS, environ=env)
@@ -57,6 +57,7 @@ def test_protocol_tests_run_unchanged_over_the_network(served, test_id):
 
 
 @pytest.mark.parametrize("test_id, step", [("REVOKE-01", "revoke"), ("SCOPE-01", "connect a second app"),
+                                           ("SCOPE-02", "new app version"),
                                            ("TOKEN-01", "wait"), ("WEBHOOK-01", "webhook")])
 def test_operator_steps_are_reported_never_faked(served, test_id, step):
     _, env = served

@@ -357,17 +357,17 @@ def cycles(policy, policies):
 def test_offline_cycle_keeps_every_lead_notifies_and_delivers_nothing(policy, cycles):
     for tenant, cycle in cycles.values():
         leads = [s["lead_id"] for s in tenant.submissions()]
-        assert handoff.cycle_problems(cycle, policy, leads) == []
+        assert handoff.record_problems(cycle, leads) == [] and handoff.delivered_offline(cycle, policy) == []
         assert len(cycle.local_records) == len(cycle.notifications) == len(leads) > 0
         assert {i.state for i in cycle.items} <= {"queued", "review"}
         assert handoff.review_routing_problems(cycle) == []
     tenant, cycle = cycles["comfort-launch"]
     broken = handoff.OfflineCycle(cycle.handoffs, cycle.local_records[1:], cycle.notifications * 2,
                                   [replace(cycle.items[0], state="delivered")] + cycle.items[1:])
-    problems = handoff.cycle_problems(broken, policy, [s["lead_id"] for s in tenant.submissions()])
+    problems = handoff.record_problems(broken, [s["lead_id"] for s in tenant.submissions()])
     assert any("0 local records" in p for p in problems)
     assert any("2 notification fallbacks" in p for p in problems)
-    assert any("reached delivered offline" in p for p in problems)
+    assert handoff.delivered_offline(broken, policy) == [f"{cycle.items[0].item_id} reached delivered offline"]
 
 
 def test_envelopes_match_servicetitan_and_the_allow_list(policies, cycles):

@@ -16,6 +16,7 @@ from typing import Any
 
 from readiness.boundaries import claims, credentials, privacy
 from readiness.gate import overlap
+from readiness.servicetitan import catalog
 
 PACKET = "security-packet.md"
 SECTION = "security-packet"
@@ -54,8 +55,8 @@ def packet_model(policies) -> dict[str, Any]:
             {"name": name, "description": " ".join(envelope["description"].split()), "fields": _envelope_rows(envelope)}
             for name, envelope in envelopes.items()
         ],
-        "booking_create": {"operation": limits["booking_create"]["operation"],
-                           "required": limits["booking_create"]["required"]},
+        "booking_create": {"operation": f"{catalog.CREATE_BOOKING.method} {catalog.CREATE_BOOKING.template}",
+                           "required": list(catalog.required_fields(catalog.CREATE_BOOKING))},
         "titan_map": " ".join(limits["titan_map"]["description"].split()),
         "export_fields": [r["reason"] for r in limits["export_fields"]["forbidden"]]
         + [r["reason"] for r in limits["export_fields"]["forbidden_values"]],

@@ -13,7 +13,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from readiness.report import charts, controls as control_view, livingdoc, templates
+from readiness.report import controls as control_view, livingdoc, templates
 from readiness.gate import overlap
 from readiness.core.documents import read_json, schema, validate_data
 from readiness.core.errors import ReadinessError
