@@ -89,10 +89,10 @@ class Waiver:
         return self.requirement in record["requirements"] and record["scenario"] == self.scenario
 
     def to_dict(self, status: str, applied: int) -> dict:
-        row = {"id": self.id, "file": self.file, "line": self.line, "tenant": self.tenant, "target": self.target,
-               "justification": self.justification, "owner": self.owner, "expires": self.expires.isoformat(),
-               "status": status, "applied": applied}
-        return row
+        """The report's row: ``status`` is applied | expired | stale | unjudged; ``applied`` how often it applied."""
+        return {"id": self.id, "file": self.file, "line": self.line, "tenant": self.tenant, "target": self.target,
+                "justification": self.justification, "owner": self.owner, "expires": self.expires.isoformat(),
+                "status": status, "applied": applied}
 
 
 @dataclass

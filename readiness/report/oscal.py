@@ -18,7 +18,8 @@ from trestle.oscal import assessment_results as ar
 from trestle.oscal import common
 
 NAMESPACE = uuid.UUID("6f7f3f0e-2b1c-5d0a-9c41-7d3f2a6e9b10")  # this project's: fixed, so uuids are reproducible
-SCENARIO_PROPS = ("feature", "tenant", "status")
+# Our own property names live in our own namespace (OSCAL reserves names without one for NIST's vocabulary).
+PROPERTY_NS = "urn:x-readiness:oscal"
 
 
 def _uuid(*parts: object) -> str:
@@ -26,7 +27,7 @@ def _uuid(*parts: object) -> str:
 
 
 def _prop(name: str, value: object) -> common.Property:
-    return common.Property(name=name, value=str(value), ns="https://example.com/ns/readiness")
+    return common.Property(name=name, value=str(value), ns=PROPERTY_NS)
 
 
 def _when(built: dict) -> datetime:
