@@ -14,6 +14,7 @@ import pytest
 import yaml
 from trestle.oscal.assessment_results import AssessmentResults
 
+from conftest import Workspace
 from readiness.report import sarif
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,8 +31,6 @@ def _schema(name: str) -> dict:
 def formats(tmp_path_factory) -> dict:
     """One gate run on the bundled tenants with a waiver of the run over one queue finding (so SARIF shows a
     suppression), writing all three formats."""
-    from conftest import Workspace  # tests/conftest.py: the harness every gate test uses
-
     workspace = Workspace(tmp_path_factory.mktemp("formats"))
     (workspace.policies / "waivers.yaml").write_text(yaml.safe_dump({"waivers": [{
         "id": "W-Q-001", "finding": {"kind": "handoff-in-review", "subject": "queue/sync-queue.jsonl:4 q-cl-0004"},
