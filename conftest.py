@@ -268,9 +268,10 @@ class ReportHook:
                   f"{', and the product scenarios' if self.gate.shard.runs_product else ''}); "
                   "combine the shards with: python -m readiness merge")
         for record in built["scenarios"]:
-            if record["status"] in ("failed", "dry-run-failed"):
+            if record["status"] in ("failed", "dry-run-failed", "waived"):
                 tenant = f" [{record['tenant']}]" if record["tenant"] else ""
-                write(f"FAILED {record['feature']}: {record['scenario']}{tenant} "
+                word = "WAIVED" if record["status"] == "waived" else "FAILED"
+                write(f"{word} {record['feature']}: {record['scenario']}{tenant} "
                       f"({', '.join(record['requirements'])}): {record['reason']}")
         report_dir = self.gate.options.report_dir
         write(f"report: {report_dir / 'readiness.html'} (and {len(self.written) - 1} more files in {report_dir})")
