@@ -170,3 +170,13 @@ def test_serial_and_parallel_runs_write_the_same_bytes(workspace, monkeypatch):
     for name in written["serial"]:
         assert written["serial"][name] == written["parallel"][name], name
     assert json.loads(written["parallel"]["cucumber.json"])  # pytest-bdd's own writes [] under xdist
+
+
+def test_oscal_counts_a_simulator_dry_run_as_an_open_risk():
+    from readiness.report import oscal
+
+    record = {"feature": "features/sandbox-protocol.feature", "line": 9, "scenario": "Token by client credentials",
+              "tenant": None, "requirements": ["SANDBOX-PROTOCOL"], "status": "dry-run-passed", "reason": None,
+              "findings": []}
+    risks, by_requirement = oscal._risks({"scenarios": [record]}, {"0": oscal._uuid("observation", 0)})
+    assert [r.status.root for r in risks] == ["open"] and by_requirement["SANDBOX-PROTOCOL"]
