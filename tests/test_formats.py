@@ -179,4 +179,4 @@ def test_oscal_counts_a_simulator_dry_run_as_an_open_risk():
               "tenant": None, "requirements": ["SANDBOX-PROTOCOL"], "status": "dry-run-passed", "reason": None,
               "findings": []}
     risks, by_requirement = oscal._risks({"scenarios": [record]}, {"0": oscal._uuid("observation", 0)})
-    assert [r.status.root for r in risks] == ["open"] and by_requirement["SANDBOX-PROTOCOL"]
+    assert [r.status.root.root for r in risks] == ["open"] and by_requirement["SANDBOX-PROTOCOL"]
