@@ -250,5 +250,10 @@ class ReportHook:
         full = config.option.verbose > 0 or config.option.tbstyle not in ("auto", "no")
         for line in pending_lines(built, self.gate.protocol) + failure_lines(built, NOT_LOADED, full):
             write(line)
+        for record in built["scenarios"]:
+            if record["status"] == "waived":
+                tenant = f" [{record['tenant']}]" if record["tenant"] else ""
+                write(f"WAIVED {record['feature']}: {record['scenario']}{tenant} "
+                      f"({', '.join(record['requirements'])}): {record['reason']}")
         report_dir = self.gate.options.report_dir
         write(f"report: {report_dir / 'readiness.html'} (and {len(self.written) - 1} more files in {report_dir})")

@@ -20,6 +20,7 @@ Feature: Every requirement is traced to scenarios, and every step to a check
   Scenario: Every control mapping names known requirements and declared controls
     Given the control mapping and the requirements catalog
     Then every requirement the control mapping names exists in the catalog
+    And every requirement in the catalog is mapped to at least one control
     And every control is proven by a requirement or says why it is a gap
 
   Scenario: Every step a reviewer reads is carried out by a check

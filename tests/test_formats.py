@@ -14,6 +14,7 @@ import pytest
 import yaml
 from trestle.oscal.assessment_results import AssessmentResults
 
+from conftest import Workspace
 from readiness.report import sarif
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,8 +31,6 @@ def _schema(name: str) -> dict:
 def formats(tmp_path_factory) -> dict:
     """One gate run on the bundled tenants with a waiver of the run over one queue finding (so SARIF shows a
     suppression), writing all three formats."""
-    from conftest import Workspace  # tests/conftest.py: the harness every gate test uses
-
     workspace = Workspace(tmp_path_factory.mktemp("formats"))
     (workspace.policies / "waivers.yaml").write_text(yaml.safe_dump({"waivers": [{
         "id": "W-Q-001", "finding": {"kind": "handoff-in-review", "subject": "queue/sync-queue.jsonl:4 q-cl-0004"},
@@ -171,3 +170,13 @@ def test_serial_and_parallel_runs_write_the_same_bytes(workspace, monkeypatch):
     for name in written["serial"]:
         assert written["serial"][name] == written["parallel"][name], name
     assert json.loads(written["parallel"]["cucumber.json"])  # pytest-bdd's own writes [] under xdist
+
+
+def test_oscal_counts_a_simulator_dry_run_as_an_open_risk():
+    from readiness.report import oscal
+
+    record = {"feature": "features/sandbox-protocol.feature", "line": 9, "scenario": "Token by client credentials",
+              "tenant": None, "requirements": ["SANDBOX-PROTOCOL"], "status": "dry-run-passed", "reason": None,
+              "findings": []}
+    risks, by_requirement = oscal._risks({"scenarios": [record]}, {"0": oscal._uuid("observation", 0)})
+    assert [r.status.root.root for r in risks] == ["open"] and by_requirement["SANDBOX-PROTOCOL"]

@@ -60,7 +60,8 @@ def test_waiver_lifecycle_drifted_waived_expired_stale(workspace):
     _write_waivers(folder, _waiver(RUN_DAY + timedelta(days=30)))
     waived = workspace.run(tenants=["riverside-growth"])
     assert waived.exit_code == 0, waived.output[-3000:]
-    assert "1 waived" in waived.output
+    assert "1 waived" in waived.output and "waivers: 1 applied, W-RG-001 applied" in waived.output
+    assert f"WAIVED features/titan-map-drift.feature: {MAP_SCENARIO} [riverside-growth]" in waived.output
     report = waived.report
     row = waived.scenario(MAP_SCENARIO, "riverside-growth")
     assert row["status"] == "waived" and row["reason"].startswith("waived by W-RG-001 (Website producer, until")
@@ -74,6 +75,7 @@ def test_waiver_lifecycle_drifted_waived_expired_stale(workspace):
     html = (waived.report_dir / "readiness.html").read_text()
     assert "(1 waived)" in markdown and "waived by W-RG-001" in markdown
     assert "1 waived" in html and "waived by W-RG-001" in html and 'id="waivers"' in html
+    assert "No boundary was crossed" not in html and "covered by a waiver" in html
     assert "passed" not in {r["status"] for r in report["scenarios"] if r["scenario"] == MAP_SCENARIO}
 
     _write_waivers(folder, _waiver(RUN_DAY - timedelta(days=1)))

@@ -89,10 +89,10 @@ class Waiver:
         return self.requirement in record["requirements"] and record["scenario"] == self.scenario
 
     def to_dict(self, status: str, applied: int) -> dict:
-        row = {"id": self.id, "file": self.file, "line": self.line, "tenant": self.tenant, "target": self.target,
-               "justification": self.justification, "owner": self.owner, "expires": self.expires.isoformat(),
-               "status": status, "applied": applied}
-        return row
+        """The report's row: ``status`` is applied | expired | stale | unjudged; ``applied`` how often it applied."""
+        return {"id": self.id, "file": self.file, "line": self.line, "tenant": self.tenant, "target": self.target,
+                "justification": self.justification, "owner": self.owner, "expires": self.expires.isoformat(),
+                "status": status, "applied": applied}
 
 
 @dataclass
@@ -214,6 +214,11 @@ def never_waivable(record: dict) -> bool:
             or any(f["kind"] in NEVER_WAIVABLE_KINDS for f in record.get("findings", [])))
 
 
+def _finding_waiver(finding: dict, waivers: list[Waiver]) -> Waiver | None:
+    """The first finding waiver (in file order) that matches a finding."""
+    return next((w for w in waivers if w.kind is not None and w.matches_finding(finding)), None)
+
+
 def covered_by(record: dict, active: list[Waiver]) -> list[Waiver]:
     """The active waivers that cover a failed scenario record: a scenario waiver that names it, else the finding
     waivers of its findings when it failed on its own assertion and every finding it recorded is waived. A failure
@@ -228,7 +233,7 @@ def covered_by(record: dict, active: list[Waiver]) -> list[Waiver]:
         return []
     covering = []
     for finding in record["findings"]:
-        match = next((w for w in mine if w.kind is not None and w.matches_finding(finding)), None)
+        match = _finding_waiver(finding, mine)
         if match is None:
             return []
         if match not in covering:
@@ -255,7 +260,7 @@ def apply(records: Iterable[dict], waivers: WaiverSet,
         untouchable = never_waivable(record)
         if not untouchable:
             for finding in record["findings"]:
-                match = next((w for w in mine if w.kind is not None and w.matches_finding(finding)), None)
+                match = _finding_waiver(finding, mine)
                 if match is not None:
                     finding["waiver"] = match.id
                     applied[match.key] += 1

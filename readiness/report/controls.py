@@ -23,6 +23,7 @@ FINDING_KINDS: dict[str, str | None] = {
     "control-unknown-framework": None,
     "control-gap-unexplained": None,
     "control-gap-but-mapped": None,
+    "control-requirement-unmapped": None,
 }
 
 
@@ -64,8 +65,8 @@ def controls_of(policy: dict, requirement_ids) -> list[str]:
 
 
 def mapping_problems(policies) -> list[Finding]:
-    """Every mapped requirement exists in the catalog, every mapped control is declared, every framework known,
-    and every control either has a requirement or says why it is a gap."""
+    """Every mapped requirement exists in the catalog and every catalog requirement is mapped, every mapped control
+    is declared, every framework known, and every control either has a requirement or says why it is a gap."""
     policy = policies[POLICY]
     requirement_ids = {r["id"] for r in policies["requirements"]["requirements"]}
     control_ids = {c["id"] for c in policy["controls"]}
@@ -82,6 +83,9 @@ def mapping_problems(policies) -> list[Finding]:
             if control not in control_ids:
                 found.append(Finding("control-unknown-control", f"{where}:{line} {requirement}", "blocker", None,
                                      f"control {control} is not declared under controls"))
+    for requirement in sorted(requirement_ids - set(policy["requirements"])):
+        found.append(Finding("control-requirement-unmapped", f"{where} requirements", "blocker", None,
+                             f"requirement {requirement} is mapped to no control: add it under requirements"))
     for index, control in enumerate(policy["controls"]):
         subject = f"{where}:{policies.line_of(POLICY, ['controls', index])} {control['id']}"
         if control["framework"] not in frameworks:

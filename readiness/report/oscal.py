@@ -4,7 +4,8 @@ Observations carry the evidence: one per scenario result (its status, requiremen
 input folder, whose relevant evidence is each file with its SHA-256. Findings are tied to the control mapping
 (``policies/controls.yaml``): one per control, *satisfied* only when every requirement proving it is met; a gap,
 a waiver, a failure or a pending test is *not-satisfied*. Pending sandbox tests are open risks, never satisfied
-objectives. Every uuid is derived from the report (uuid5), so the same run gives the same bytes.
+objectives, and so are simulator dry runs (not evidence). Every uuid is derived from the report (uuid5), so the
+same run gives the same bytes.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from trestle.oscal import assessment_results as ar
 from trestle.oscal import common
 
 NAMESPACE = uuid.UUID("6f7f3f0e-2b1c-5d0a-9c41-7d3f2a6e9b10")  # this project's: fixed, so uuids are reproducible
-SCENARIO_PROPS = ("feature", "tenant", "status")
+# Our own property names live in our own namespace (OSCAL reserves names without one for NIST's vocabulary).
+PROPERTY_NS = "urn:x-readiness:oscal"
+UNTESTED = ("pending", "dry-run-passed", "dry-run-failed")  # no sandbox evidence: open risks, never satisfied
 
 
 def _uuid(*parts: object) -> str:
@@ -26,7 +29,7 @@ def _uuid(*parts: object) -> str:
 
 
 def _prop(name: str, value: object) -> common.Property:
-    return common.Property(name=name, value=str(value), ns="https://example.com/ns/readiness")
+    return common.Property(name=name, value=str(value), ns=PROPERTY_NS)
 
 
 def _when(built: dict) -> datetime:
@@ -71,15 +74,17 @@ def _evidence_observations(built: dict, when: datetime) -> list:
 
 
 def _risks(built: dict, by_record: dict[str, str]) -> tuple[list, dict[str, list[str]]]:
-    """Every pending sandbox scenario is an open risk; risk uuids by requirement."""
+    """Every sandbox scenario without sandbox evidence is an open risk: pending, or only a dry run against the local
+    simulator. Risk uuids by requirement."""
     risks, by_requirement = [], {}
     for index, record in enumerate(built["scenarios"]):
-        if record["status"] != "pending":
+        if record["status"] not in UNTESTED:
             continue
         key = _uuid("risk", by_record[str(index)])
         risks.append(common.Risk(
             uuid=key, title=f"Not yet tested: {record['scenario']}", status="open",
-            description=f"{record['feature']}: {record['scenario']} needs sandbox access and has not run.",
+            description=f"{record['feature']}: {record['scenario']} needs sandbox access and "
+                        + ("has not run." if record["status"] == "pending" else "ran only as a simulator dry run."),
             statement=record["reason"] or "awaits sandbox access",
             related_observations=[common.RelatedObservation(observation_uuid=by_record[str(index)])],
         ))
