@@ -130,7 +130,7 @@ def tenant(request: pytest.FixtureRequest, gate: GateRun):
     tenant = gate.tenant(request.param)
     meta = _scenario_meta(request.node) or {"tags": []}
     if gate.load_problems(tenant.slug) and CONTRACT_TAG not in meta["tags"]:
-        pytest.fail(f"{NOT_LOADED}; see 'Every tenant file follows its documented contract'", pytrace=False)
+        pytest.fail(gate.not_loaded_reason(tenant.slug), pytrace=False)
     return tenant
 
 
