@@ -15,7 +15,7 @@ from readiness.core import features
 from readiness.core.errors import ReadinessError
 from readiness.gate.run import CONTRACT_TAG, NOT_LOADED, PROPERTY, GateRun, Options, ScenarioEvidence, decode, encode
 from readiness.gate.progress import TenantProgress, failure_lines, pending_lines
-from readiness_pytest import PATH_OPTIONS
+from readiness_pytest import FORMAT_OPTIONS, PATH_OPTIONS
 
 ROOT = Path(__file__).parent
 # readiness_pytest declares the options; installed, its pytest11 entry point has loaded it already (same name).
@@ -33,7 +33,8 @@ def pytest_configure(config: pytest.Config) -> None:
     paths = {name: Path(config.getoption(name) or config.getini(f"readiness_{name}")) for name in PATH_OPTIONS}
     options = Options(**paths, features_dir=config.rootpath / config.getini("bdd_features_base_dir"),
                       tenant_names=config.getoption("tenant_names"), sandbox=config.getoption("sandbox"),
-                      shard=config.getoption("shard"), baseline=config.getoption("baseline"))
+                      shard=config.getoption("shard"), baseline=config.getoption("baseline"),
+                      **{name: config.getoption(name) for name in FORMAT_OPTIONS})
     try:
         config.stash[GATE] = gate = GateRun(options)
     except ReadinessError as exc:
@@ -164,7 +165,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
             "steps": _steps(meta, executed) if executed or call.when == "call" else [],
             "findings": [f.to_dict() for f in sorted(set(found.findings))],
             "sections": found.sections,
+            # failed on a step's own assertion, not an error: only such a failure may be waived (gate.waivers)
+            "assertion": call.excinfo is not None and call.excinfo.errisinstance(AssertionError),
         }
+        if report.failed and call.when == "call":
+            waived = item.config.stash[GATE].waived(payload)
+            if waived:  # an expected failure to pytest (exit 0 when nothing else fails), never a pass
+                payload["waived"] = _message(report)
+                report.outcome, report.wasxfail = "skipped", waived
         report.user_properties.append((PROPERTY, encode(payload)))
     return report
 
@@ -236,6 +244,9 @@ class ReportHook:
         write(f"mode: {built['mode_statement']}")
         counts = ", ".join(f"{n} {s}" for s, n in built["summary"].items() if s != "total" and n)
         write(f"gate: {built['gate']['status'].upper()} ({counts}; {built['summary']['total']} scenarios)")
+        if built["waivers"]:
+            write(f"waivers: {built['gate']['waivers_applied']} applied, "
+                  + ", ".join(f"{w['id']} {w['status']}" for w in built["waivers"]))
         write("requirements: " + ", ".join(f"{n} {s}" for s, n in built["requirement_summary"].items() if n))
         if self.gate.shard:
             write(f"shard: {self.gate.shard} ({len(self.gate.tenants)} tenants"

@@ -5,7 +5,7 @@
 
 Sizes at --scale 1: 1,000,000 jobs, 1,000,000 invoices, 800,000 payments, 300,000 bookings,
 100,000 website leads (plus customer contacts and a taxonomy snapshot), and a tenant 10x smaller.
-Data is generated with ``readiness.gate.synth`` under --workdir (default /tmp), never in the repository,
+Data is generated with ``readiness.gate.synth.generate`` (``python -m readiness synth``) under --workdir (default /tmp), never in the repository,
 and reused when it is already there with the same size and seed.
 
 Every measurement runs in its own child process pinned to one CPU core, so the peak RSS is that

@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from readiness.report import browser, livingdoc, pdf, document# noqa: E402
+from readiness.report import browser, document, livingdoc, pdf, templates  # noqa: E402
 
 
 def median_seconds(step, repeat: int) -> float:
@@ -41,7 +41,7 @@ def main() -> int:
     features = len(livingdoc.feature_paths(built))
     rows = [("render readiness.html (baseline)", median_seconds(lambda: document.render(built, "readiness.html.j2"), args.repeat))]
     rows.append((f"write living docs ({features} feature pages + index)",
-                 median_seconds(lambda: livingdoc.write(built, scratch, document._environment()), args.repeat)))
+                 median_seconds(lambda: livingdoc.write(built, scratch, templates.environment()), args.repeat)))
     try:
         browser.find_chromium()
         rows.append(("print readiness.pdf (headless Chromium, incl. start)",

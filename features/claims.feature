@@ -9,29 +9,18 @@ Feature: The product claims no approval, no sandbox evidence and nothing API-bac
 
   Rule: The offline product's own copy makes no such claim
 
-    @req-CLAIM-APPROVAL
-    Scenario: Product copy claims no marketplace listing or partner approval
+    @req-CLAIM-APPROVAL @req-CLAIM-SANDBOX @req-CLAIM-OVERPROMISE @req-CLAIM-WEBHOOK
+    Scenario Outline: Product copy makes no claim that <requirement> forbids
       Given the offline product's customer-facing copy
-      When they are read for claims forbidden by CLAIM-APPROVAL
+      When they are read for claims forbidden by <requirement>
       Then no forbidden claim is found
 
-    @req-CLAIM-SANDBOX
-    Scenario: Product copy claims no sandbox evidence
-      Given the offline product's customer-facing copy
-      When they are read for claims forbidden by CLAIM-SANDBOX
-      Then no forbidden claim is found
-
-    @req-CLAIM-OVERPROMISE
-    Scenario: Product copy presents API-backed capabilities only under a Future label
-      Given the offline product's customer-facing copy
-      When they are read for claims forbidden by CLAIM-OVERPROMISE
-      Then no forbidden claim is found
-
-    @req-CLAIM-WEBHOOK
-    Scenario: Product copy claims no production webhook endpoint
-      Given the offline product's customer-facing copy
-      When they are read for claims forbidden by CLAIM-WEBHOOK
-      Then no forbidden claim is found
+      Examples:
+        | requirement       | so the copy claims                                          |
+        | CLAIM-APPROVAL    | no marketplace listing or partner approval                  |
+        | CLAIM-SANDBOX     | no sandbox evidence                                         |
+        | CLAIM-OVERPROMISE | no API-backed capability as current, outside a Future label |
+        | CLAIM-WEBHOOK     | no production webhook endpoint                              |
 
   Rule: Documents prepared for each customer make no such claim
 

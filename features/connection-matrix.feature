@@ -40,6 +40,11 @@ Feature: The connection readiness matrix keeps every future API family separate 
       Given the connection readiness matrix
       Then every write scope has a write use and every other scope is read-only
 
+    @req-MATRIX-SCOPES @req-LEAD-HANDOFF
+    Scenario: A website enquiry goes to the endpoint the recorded decision chose, never to the one it was chosen over
+      Given the connection readiness matrix
+      Then every endpoint decision is the matrix's, its alternative is not, and a sandbox protocol test confirms it
+
   Rule: Each family is mapped to a minimum use, a module gate and an authorization owner
 
     @req-MATRIX-MAPPING

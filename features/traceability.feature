@@ -17,6 +17,11 @@ Feature: Every requirement is traced to scenarios, and every step to a check
     Given the requirements catalog, the sandbox protocol catalog and the feature files
     Then every scenario that needs sandbox access names a protocol test from the catalog
 
+  Scenario: Every control mapping names known requirements and declared controls
+    Given the control mapping and the requirements catalog
+    Then every requirement the control mapping names exists in the catalog
+    And every control is proven by a requirement or says why it is a gap
+
   Scenario: Every step a reviewer reads is carried out by a check
     Given the step definitions the gate has loaded
     Then every step in the feature files has a step definition

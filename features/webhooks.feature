@@ -13,6 +13,13 @@ Feature: Webhook ingestion (reference receiver)
       Then the receiver is declared a reference that is not production-ready
       And the replay window covers ServiceTitan's whole retry schedule
 
+  Rule: The receiver targets V2 webhooks and records what ServiceTitan does not publish
+
+    Scenario: The webhook policy targets V2 and names the test that confirms each unpublished signature detail
+      Given the webhook ingestion policy
+      Then it targets V2 webhooks, subscribed per event
+      And every signature detail ServiceTitan does not publish is an assumption a sandbox protocol test confirms
+
   Rule: Only genuine, fresh and new events are processed
 
     Scenario Outline: A <delivery> ends <state>

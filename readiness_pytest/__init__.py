@@ -16,6 +16,11 @@ PATH_OPTIONS = {
     "product_dir": "the offline product's customer-facing copy and configuration",
     "report_dir": "where readiness.json, .md and .html are written",
 }
+FORMAT_OPTIONS = {
+    "sarif": "also write the findings that name a file as SARIF 2.1.0 (GitHub code scanning)",
+    "oscal": "also write the run as an OSCAL assessment-results document (JSON)",
+    "cucumber": "also write cucumber JSON (cucumber-jvm's form) from the report: complete under xdist too",
+}
 
 
 def pytest_addoption(parser) -> None:
@@ -33,6 +38,8 @@ def pytest_addoption(parser) -> None:
                          "run in shard 1; combine with: python -m readiness merge")
     group.addoption("--baseline", default=None, metavar="PATH",
                     help="an earlier readiness.json: the report shows what changed since")
+    for name, text in FORMAT_OPTIONS.items():
+        group.addoption(f"--{name}", default=None, metavar="PATH", help=text)
 
 
 def pytest_load_initial_conftests(early_config, parser, args) -> None:

@@ -23,7 +23,7 @@ def mode_statement(gate):
 
 @when(parsers.parse("they are read for claims forbidden by {requirements}"), target_fixture="claim_findings")
 def read_for_claims(gate, documents, requirements, scenario_evidence):
-    policy = claims.ClaimPolicy.from_policy(gate.policies["claims"], requirements.split(" and "))
+    policy = claims.ClaimPolicy.from_policies(gate.policies, requirements.split(" and "))
     files, root = documents
     found = claims.scan_files(files, policy, root)
     scenario_evidence.add(found)

@@ -63,8 +63,7 @@ def no_field_outside(boundary_findings):
 
 @given("the booking envelope and ServiceTitan's booking-create fields", target_fixture="boundary_findings")
 def booking_shape(gate, scenario_evidence):
-    return _record(scenario_evidence, data_boundaries.booking_envelope_shape(
-        gate.policies["envelopes"], gate.policies["data-boundaries"]))
+    return _record(scenario_evidence, data_boundaries.booking_envelope_shape(gate.policies["envelopes"]))
 
 
 @then("the envelope holds only booking-create fields and every required one")

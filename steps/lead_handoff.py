@@ -12,7 +12,7 @@ def leads_awaiting_handoff(tenant):
 
 @when("the offline handoff cycle runs with every network connection blocked", target_fixture="offline_run")
 def run_offline_cycle(gate, handoff_tenant):
-    policy = queue.QueuePolicy.load(gate.policies)
+    policy = queue.QueuePolicy.from_policies(gate.policies)
     run = handoff.offline_run(handoff_tenant, policy, gate.policies["drift"])
     return policy, run.cycle, run.network_attempts
 
@@ -25,18 +25,16 @@ def no_connection_attempted(offline_run):
 
 @then("every lead has exactly one local record and one notification fallback record")
 def records_per_lead(offline_run, handoff_tenant):
-    policy, cycle, _ = offline_run
-    leads = [s["lead_id"] for s in handoff_tenant.submissions()]
-    problems = [p for p in handoff.cycle_problems(cycle, policy, leads) if "record" in p]
+    _, cycle, _ = offline_run
+    problems = handoff.record_problems(cycle, [s["lead_id"] for s in handoff_tenant.submissions()])
     assert not problems, problems
 
 
 @then("every lead's queue item is queued or in review, and none is delivered")
-def nothing_delivered(offline_run, handoff_tenant):
+def nothing_delivered(offline_run):
     policy, cycle, _ = offline_run
-    leads = [s["lead_id"] for s in handoff_tenant.submissions()]
     assert {item.state for item in cycle.items} <= {"queued", "review"}
-    problems = [p for p in handoff.cycle_problems(cycle, policy, leads) if "offline" in p]
+    problems = handoff.delivered_offline(cycle, policy)
     assert not problems, problems
 
 
@@ -75,9 +73,7 @@ def external_ids_anonymous(gate, offline_run, handoff_tenant):
 @then("every queue item of the tenant carries the external id of its lead")
 def queue_items_carry_external_id(offline_run, handoff_tenant, scenario_evidence):
     _, cycle, _ = offline_run
-    snapshot = queue.tenant_snapshot(handoff_tenant)
-    found = [f for f in handoff.snapshot_findings(snapshot, cycle.handoffs)
-             if f.kind in ("handoff-external-id-mismatch", "handoff-unknown-lead")]
+    found = handoff.external_id_findings(queue.tenant_snapshot(handoff_tenant), cycle.handoffs)
     scenario_evidence.add(found)
     assert not found, "\n".join(str(f) for f in found)
 
@@ -100,7 +96,6 @@ def unmapped_leads_to_review(offline_run, scenario_evidence):
 @then("no item in the tenant's queue waits as queued or retrying while its lead's mapping is missing or drifted")
 def no_unmapped_item_queued(offline_run, handoff_tenant, scenario_evidence):
     _, cycle, _ = offline_run
-    snapshot = queue.tenant_snapshot(handoff_tenant)
-    found = [f for f in handoff.snapshot_findings(snapshot, cycle.handoffs) if f.kind == "handoff-queued-unmapped"]
+    found = handoff.queued_unmapped_findings(queue.tenant_snapshot(handoff_tenant), cycle.handoffs)
     scenario_evidence.add(found)
     assert not found, "\n".join(str(f) for f in found)

@@ -2,7 +2,8 @@
 
 from pytest_bdd import given, parsers, then, when
 
-from readiness.access import access_packets, matrix, runbooks
+from readiness.access import matrix, runbooks
+from readiness.report import access_packets
 from readiness.boundaries import claims
 
 
@@ -20,14 +21,12 @@ def connection_matrix(gate, scenario_evidence):
 
 @then("no scope or endpoint appears in two API families")
 def no_shared_scope(connection_matrix, scenario_evidence):
-    _assert_none([f for f in matrix.separation(connection_matrix) if f.kind.endswith("-in-two-families")],
-                 scenario_evidence)
+    _assert_none(matrix.shared_between_families(connection_matrix), scenario_evidence)
 
 
 @then("every scope and endpoint belongs to its own family's ServiceTitan module")
 def scopes_in_own_module(connection_matrix, scenario_evidence):
-    _assert_none([f for f in matrix.separation(connection_matrix) if f.kind == "matrix-scope-outside-family"],
-                 scenario_evidence)
+    _assert_none(matrix.outside_own_module(connection_matrix), scenario_evidence)
 
 
 @then("every scope it asks for is needed by one of its family's endpoints")
@@ -42,19 +41,25 @@ def no_scope_outside(connection_matrix, scenario_evidence):
 
 @then("every scope a sandbox protocol test needs is in the matrix")
 def protocol_scopes_in_matrix(connection_matrix, gate, scenario_evidence):
-    found = matrix.protocol_alignment(connection_matrix, gate.policies["sandbox-protocol"]["tests"])
-    _assert_none([f for f in found if f.kind == "matrix-protocol-scope-missing"], scenario_evidence)
+    _assert_none(matrix.protocol_scopes_missing(connection_matrix, gate.policies["sandbox-protocol"]["tests"]),
+                 scenario_evidence)
 
 
 @then("every scope in the matrix is needed by a sandbox protocol test once the protocol names scopes")
 def matrix_scopes_in_protocol(connection_matrix, gate, scenario_evidence):
-    found = matrix.protocol_alignment(connection_matrix, gate.policies["sandbox-protocol"]["tests"])
-    _assert_none([f for f in found if f.kind == "matrix-scope-not-in-protocol"], scenario_evidence)
+    _assert_none(matrix.scopes_no_protocol_test_needs(connection_matrix,
+                                                      gate.policies["sandbox-protocol"]["tests"]), scenario_evidence)
 
 
 @then("every endpoint it names is published by ServiceTitan and needs the scope the matrix gives it")
 def endpoints_published(connection_matrix, scenario_evidence):
     _assert_none(matrix.published_endpoints(connection_matrix), scenario_evidence)
+
+
+@then("every endpoint decision is the matrix's, its alternative is not, and a sandbox protocol test confirms it")
+def decisions_hold(connection_matrix, gate, scenario_evidence):
+    _assert_none(matrix.endpoint_decisions(connection_matrix, gate.policies["envelopes"], gate.protocol),
+                 scenario_evidence)
 
 
 @then("every write scope has a write use and every other scope is read-only")
@@ -88,7 +93,7 @@ def labelled_future(rendered_packet):
 @then("it makes no claim the claim policy forbids")
 def packet_claims(rendered_packet, gate, scenario_evidence):
     name, text = rendered_packet
-    _assert_none(claims.scan_text(text, f"packets/{name}", claims.ClaimPolicy.from_policy(gate.policies["claims"])),
+    _assert_none(claims.scan_text(text, f"packets/{name}", claims.ClaimPolicy.from_policies(gate.policies)),
                  scenario_evidence)
 
 
@@ -138,14 +143,12 @@ def one_outcome_each(tenant_eligibility):
 
 @then("the tenant's profile names only modules and families the matrix knows")
 def known_modules(tenant_eligibility, tenant, scenario_evidence):
-    found = matrix.tenant_consistency(tenant_eligibility[0], tenant.profile, tenant.slug)
-    _assert_none([f for f in found if f.kind == "eligibility-unknown-module"], scenario_evidence)
+    _assert_none(matrix.unknown_modules(tenant_eligibility[0], tenant.profile, tenant.slug), scenario_evidence)
 
 
 @then("the tenant's connection grants no scope outside the matrix")
 def no_unrequested_grant(tenant_eligibility, tenant, scenario_evidence):
-    found = matrix.tenant_consistency(tenant_eligibility[0], tenant.profile, tenant.slug)
-    _assert_none([f for f in found if f.kind == "eligibility-unrequested-scope"], scenario_evidence)
+    _assert_none(matrix.unrequested_grants(tenant_eligibility[0], tenant.profile, tenant.slug), scenario_evidence)
 
 
 @when("the families its package uses are checked", target_fixture="eligibility_findings")
@@ -157,12 +160,10 @@ def package_families_checked(tenant_eligibility, tenant, gate, scenario_evidence
 
 
 @then("every blocked family is routed to the disconnect runbook")
-def blocked_routed(eligibility_findings, tenant_eligibility, gate):
-    known = runbooks.runbook_ids(gate.policies)
-    unrouted = [str(f) for f in eligibility_findings if f.runbook not in known]
-    assert not unrouted, "routed to no existing runbook:\n" + "\n".join(unrouted)
-    blocked = {r.family for r in tenant_eligibility[1] if r.blocked and r.used_by_package}
-    assert blocked == {f.subject.split()[-1] for f in eligibility_findings}
+def blocked_routed(eligibility_findings, tenant_eligibility, tenant, gate):
+    problems = matrix.routing_problems(tenant_eligibility[1], eligibility_findings, tenant.slug,
+                                       runbooks.runbook_ids(gate.policies))
+    assert not problems, "\n".join(problems)
 
 
 @then("no family the package cannot be delivered without is blocked")

@@ -2,7 +2,8 @@
 
 from pytest_bdd import given, then, when
 
-from readiness.access import access_packets, runbooks
+from readiness.access import runbooks
+from readiness.report import access_packets
 
 
 @given("the runbooks and the partner support model", target_fixture="runbook_problems")

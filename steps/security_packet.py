@@ -4,13 +4,13 @@ from pytest_bdd import given, then, when
 
 from readiness.boundaries import claims, credentials, privacy, security
 from readiness.gate import run as gate_module
-from readiness.report import document
+from readiness.report import document, packets
 
 
 @given("the security packet rendered from the policies", target_fixture="packet_text")
 def packet_text(gate, scenario_evidence):
     scenario_evidence.sections[security.SECTION] = security.packet_model(gate.policies)
-    return security.render_packet(gate.policies, gate.tenants)[security.PACKET]  # the renderer the run writes with
+    return packets.security_packet(gate.policies, gate.tenants)[security.PACKET]  # the renderer the run writes with
 
 
 @then("it states the current no-credential mode, data minimization per envelope, consent artifacts, "
@@ -25,14 +25,14 @@ def states_every_topic(gate, packet_text):
 @then("it makes no forbidden claim")
 def packet_no_claim(gate, packet_text, scenario_evidence):
     found = claims.scan_text(packet_text, f"packets/{security.PACKET}",
-                             claims.ClaimPolicy.from_policy(gate.policies["claims"]))
+                             claims.ClaimPolicy.from_policies(gate.policies))
     scenario_evidence.add(found)
     assert not found, "\n".join(str(f) for f in found)
 
 
 @then("it holds no credential and no unmasked e-mail, phone number or street address")
 def packet_no_secret_or_personal_data(gate, packet_text, scenario_evidence):
-    policy = credentials.CredentialPolicy.from_policy(gate.policies["credentials"], gate.policies)
+    policy = credentials.CredentialPolicy.from_policies(gate.policies)
     found = [f for f in credentials.scan_text(packet_text, f"packets/{security.PACKET}", policy)
              if f.severity in ("blocker", "major")]
     scenario_evidence.add(found)

@@ -11,7 +11,7 @@ _YES_NO = {"yes": True, "no": False}
 
 @given("the sync queue policy", target_fixture="queue_policy")
 def sync_queue_policy(gate):
-    return queue.QueuePolicy.load(gate.policies)
+    return queue.QueuePolicy.from_policies(gate.policies)
 
 
 @then("it defines these queue states:")
@@ -46,7 +46,7 @@ def tenant_queue_snapshot(tenant):
 
 @when("the snapshot is checked against the sync queue policy", target_fixture="queue_problems")
 def check_queue_snapshot(gate, tenant, queue_snapshot):
-    policy = queue.QueuePolicy.load(gate.policies)
+    policy = queue.QueuePolicy.from_policies(gate.policies)
     return queue.check_snapshot(queue_snapshot, policy, never_connected=queue.never_connected(tenant.profile),
                                 evidence_dir=tenant.folder / "evidence")
 
@@ -60,7 +60,7 @@ def no_item_breaks(queue_problems, rule, scenario_evidence):
 
 @then("the report lists every item in review or blocked with its reason, runbook and age")
 def operator_view(gate, queue_snapshot, scenario_evidence):
-    policy = queue.QueuePolicy.load(gate.policies)
+    policy = queue.QueuePolicy.from_policies(gate.policies)
     view = queue.operator_view([line.item for line in queue_snapshot], policy)
     found = queue.operator_findings(queue_snapshot, policy)
     scenario_evidence.add(found)

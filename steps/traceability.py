@@ -1,9 +1,12 @@
 """Steps for features/traceability.feature: requirements, scenarios, protocol tests and step definitions."""
 
+from types import ModuleType
+
 from pytest_bdd import given, then
 from pytest_bdd.steps import step_function_context_registry
 
 from readiness.core import features
+from readiness.report import controls
 
 
 @given("the requirements catalog, the sandbox protocol catalog and the feature files", target_fixture="trace_problems")
@@ -34,14 +37,36 @@ def sandbox_scenarios_traced(trace_problems):
         _assert_none(trace_problems, kind)
 
 
+@given("the control mapping and the requirements catalog", target_fixture="mapping_problems")
+def mapping_problems(gate, scenario_evidence):
+    found = controls.mapping_problems(gate.policies)
+    scenario_evidence.add(found)
+    return found
+
+
+@then("every requirement the control mapping names exists in the catalog")
+def mapped_requirements_exist(mapping_problems):
+    hits = [str(f) for f in mapping_problems if f.kind in ("control-unknown-requirement", "control-unknown-control")]
+    assert not hits, "\n".join(hits)
+
+
+@then("every control is proven by a requirement or says why it is a gap")
+def controls_explained(mapping_problems):
+    hits = [str(f) for f in mapping_problems if f.kind.startswith("control-") and f.kind not in
+            ("control-unknown-requirement", "control-unknown-control")]
+    assert not hits, "\n".join(hits)
+
+
 def _assert_none(problems, kind):
     hits = [f"{p.subject}: {p.detail}" for p in problems if p.kind == kind]
     assert not hits, "; ".join(hits)
 
 
 @given("the step definitions the gate has loaded", target_fixture="step_audit")
-def step_audit(gate):
-    # pytest-bdd keeps every registered definition here; the library only needs a name and a matcher.
+def step_audit(gate, request):
+    # pytest-bdd keeps every definition this process ever registered here (one process may run the gate more
+    # than once); this run's are those of the step modules its plugin manager loaded.
+    loaded = {id(vars(plugin)) for plugin in request.config.pluginmanager.get_plugins() if isinstance(plugin, ModuleType)}
     definitions = [
         features.StepDefinition(
             type=context.type,
@@ -50,7 +75,7 @@ def step_audit(gate):
             matches=context.parser.is_matching,
         )
         for context in step_function_context_registry.values()
-        if context.step_func.__module__.startswith("steps.")
+        if context.step_func.__module__.startswith("steps.") and id(context.step_func.__globals__) in loaded
     ]
     return features.audit_steps(gate.scenarios, definitions)
 

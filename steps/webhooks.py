@@ -21,10 +21,22 @@ def replay_window_covers_retries(gate, webhook_policy):
     assert not problems, "\n".join(str(gate.policies.error("webhooks", parts, text)) for parts, text in problems)
 
 
+@then("it targets V2 webhooks, subscribed per event")
+def targets_v2(gate, webhook_policy):
+    problems = webhooks.version_problems(webhook_policy)
+    assert not problems, "\n".join(str(gate.policies.error("webhooks", parts, text)) for parts, text in problems)
+
+
+@then("every signature detail ServiceTitan does not publish is an assumption a sandbox protocol test confirms")
+def assumptions_confirmed(gate, webhook_policy):
+    problems = webhooks.assumption_problems(webhook_policy, set(gate.protocol))
+    assert not problems, "\n".join(str(gate.policies.error("webhooks", parts, text)) for parts, text in problems)
+
+
 @given("the reference webhook receiver with a signing key generated for this run", target_fixture="webhook_run")
 def webhook_receiver(gate):
     key = webhooks.demo_key()
-    receiver = webhooks.WebhookReceiver(webhooks.WebhookPolicy.from_policy(gate.policies["webhooks"]), key)
+    receiver = webhooks.WebhookReceiver(webhooks.WebhookPolicy.from_policies(gate.policies), key)
     return {"receiver": receiver, "key": key, "receipts": []}
 
 

@@ -1,18 +1,29 @@
-"""Harness for the project's own tests: run the gate on copies of the bundled data with one planted violation."""
+"""Harness for the project's own tests: run the gate on copies of the bundled data with one planted violation.
+
+A gate run happens in this process (pytest's ``pytester``, which undoes the run's imports and ``sys.path``
+changes), except where a separate process is the point: pytest-xdist (``-n``), whose workers are processes anyway,
+and a plugin a test plants with ``-p``, which may rebind the library's functions for the rest of its process.
+"""
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
 import subprocess
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["pytester"]
+
 ROOT = Path(__file__).resolve().parent.parent
+# Packages the gate imports from its own root: a Project run must import its copies, not this process's.
+GATE_MODULES = ("steps", "test_gate")
 
 
 @dataclass
@@ -44,10 +55,17 @@ class GateResult:
 
 
 class Workspace:
-    """A scratch copy of the policies, tenants and product that a test may break on purpose."""
+    """A scratch copy of the policies, tenants and product that a test may break on purpose.
 
-    def __init__(self, base: Path):
+    Given ``pytester`` (the ``workspace`` fixture does so), gate runs happen in this process; without it (a copy
+    made outside a test, e.g. for a whole session) each run is a subprocess.
+    """
+
+    pytester: pytest.Pytester | None = None
+
+    def __init__(self, base: Path, pytester: pytest.Pytester | None = None):
         self.base = base
+        self.pytester = pytester
         self.policies = base / "policies"
         self.tenants = base / "tenants"
         self.product = base / "product"
@@ -59,16 +77,22 @@ class Workspace:
         return self.tenants / slug
 
     def run(self, *args: str, tenants: list[str] = (), timeout: int = 600, cwd: Path = ROOT) -> GateResult:
+        """The gate on this workspace; ``timeout`` bounds a subprocess run."""
         report_dir = self.base / "reports"
-        command = [
-            sys.executable, "-m", "pytest", "-p", "no:randomly", "-q", "--no-header",
+        gate_args = [
+            "-p", "no:randomly", "-q", "--no-header",
             f"--policies-dir={self.policies}", f"--tenants-dir={self.tenants}",
             f"--product-dir={self.product}", f"--report-dir={report_dir}",
             *[f"--tenant={t}" for t in tenants], *args,
         ]
-        env = {k: v for k, v in os.environ.items() if k != "PYTEST_XDIST_WORKER"}
-        done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
-        return GateResult(done.returncode, done.stdout + done.stderr, report_dir)
+        if self.pytester is None or _needs_own_process(args):
+            env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST_")}
+            done = subprocess.run([sys.executable, "-m", "pytest", *gate_args], cwd=cwd, capture_output=True,
+                                  text=True, timeout=timeout, env=env)
+            return GateResult(done.returncode, done.stdout + done.stderr, report_dir)
+        with _as_a_fresh_process(cwd):
+            done = self.pytester.runpytest_inprocess(*gate_args)
+        return GateResult(int(done.ret), "\n".join([*done.outlines, *done.errlines]), report_dir)
 
 
 class Project(Workspace):
@@ -76,8 +100,8 @@ class Project(Workspace):
 
     GATE_FILES = ("conftest.py", "test_gate.py", "pyproject.toml")
 
-    def __init__(self, base: Path):
-        super().__init__(base)
+    def __init__(self, base: Path, pytester: pytest.Pytester | None = None):
+        super().__init__(base, pytester)
         self.root = base / "project"
         self.root.mkdir()
         for name in self.GATE_FILES:
@@ -93,11 +117,53 @@ class Project(Workspace):
         return super().run(*args, tenants=tenants, timeout=timeout, cwd=self.root)
 
 
-@pytest.fixture
-def workspace(tmp_path: Path) -> Workspace:
-    return Workspace(tmp_path)
+def _needs_own_process(args: tuple[str, ...]) -> bool:
+    """xdist (``-n``) starts processes anyway; a planted ``-p plugin`` may rebind library functions for good."""
+    for flag, value in zip(args, (*args[1:], "")):
+        if flag in ("-n", "--numprocesses") or flag.startswith(("--numprocesses=", "-n=")):
+            return True
+        if flag == "-p" and not value.startswith("no:"):
+            return True
+    return False
+
+
+@contextmanager
+def _as_a_fresh_process(cwd: Path):
+    """What a subprocess run starts from: its working folder, its environment and, for a gate of its own
+    (``Project``), its own steps. pytester undoes the run's imports; what the run froze is collectable again."""
+    own_gate = cwd.resolve() != ROOT
+    saved_cwd, saved_env = Path.cwd(), dict(os.environ)
+    held = {name: module for name, module in sys.modules.items()
+            if own_gate and name.split(".")[0] in GATE_MODULES}
+    for name in held:
+        del sys.modules[name]
+    for name in [k for k in os.environ if k.startswith("PYTEST_XDIST_")]:
+        del os.environ[name]
+    os.chdir(cwd)
+    try:
+        yield
+    finally:
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+        sys.modules.update(held)
+        gc.unfreeze()  # plugins.gc_tuning froze the run's objects; this process runs the gate many times
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Project:
-    return Project(tmp_path)
+def gate_runner(request: pytest.FixtureRequest) -> pytest.Pytester:
+    """``pytester``, without moving the test into pytester's folder (tests here read paths relative to theirs)."""
+    cwd = Path.cwd()
+    pytester = request.getfixturevalue("pytester")
+    os.chdir(cwd)
+    return pytester
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, gate_runner: pytest.Pytester) -> Workspace:
+    return Workspace(tmp_path, gate_runner)
+
+
+@pytest.fixture
+def project(tmp_path: Path, gate_runner: pytest.Pytester) -> Project:
+    return Project(tmp_path, gate_runner)

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from readiness.sandbox import protocol
+from readiness.servicetitan import catalog
 from readiness.servicetitan.client import ApiError, ServiceTitanClient, TransientFailure
 
 
@@ -49,11 +50,64 @@ class LogsToken(ServiceTitanClient):
         return token
 
 
+class PostsToLeads(ServiceTitanClient):
+    """Hands an enquiry to ``leads`` instead of ``leads/form``, making up the call reason leads requires."""
+
+    async def submit_lead_form(self, envelope):
+        created = await self.call(catalog.CREATE_LEAD, json_body={"campaignId": 24001, "summary": envelope["summary"],
+                                                                  "callReasonId": 1})
+        return created["id"]
+
+
+class SendsVisitorText(ServiceTitanClient):
+    """Forwards the visitor's own words with the lead form instead of the service summary."""
+
+    async def submit_lead_form(self, envelope):
+        return await super().submit_lead_form({**envelope, "summary": "Please call after 5, gate code 4411, "
+                                                                      "the dog is friendly"})
+
+
+class NeverReadsAttributedLeads(ServiceTitanClient):
+    """Posts attributions and assumes they were accepted, without asking ServiceTitan."""
+
+    async def attributed_leads(self, from_utc, to_utc, lead_type=None):
+        return []
+
+
+class StopsAfterOneRefusal(ServiceTitanClient):
+    """Treats a 403 on one family as a failure of the whole connection."""
+
+    refused = False
+
+    async def send_once(self, method, api_path, **kwargs):
+        if self.refused:
+            raise ApiError(method, api_path, 401, "connection marked failed after an earlier refusal")
+        try:
+            return await super().send_once(method, api_path, **kwargs)
+        except ApiError as error:
+            self.refused = self.refused or error.status == 403
+            raise
+
+
+class ForgetsActiveAny(ServiceTitanClient):
+    """Imports lists as they come, so inactive records stay hidden."""
+
+    async def collect_all(self, operation, **kwargs):
+        if operation.export:
+            return await super().collect_all(operation, **kwargs)
+        return await self.collect(operation.module, operation.path, **kwargs)
+
+
 BAD_CLIENTS = {
     "ignores-retry-after": IgnoresRetryAfter,
     "reposts-without-lookup": RepostsWithoutLookup,
     "writes-during-import": WritesDuringImport,
     "logs-token": LogsToken,
+    "posts-to-leads": PostsToLeads,
+    "sends-visitor-text": SendsVisitorText,
+    "never-reads-attributed-leads": NeverReadsAttributedLeads,
+    "stops-after-one-refusal": StopsAfterOneRefusal,
+    "forgets-active-any": ForgetsActiveAny,
 }
 
 

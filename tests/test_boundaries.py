@@ -49,12 +49,12 @@ def test_queue_booking_is_checked_against_the_booking_envelope(envelopes):
     assert "'email' is outside the booking envelope" in finding.detail
 
 
-def test_booking_envelope_shape(envelopes, limits):
-    assert data_boundaries.booking_envelope_shape(envelopes, limits) == []
+def test_booking_envelope_shape(envelopes):
+    assert data_boundaries.booking_envelope_shape(envelopes) == []
     extra = yaml.safe_load(yaml.safe_dump(envelopes))
     extra["booking"]["fields"]["email"] = {"purpose": "not a booking-create field"}
     del extra["booking"]["fields"]["externalId"]
-    details = [f.detail for f in data_boundaries.booking_envelope_shape(extra, limits)]
+    details = [f.detail for f in data_boundaries.booking_envelope_shape(extra)]
     assert any("'email' is not a field" in d for d in details)
     assert any("'externalId' is required" in d for d in details)
 
@@ -205,6 +205,7 @@ def test_the_suites_own_code_writes_no_token(limits):
 SLUG = "comfort-launch"
 
 
+@pytest.mark.slow
 def test_gate_fails_on_a_lead_field_outside_the_envelope(workspace):
     path = workspace.tenant(SLUG) / "leads/submissions.jsonl"
     leads = jsonl(path)
@@ -215,6 +216,7 @@ def test_gate_fails_on_a_lead_field_outside_the_envelope(workspace):
     assert "date_of_birth" in row["reason"]
 
 
+@pytest.mark.slow
 def test_gate_fails_on_a_queue_item_field_outside_the_envelope(workspace):
     path = workspace.tenant(SLUG) / "queue/sync-queue.jsonl"
     items = jsonl(path)
@@ -225,6 +227,7 @@ def test_gate_fails_on_a_queue_item_field_outside_the_envelope(workspace):
     assert "303-555-0100" not in (result.report_dir / "readiness.json").read_text()
 
 
+@pytest.mark.slow
 def test_gate_fails_on_a_booking_envelope_field_servicetitan_does_not_take(workspace):
     path = workspace.policies / "envelopes.yaml"
     path.write_text(path.read_text().replace(
@@ -233,6 +236,7 @@ def test_gate_fails_on_a_booking_envelope_field_servicetitan_does_not_take(works
         "The booking envelope is exactly what ServiceTitan's booking-create call takes", "SEC-BOUNDARIES")
 
 
+@pytest.mark.slow
 def test_gate_fails_on_personal_data_in_the_titan_map(workspace):
     path = workspace.tenant(SLUG) / "titan-map.yaml"
     path.write_text(path.read_text().replace(
@@ -242,12 +246,14 @@ def test_gate_fails_on_personal_data_in_the_titan_map(workspace):
     assert "555-0177" not in (result.report_dir / "readiness.json").read_text()
 
 
+@pytest.mark.slow
 def test_gate_fails_on_exports_past_the_retention_window(workspace):
     path = workspace.tenant(SLUG) / "tenant.yaml"
     path.write_text(path.read_text().replace('captured_on: "2026-11-20"', 'captured_on: "2024-01-15"'))
     workspace.run(tenants=[SLUG]).assert_fails("Exports are inside their retention window", "SEC-BOUNDARIES", tenant=SLUG)
 
 
+@pytest.mark.slow
 def test_gate_fails_on_a_lead_past_the_retention_window(workspace):
     path = workspace.tenant(SLUG) / "leads/submissions.jsonl"
     leads = jsonl(path)
@@ -257,6 +263,7 @@ def test_gate_fails_on_a_lead_past_the_retention_window(workspace):
         "Lead submissions are inside their retention window", "SEC-BOUNDARIES", tenant=SLUG)
 
 
+@pytest.mark.slow
 def test_gate_fails_on_card_data_in_an_export(workspace):
     path = workspace.tenant("riverside-growth") / "exports/accounting/export/payments.json"
     body = json.loads(path.read_text())
@@ -268,6 +275,7 @@ def test_gate_fails_on_card_data_in_an_export(workspace):
     assert "4111 1111" not in (result.report_dir / "readiness.json").read_text()
 
 
+@pytest.mark.slow
 def test_gate_fails_on_a_lead_without_valid_consent(workspace):
     path = workspace.tenant(SLUG) / "leads/consent.jsonl"
     rows = jsonl(path)
@@ -277,6 +285,7 @@ def test_gate_fails_on_a_lead_without_valid_consent(workspace):
         "Every lead references a valid consent artifact", "SEC-BOUNDARIES", tenant=SLUG)
 
 
+@pytest.mark.slow
 def test_gate_fails_on_product_code_that_writes_a_token(workspace):
     (workspace.product / "app").mkdir()
     (workspace.product / "app" / "connect.py").write_text(

@@ -21,6 +21,8 @@ from conftest import ROOT
 from readiness.report import browser
 from reviewer_run import FAILING_TENANT, SCRIPT_TENANT, requirement_ids, shared_planted_run
 
+pytestmark = pytest.mark.slow  # a headless browser per page
+
 SCREENSHOTS = ROOT / "reports" / "screenshots"
 MODE = "offline: no sandbox tenant evidence exists"
 

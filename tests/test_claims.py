@@ -8,9 +8,20 @@ import pytest
 import yaml
 from hypothesis import example, given, settings, strategies
 
+from feature_titles import outline_row, title
 from readiness.boundaries import claims
 
 ROOT = Path(__file__).resolve().parent.parent
+PRODUCT_COPY = title("claims.feature", "the offline product's customer-facing copy")
+
+
+def assert_copy_fails(result, requirement: str) -> dict:
+    """The gate fails, and the row of the product-copy outline for ``requirement`` is the one that failed."""
+    assert result.exit_code != 0, result.output[-3000:]
+    row = outline_row(result.report, PRODUCT_COPY, f"they are read for claims forbidden by {requirement}")
+    assert row["status"] == "failed" and requirement in row["requirements"], row
+    assert any(PRODUCT_COPY in name for name in result.report["gate"]["failed_scenarios"])
+    return row
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +35,7 @@ def policy(policy_data) -> claims.ClaimPolicy:
 
 
 def rules(policy, text: str) -> list[str]:
-    return [f.detail.split(" ")[0] for f in claims.scan_text(text, "page.html", policy)]
+    return [f.rule for f in claims.scan_text(text, "page.html", policy)]
 
 
 @pytest.mark.parametrize("raw, expected", [
@@ -152,26 +163,28 @@ def page(workspace, name: str, body: str) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_gate_fails_on_a_homoglyph_approval_claim(workspace):
     page(workspace, "about.html", "<p>We are a ServiceTitan аpprovеd integration.</p>")
     result = workspace.run(tenants=["comfort-launch"])
-    result.assert_fails("Product copy claims no marketplace listing or partner approval", "CLAIM-APPROVAL")
+    assert_copy_fails(result, "CLAIM-APPROVAL")
     [finding] = [f for f in result.report["product"]["findings"] if f["kind"] == "forbidden-claim"]
     assert finding["subject"] == "site/about.html:3"
 
 
+@pytest.mark.slow
 def test_gate_fails_on_a_claim_split_by_html_tags(workspace):
     page(workspace, "about.html", "<p>Listed on the Service<span>Titan</span>\n<em>Market</em>place.</p>")
-    workspace.run(tenants=["comfort-launch"]).assert_fails(
-        "Product copy claims no marketplace listing or partner approval", "CLAIM-APPROVAL")
+    assert_copy_fails(workspace.run(tenants=["comfort-launch"]), "CLAIM-APPROVAL")
 
 
+@pytest.mark.slow
 def test_gate_fails_on_an_overpromise_outside_a_future_label(workspace):
     page(workspace, "services.html", "<h2>Future</h2><p>Later.</p>\n<h2>Today</h2><p>Real-time sync with ServiceTitan.</p>")
-    workspace.run(tenants=["comfort-launch"]).assert_fails(
-        "Product copy presents API-backed capabilities only under a Future label", "CLAIM-OVERPROMISE")
+    assert_copy_fails(workspace.run(tenants=["comfort-launch"]), "CLAIM-OVERPROMISE")
 
 
+@pytest.mark.slow
 def test_gate_passes_the_same_capability_under_a_future_label(workspace):
     page(workspace, "services.html",
          "<section class=\"future\"><h2>Future: planned</h2>\n<p>Real-time sync with ServiceTitan.</p></section>\n"
@@ -180,12 +193,13 @@ def test_gate_passes_the_same_capability_under_a_future_label(workspace):
     assert result.exit_code == 0, result.output[-3000:]
 
 
+@pytest.mark.slow
 def test_gate_fails_on_a_production_webhook_endpoint(workspace):
     page(workspace, "developers.html", "<p>Our production webhook endpoint receives every job update.</p>")
-    workspace.run(tenants=["comfort-launch"]).assert_fails(
-        "Product copy claims no production webhook endpoint", "CLAIM-WEBHOOK")
+    assert_copy_fails(workspace.run(tenants=["comfort-launch"]), "CLAIM-WEBHOOK")
 
 
+@pytest.mark.slow
 def test_gate_fails_on_an_overpromise_in_a_tenant_document(workspace):
     note = workspace.tenant("riverside-growth") / "evidence" / "welcome-letter.md"
     note.write_text("# Welcome\n\nYour website leads are\nautomatically booked in ServiceTitan.\n")
@@ -194,6 +208,7 @@ def test_gate_fails_on_an_overpromise_in_a_tenant_document(workspace):
         "CLAIM-OVERPROMISE", tenant="riverside-growth")
 
 
+@pytest.mark.slow
 def test_gate_fails_on_sandbox_evidence_in_a_tenant_document(workspace):
     note = workspace.tenant("comfort-launch") / "evidence" / "titan-map-review-2026-11-18.md"
     note.write_text(note.read_text() + "\nThe mapping was valid&#97;ted in the ServiceTitan sandbox.\n")
@@ -208,12 +223,14 @@ def _edit_policy(workspace, change) -> None:
     path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
 
 
+@pytest.mark.slow
 def test_gate_fails_when_a_rule_no_longer_catches_its_examples(workspace):
     _edit_policy(workspace, lambda d: d["forbidden"][1].update(patterns=["never-matches-anything"]))
     workspace.run(tenants=["comfort-launch"]).assert_fails(
         "Every example claim in the claim policy is caught as written", "CLAIM-APPROVAL")
 
 
+@pytest.mark.slow
 def test_gate_fails_when_an_allowed_phrase_swallows_claims(workspace):
     _edit_policy(workspace, lambda d: d["allowed"].append(
         {"id": "everything", "pattern": "servicetitan", "reason": "far too broad an allowance"}))
@@ -221,12 +238,14 @@ def test_gate_fails_when_an_allowed_phrase_swallows_claims(workspace):
         "A claim disguised with <disguise> is still caught", "CLAIM-OVERPROMISE")
 
 
+@pytest.mark.slow
 def test_gate_fails_when_a_future_label_would_excuse_approval(workspace):
     _edit_policy(workspace, lambda d: d["forbidden"][1].update(unless_future=True))
     workspace.run(tenants=["comfort-launch"]).assert_fails(
         "A Future label does not excuse an approval, sandbox evidence or endpoint address claim", "CLAIM-APPROVAL")
 
 
+@pytest.mark.slow
 def test_gate_fails_when_honest_wording_is_reported(workspace):
     _edit_policy(workspace, lambda d: d["forbidden"][1]["patterns"].append(r"\btoday\b"))
     workspace.run(tenants=["comfort-launch"]).assert_fails("Honest wording is not reported", "CLAIM-OVERPROMISE")

@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from readiness.servicetitan import catalog, openapi
 from readiness.servicetitan import client as st
 from readiness.sandbox import simulator as sim
 from readiness.core.errors import OptionError
@@ -153,15 +154,15 @@ def test_retries_exhausted_is_one_clear_line():
 
 def test_a_post_is_not_retried_on_5xx_but_on_429():
     async def go(made, simulator, creds):
-        simulator.inject(sim.Fault("status", path="/leads", method="POST", status=502))
+        simulator.inject(sim.Fault("status", path="/leads/form", method="POST", status=502))
         with pytest.raises(st.RetriesExhausted):
-            await made.request("POST", "crm", "leads", json_body={"campaignId": 24001, "summary": "x"})
-        simulator.inject(sim.Fault("status", path="/leads", method="POST", status=429, retry_after=2))
-        created = await made.request("POST", "crm", "leads", json_body={"campaignId": 24001, "summary": "y"})
+            await made.submit_lead_form({"name": "Pat Example", "summary": "x"})
+        simulator.inject(sim.Fault("status", path="/leads/form", method="POST", status=429, retry_after=2))
+        created = await made.submit_lead_form({"name": "Pat Example", "summary": "y"})
         return created, simulator
 
     created, simulator = call(go)
-    assert created["summary"] == "y" and len(simulator.leads) == 1
+    assert [lead["id"] for lead in simulator.leads] == [created] and simulator.leads[0]["summary"] == "y"
 
 
 def test_slow_answers_beyond_the_timeout_are_retried():
@@ -190,6 +191,10 @@ def test_booking_and_lead_bodies_are_validated():
         with pytest.raises(st.ApiError) as caught:
             await made.request("POST", "crm", "leads", json_body={"campaignId": 1, "summary": "x"})
         errors.append(caught.value.errors)
+        with pytest.raises(st.ApiError) as caught:  # a website cannot know a call reason
+            await made.request("POST", "crm", "leads", json_body={"campaignId": 24001, "summary": "x",
+                                                                  "callReasonId": 7})
+        errors.append(caught.value.errors)
         with pytest.raises(st.ApiError) as caught:
             await made.request("GET", "crm", "booking-provider/1/bookings")
         errors.append(caught.value.status)
@@ -199,10 +204,12 @@ def test_booking_and_lead_bodies_are_validated():
         errors.append(caught.value.errors)
         return errors
 
-    missing, unknown, lead, provider, attribution = call(go)
+    missing, unknown, lead, call_reason, provider, attribution = call(go)
     assert {"name", "summary", "isFirstTimeClient", "externalId"} <= set(missing)
     assert "favouriteColour" in unknown and "campaignId" in lead and provider == 404
-    assert {"bookingId", "webSessionData.cookie"} <= set(attribution)
+    assert set(call_reason) == {"callReasonId"}
+    assert {"bookingId", "webSessionData.cookie", "webSessionData.landingPageUrl",
+            "webSessionData.referrerUrl"} <= set(attribution)
 
 
 def test_credentials_come_from_the_environment_and_never_show():
@@ -252,3 +259,140 @@ def test_the_simulator_command_binds_loopback_only(tmp_path):
     from readiness.__main__ import main
     assert main(["simulator", "--tenant", str(tmp_path)]) == 2
     assert main(["simulator", "--tenant", str(ROOT / "fixtures/tenants/riverside-growth"), "--host", "0.0.0.0"]) == 2
+
+
+# -- the website vendor's whole path (issue 20) -------------------------------------------------------------------
+WEB_SESSION = {"landingPageUrl": "https://riverside-plumbing.example.com/services/drain-cleaning",
+               "referrerUrl": "https://search.example.com/", "utmSource": "google"}
+
+
+def test_lead_form_returns_a_lead_id_that_web_lead_form_attributions_accepts():
+    async def go(made, simulator, creds):
+        lead_id = await made.submit_lead_form({"name": "Pat Example", "email": "pat@example.com",
+                                               "phoneNumber": "555-0100", "summary": "Drain cleaning"})
+        await made.post_attribution(catalog.WEB_LEAD_FORM_ATTRIBUTION, {"leadId": lead_id, "webSessionData": WEB_SESSION})
+        with pytest.raises(st.ApiError) as unknown:
+            await made.post_attribution(catalog.WEB_LEAD_FORM_ATTRIBUTION,
+                                        {"leadId": lead_id + 1, "webSessionData": WEB_SESSION})
+        with pytest.raises(st.ApiError) as nameless:
+            await made.submit_lead_form({"email": "pat@example.com", "message": "free text"})
+        return lead_id, simulator, unknown.value, nameless.value
+
+    lead_id, simulator, unknown, nameless = call(go)
+    assert simulator.leads[-1]["id"] == lead_id and simulator.attributions[-1]["body"]["leadId"] == lead_id
+    assert unknown.status == 400 and "leadId" in unknown.errors
+    assert nameless.status == 400 and set(nameless.errors) == {"name", "message"}
+
+
+def test_a_web_session_without_landing_page_and_referrer_is_an_rfc_7807_400():
+    async def go(made, simulator, creds):
+        headers = made.headers(await made.token())
+        booking = simulator.bookings[0]["id"]
+        return await raw(simulator, "POST", "/marketingads/v2/tenant/900000202/web-booking-attributions",
+                         headers=headers, json={"bookingId": booking, "webSessionData": {"utmSource": "google"}})
+
+    answer = call(go)
+    body = answer.json()
+    assert answer.status_code == 400 and answer.headers["content-type"].startswith("application/problem+json")
+    assert body["status"] == 400 and body["title"] and body["traceId"]
+    assert set(body["errors"]) == {"webSessionData.landingPageUrl", "webSessionData.referrerUrl"}
+
+
+def test_job_and_external_call_attributions_are_served_strictly():
+    async def go(made, simulator, creds):
+        job = simulator.tenant.records["jpm/export/jobs"][0]["id"]
+        await made.post_attribution(catalog.JOB_ATTRIBUTION, {"jobId": job, "webSessionData": WEB_SESSION})
+        call_data = {"customerPhoneNumber": "555-0100", "forwardingPhoneNumber": "555-0101",
+                     "trackingPhoneNumber": "555-0102", "callStartedOnUtc": "2026-01-01T00:00:00Z"}
+        await made.post_attribution(catalog.EXTERNAL_CALL_ATTRIBUTION,
+                                    {"webSessionData": WEB_SESSION, "externalCallData": call_data})
+        with pytest.raises(st.ApiError) as unknown:
+            await made.post_attribution(catalog.JOB_ATTRIBUTION, {"jobId": 1, "webSessionData": WEB_SESSION})
+        return simulator, unknown.value
+
+    simulator, unknown = call(go)
+    assert [a["post"].lead_type for a in simulator.attributions] == ["ManualJob", "Call"]
+    assert unknown.status == 400 and "jobId" in unknown.errors
+
+
+def test_attributed_leads_needs_its_window_and_lists_each_post_with_its_lead_type():
+    async def go(made, simulator, creds):
+        booking = simulator.bookings[0]["id"]
+        await made.post_attribution(catalog.WEB_BOOKING_ATTRIBUTION, {"bookingId": booking, "webSessionData": WEB_SESSION})
+        with pytest.raises(st.ApiError) as no_window:
+            await made.call(catalog.ATTRIBUTED_LEADS)
+        with pytest.raises(st.ApiError) as bad_type:
+            await made.attributed_leads("2025-12-31T00:00:00Z", "2026-01-02T00:00:00Z", lead_type="Email")
+        listed = await made.attributed_leads("2025-12-31T00:00:00Z", "2026-01-02T00:00:00Z")
+        calls = await made.attributed_leads("2025-12-31T00:00:00Z", "2026-01-02T00:00:00Z", lead_type="Call")
+        later = await made.attributed_leads("2026-01-02T00:00:00Z", "2026-01-03T00:00:00Z")
+        return booking, no_window.value, bad_type.value, listed, calls, later
+
+    booking, no_window, bad_type, listed, calls, later = call(go)
+    assert no_window.status == 400 and set(no_window.errors) == {"fromUtc", "toUtc"}
+    assert bad_type.status == 400 and "leadType" in bad_type.errors
+    assert [(catalog.lead_type_of(row), row["booking"]["id"]) for row in listed] == [("WebBooking", booking)]
+    assert calls == [] and later == []
+
+
+def test_a_new_app_versions_scope_is_refused_until_accepted_while_the_old_scopes_keep_working():
+    async def go(made, simulator, creds):
+        simulator.release_app_version({"tn.mads.attributedleads:r"})
+        with pytest.raises(st.ApiError) as pending:
+            await made.attributed_leads("2025-12-31T00:00:00Z", "2026-01-02T00:00:00Z")
+        job_types = await made.collect_all(catalog.JOB_TYPES)
+        simulator.accept_app_version(creds["client_id"])
+        accepted = await made.attributed_leads("2025-12-31T00:00:00Z", "2026-01-02T00:00:00Z")
+        return pending.value, job_types, accepted
+
+    pending, job_types, accepted = call(go)
+    assert pending.status == 403 and "not accepted" in str(pending) and "app version 2" in str(pending)
+    assert job_types and accepted == []
+
+
+def test_lists_hide_inactive_records_unless_asked_for_all():
+    async def go(made, simulator, creds):
+        return (await made.collect(catalog.JOB_TYPES.module, catalog.JOB_TYPES.path),
+                await made.collect_all(catalog.JOB_TYPES))
+
+    active, everything = call(go)
+    assert all(r.get("active", True) for r in active) and any(r.get("active") is False for r in everything)
+    assert len(everything) > len(active)
+
+
+def test_every_new_body_conforms_to_the_published_schemas():
+    """Requests the protocol posts and the simulator's answers, judged by readiness.servicetitan.openapi (the
+    published documents and the library the intake uses)."""
+    from readiness.core.tenants import FixtureTenant as Tenant
+    from readiness.core.policy import PolicySet
+    from readiness.sandbox import protocol
+
+    tenant = Tenant(ROOT / "fixtures" / "tenants" / "riverside-growth")
+    context = protocol.context(PolicySet.load(ROOT / "policies"))
+    tests = {t["id"]: t for t in context["policies"]["sandbox-protocol"]["tests"]}
+    posted = []
+    for test_id in ("BOOK-01", "LEAD-01", "ATTR-02", "ATTR-03"):
+        session = protocol.simulator_session(tenant, "conformance")
+        protocol.run(session, tests[test_id], context)
+        posted += session.simulator.posted
+    paths = {p["path"].split("/tenant/")[1].split("/", 1)[1] for p in posted}
+    assert {"leads/form", "web-booking-attributions", "web-lead-form-attributions", "job-attributions"} <= paths
+    assert all(openapi.validate_body(p["path"], "POST", None, p["body"]) == [] for p in posted)
+
+    async def go(made, simulator, creds):
+        headers = made.headers(await made.token())
+        form = await raw(simulator, "POST", "/crm/v2/tenant/900000202/leads/form", headers=headers,
+                         json={"name": "Pat Example", "summary": "Drain cleaning"})
+        await made.post_attribution(catalog.WEB_LEAD_FORM_ATTRIBUTION,
+                                    {"leadId": form.json()["leadId"], "webSessionData": WEB_SESSION})
+        job = simulator.tenant.records["jpm/export/jobs"][0]["id"]
+        await made.post_attribution(catalog.JOB_ATTRIBUTION, {"jobId": job, "webSessionData": WEB_SESSION})
+        listed = await raw(simulator, "GET", "/marketingads/v2/tenant/900000202/attributed-leads", headers=headers,
+                           params={"fromUtc": "2025-12-31T00:00:00Z", "toUtc": "2026-01-02T00:00:00Z",
+                                   "includeTotal": "true"})
+        return form, listed
+
+    form, listed = call(go)
+    assert openapi.validate_body("/crm/v2/tenant/{tenant}/leads/form", "POST", 200, form.json()) == []
+    assert len(listed.json()["data"]) == 2
+    assert openapi.validate_body("/marketingads/v2/tenant/{tenant}/attributed-leads", "GET", 200, listed.json()) == []

@@ -15,6 +15,7 @@ import yaml
 from readiness.mapping import attribution, drift
 from readiness.core import exportfeed
 from readiness.report import proof
+from readiness.cli import main
 from readiness.gate import synth
 from readiness.core.errors import OptionError, PolicyError, TenantDataError
 from readiness.core.policy import PolicySet
@@ -94,9 +95,9 @@ def test_generator_is_deterministic_and_writes_the_documented_layout(tmp_path):
 
 
 def test_generator_command_line(tmp_path, capsys):
-    assert synth.main(["--out", str(tmp_path), "--jobs", "300", "--seed", "4"]) == 0
+    assert main(["synth", "--out", str(tmp_path), "--jobs", "300", "--seed", "4"]) == 0
     assert "synth-manifest.json" in capsys.readouterr().out
-    assert synth.main(["--out", str(tmp_path), "--jobs", "5"]) == 2
+    assert main(["synth", "--out", str(tmp_path), "--jobs", "5"]) == 2
     assert "--jobs" in capsys.readouterr().err
 
 
@@ -331,6 +332,20 @@ def test_export_feed_helpers():
         exportfeed.money(Path("x"), "k", "total", "NaN")
 
 
+
+def test_every_reader_of_the_exports_orders_pages_by_number(tmp_path):
+    """Page 10 follows page 9, not page 1, whether a check streams the pages or the tenant hands them over."""
+    tenant = tmp_path / "tenant"
+    folder = tenant / "exports" / "jpm" / "export" / "jobs"
+    folder.mkdir(parents=True)
+    for number in (1, 2, 10):
+        body = {"hasMore": number != 10, "continueFrom": str(number), "data": [{"id": number}]}
+        (folder / f"{number}.json").write_text(json.dumps(body))
+    (folder / "notes.txt").write_text("not a page")
+    streamed = [data[0]["id"] for _, data in exportfeed.iter_pages(tenant / "exports", "jpm/export/jobs")]
+    handed = [page["data"][0]["id"] for page in FixtureTenant(tenant).export_pages("jpm/export/jobs")]
+    assert streamed == handed == [1, 2, 10]
+
 # --- the proof packet -----------------------------------------------------------------------------------------
 
 def test_proof_packet_states_source_masks_contacts_and_never_claims_api_verification(policies, riverside):
@@ -371,6 +386,7 @@ def _finding(result, tenant: str, kind: str) -> dict:
     return hits[0]
 
 
+@pytest.mark.slow
 def test_gate_bundled_tenants_show_non_blocking_findings_and_pass(workspace):
     result = workspace.run(tenants=["riverside-growth", "comfort-launch"])
     assert result.exit_code == 0, result.output[-3000:]
@@ -387,6 +403,7 @@ def test_gate_bundled_tenants_show_non_blocking_findings_and_pass(workspace):
     assert "demo outcomes" in packet and "lead-rg-0011" in packet
 
 
+@pytest.mark.slow
 def test_gate_fails_on_inactive_job_type_the_map_uses(workspace):
     _edit(workspace.tenant("riverside-growth") / "exports/jpm/job-types.json",
           lambda b: next(r for r in b["data"] if r["id"] == 22001).update(active=False))
@@ -396,6 +413,7 @@ def test_gate_fails_on_inactive_job_type_the_map_uses(workspace):
     assert finding["runbook"] == "drift-conflict" and finding["subject"] == "job type 22001 Drain Cleaning"
 
 
+@pytest.mark.slow
 def test_gate_fails_on_zone_that_lost_a_zip(workspace):
     _edit(workspace.tenant("summit-multi-bu") / "exports/dispatch/zones.json",
           lambda b: b["data"][0]["zips"].pop(0))
@@ -404,6 +422,7 @@ def test_gate_fails_on_zone_that_lost_a_zip(workspace):
     assert _finding(result, "summit-multi-bu", "drift-zone-lost-zip")["runbook"] == "drift-conflict"
 
 
+@pytest.mark.slow
 def test_gate_shows_renamed_campaign_without_failing_because_policy_says_minor(workspace):
     _edit(workspace.tenant("riverside-growth") / "exports/marketing/campaigns.json",
           lambda b: next(r for r in b["data"] if r["id"] == 24003).update(name="Organic Search"))
@@ -415,6 +434,7 @@ def test_gate_shows_renamed_campaign_without_failing_because_policy_says_minor(w
     assert '"Website - Organic"' in finding["detail"] and '"Organic Search"' in finding["detail"]
 
 
+@pytest.mark.slow
 def test_gate_fails_when_policy_blocks_changes_since_the_snapshot(workspace):
     path = workspace.policies / "drift.yaml"
     path.write_text(path.read_text().replace("changed: info", "changed: blocker"))
@@ -422,6 +442,7 @@ def test_gate_fails_when_policy_blocks_changes_since_the_snapshot(workspace):
     result.assert_fails(SNAPSHOT_SCENARIO, "FAIL-DRIFT", tenant="riverside-growth")
 
 
+@pytest.mark.slow
 def test_gate_shows_ambiguous_lead_and_fails_on_overpaid_invoice(workspace):
     folder = workspace.tenant("riverside-growth")
     _edit(folder / "exports/crm/export/bookings.json",
@@ -437,6 +458,7 @@ def test_gate_shows_ambiguous_lead_and_fails_on_overpaid_invoice(workspace):
     assert _finding(result, "riverside-growth", "attribution-overpayment")["runbook"] == "attribution-mismatch"
 
 
+@pytest.mark.slow
 def test_gate_fails_when_policy_says_unmatched_leads_block(workspace):
     path = workspace.policies / "attribution.yaml"
     path.write_text(path.read_text().replace("unmatched: minor", "unmatched: blocker"))
@@ -444,6 +466,7 @@ def test_gate_fails_when_policy_says_unmatched_leads_block(workspace):
     result.assert_fails(ATTRIBUTION_SCENARIO, "ATTR-OUTCOMES", tenant="summit-multi-bu")
 
 
+@pytest.mark.slow
 def test_gate_fails_when_the_packet_would_call_figures_api_verified(workspace):
     _edit(workspace.tenant("summit-multi-bu") / "exports/marketing/campaigns.json",
           lambda b: b["data"][0].update(name="API-verified Leads"))
@@ -451,6 +474,7 @@ def test_gate_fails_when_the_packet_would_call_figures_api_verified(workspace):
     result.assert_fails(PACKET_SCENARIO, "ATTR-OUTCOMES", tenant="summit-multi-bu")
 
 
+@pytest.mark.slow
 def test_bad_export_fails_that_tenant_closed_and_others_still_report(workspace):
     page = workspace.tenant("riverside-growth") / JOBS_PAGE
     page.write_text(page.read_text()[:500])

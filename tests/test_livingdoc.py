@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from readiness.report import livingdoc, document
+from readiness.report import document, livingdoc, templates
 from reviewer_run import CLAIM_SCENARIO, FAILING_TENANT, SCRIPT_TENANT, shared_planted_run
 
 FEATURE = '''@req-DEMO-ONE
@@ -87,7 +87,7 @@ def demo(tmp_path: Path) -> tuple[Path, dict]:
 
 def test_a_feature_page_shows_rules_background_tables_doc_strings_and_examples(demo):
     root, built = demo
-    written = livingdoc.write(built, root / "out", document._environment(), root)
+    written = livingdoc.write(built, root / "out", templates.environment(), root)
     assert sorted(p.name for p in written) == ["demo.html", "index.html"]
     page = (root / "out" / "features" / "demo.html").read_text(encoding="utf-8")
     assert "Demo of every Gherkin part" in page and "A description a reviewer reads\nover two lines." in page
@@ -101,7 +101,7 @@ def test_a_feature_page_shows_rules_background_tables_doc_strings_and_examples(d
 
 def test_tags_become_requirement_and_protocol_chips_linking_to_the_requirement_table(demo):
     root, built = demo
-    livingdoc.write(built, root / "out", document._environment(), root)
+    livingdoc.write(built, root / "out", templates.environment(), root)
     page = (root / "out" / "features" / "demo.html").read_text(encoding="utf-8")
     assert re.search(r'<a class="chip req" href="../readiness.html#req-DEMO-ONE" title="Demo requirement one">', page)
     assert 'href="../readiness.html#req-DEMO-TWO"' in page  # from the Examples block
@@ -110,7 +110,7 @@ def test_tags_become_requirement_and_protocol_chips_linking_to_the_requirement_t
 
 def test_each_scenario_shows_its_status_per_tenant_with_message_reason_and_dry_run(demo):
     root, built = demo
-    livingdoc.write(built, root / "out", document._environment(), root)
+    livingdoc.write(built, root / "out", templates.environment(), root)
     page = (root / "out" / "features" / "demo.html").read_text(encoding="utf-8")
     table_scenario = page[page.index('id="scenario-12"'):page.index('id="scenario-25"')]
     assert "Acme &lt;Heating&gt; <small>(acme)</small>" in table_scenario
@@ -128,7 +128,7 @@ def test_each_scenario_shows_its_status_per_tenant_with_message_reason_and_dry_r
 def test_a_scenario_with_no_result_says_it_did_not_run(demo):
     root, built = demo
     built["scenarios"] = [s for s in built["scenarios"] if s["line"] != 12]
-    livingdoc.write(built, root / "out", document._environment(), root)
+    livingdoc.write(built, root / "out", templates.environment(), root)
     page = (root / "out" / "features" / "demo.html").read_text(encoding="utf-8")
     assert "no result for this scenario in the report" in page[page.index('id="scenario-12"'):]
 
@@ -136,7 +136,7 @@ def test_a_scenario_with_no_result_says_it_did_not_run(demo):
 def test_a_feature_changed_since_the_run_is_flagged(demo):
     root, built = demo
     (root / "features" / "demo.feature").write_text(FEATURE.replace("over two lines", "edited"), encoding="utf-8")
-    livingdoc.write(built, root / "out", document._environment(), root)
+    livingdoc.write(built, root / "out", templates.environment(), root)
     assert "this feature file changed after the run" in (root / "out" / "features" / "demo.html").read_text()
 
 
@@ -144,7 +144,7 @@ def test_a_missing_or_broken_feature_file_gets_a_page_that_says_so(demo):
     root, built = demo
     (root / "features" / "demo.feature").write_text("Feature: x\n  Scenario: y\n    Given z\n  Nonsense line\n")
     built["evidence"].append({"path": "features/gone.feature", "sha256": "0" * 64})
-    livingdoc.write(built, root / "out", document._environment(), root)
+    livingdoc.write(built, root / "out", templates.environment(), root)
     broken = (root / "out" / "features" / "demo.html").read_text(encoding="utf-8")
     assert "This feature could not be shown" in broken and "invalid Gherkin" in broken
     gone = (root / "out" / "features" / "gone.html").read_text(encoding="utf-8")
@@ -156,7 +156,7 @@ def test_pages_of_removed_features_do_not_linger(demo):
     stale = root / "out" / "features" / "old.html"
     stale.parent.mkdir(parents=True)
     stale.write_text("old")
-    livingdoc.write(built, root / "out", document._environment(), root)
+    livingdoc.write(built, root / "out", templates.environment(), root)
     assert not stale.exists()
 
 

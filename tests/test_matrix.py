@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 from readiness.access import matrix
+from readiness.core.features import parse_feature
 from readiness.core.policy import PolicySet
+from readiness.servicetitan import catalog
 from readiness.servicetitan.catalog import KNOWN_ENDPOINTS, scope_of
 from yaml_edit import edit_yaml
 
@@ -58,13 +60,22 @@ def test_writes_are_only_handoff_and_attribution():
     loaded = matrix.Matrix(PolicySet.load(ROOT / "policies"))
     writes = {s["scope"] for f in loaded.families for s in f["scopes"] if s["access"] == "write"}
     assert writes == {"tn.crm.bookings:w", "tn.crm.leads:w", "tn.mads.webbookingattributions:w",
-                      "tn.mads.webleadformattributions:w"}
+                      "tn.mads.webleadformattributions:w", "tn.mads.jobattributions:w"}
+
+
+def test_the_matrix_lists_the_lead_form_and_the_attribution_read_back_under_their_families():
+    loaded = matrix.Matrix(PolicySet.load(ROOT / "policies"))
+    endpoints = {(e["method"], e["path"]): f["id"] for f in loaded.families for e in f["endpoints"]}
+    assert endpoints[("POST", catalog.SUBMIT_LEAD_FORM.template)] == "crm"
+    assert ("POST", catalog.CREATE_LEAD.template) not in endpoints  # leads needs what a website cannot know
+    for operation in (catalog.ATTRIBUTED_LEADS, catalog.JOB_ATTRIBUTION, catalog.WEB_LEAD_FORM_ATTRIBUTION):
+        assert endpoints[(operation.method, operation.template)] == "marketing-ads"
 
 
 def test_known_endpoints_are_tenant_paths_with_scopes():
     assert len(KNOWN_ENDPOINTS) < 300
     for method, path, scope, source in KNOWN_ENDPOINTS:
-        assert path.split("/")[2:4] == ["v2", "tenant"] and matrix.SCOPE.fullmatch(scope) and source
+        assert path.split("/")[2:4] == ["v2", "tenant"] and catalog.SCOPE_PATTERN.fullmatch(scope) and source
     assert scope_of("get", "/jpm/v2/tenant/{tenant}/job-types") == "tn.jpm.jobtypes:r"
     assert scope_of("GET", "/jpm/v2/tenant/{tenant}/no-such-thing") is None
 
@@ -205,6 +216,7 @@ GATE_CASES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", sorted(GATE_CASES))
 def test_gate_fails_on_planted_matrix_violation(workspace, case):
     policy, plant, scenario, requirement = GATE_CASES[case]
@@ -214,6 +226,7 @@ def test_gate_fails_on_planted_matrix_violation(workspace, case):
     assert row["findings"] or row["reason"]
 
 
+@pytest.mark.slow
 def test_protocol_covering_every_matrix_scope_passes(workspace):
     loaded = load(workspace)
     edit_yaml(workspace.policies / "sandbox-protocol.yaml", _plant_protocol_test(sorted(loaded.scopes())))
@@ -222,6 +235,7 @@ def test_protocol_covering_every_matrix_scope_passes(workspace):
     assert result.scenario(PROTOCOL)["status"] == "passed"
 
 
+@pytest.mark.slow
 def test_report_carries_the_matrix_grid_and_links_the_packets(workspace):
     result = workspace.run(tenants=["comfort-launch"])
     assert result.exit_code == 0, result.output[-3000:]
@@ -231,3 +245,30 @@ def test_report_carries_the_matrix_grid_and_links_the_packets(workspace):
     assert 'id="connection-matrix"' in html and 'href="packets/partner-application.md"' in html
     assert 'href="packets/access-checklist-comfort-launch.md"' in html
     assert (result.report_dir / "packets" / "partner-application.md").is_file()
+
+
+def test_the_lead_form_decision_holds_and_each_way_of_breaking_it_is_named(tmp_path):
+    import shutil
+
+    policies = PolicySet.load(ROOT / "policies")
+    tests = [t["id"] for t in policies["sandbox-protocol"]["tests"]]
+    assert matrix.endpoint_decisions(matrix.Matrix(policies), policies["envelopes"], tests) == []
+    folder = tmp_path / "policies"
+    shutil.copytree(ROOT / "policies", folder)
+    edit_yaml(folder / "connection-matrix.yaml", lambda d: d["families"][0]["endpoints"].__setitem__(
+        3, {"method": "POST", "path": "/crm/v2/tenant/{tenant}/leads", "scope": "tn.crm.leads:w"}))
+    edit_yaml(folder / "envelopes.yaml", lambda d: d["lead_form"]["decision"].update(confirmed_by="LEAD-99"))
+    changed = PolicySet.load(folder)
+    details = [f.detail for f in matrix.endpoint_decisions(matrix.Matrix(changed), changed["envelopes"], tests)]
+    assert details == ["POST /crm/v2/tenant/{tenant}/leads/form is chosen but the connection matrix does not list it",
+                       "POST /crm/v2/tenant/{tenant}/leads was decided against but the connection matrix lists it",
+                       "'LEAD-99' is not a sandbox protocol test"]
+
+
+def test_a_decision_no_protocol_test_confirms_fails_the_gate(workspace):
+    edit_yaml(workspace.policies / "envelopes.yaml", lambda d: d["lead_form"]["decision"].update(confirmed_by="LEAD-99"))
+    result = workspace.run(tenants=["comfort-launch"])
+    scenario = next(s.name for s in parse_feature(ROOT / "features" / "connection-matrix.feature")[1]
+                    if any("endpoint decision" in step.text for step in s.steps))
+    row = result.assert_fails(scenario, "MATRIX-SCOPES")
+    assert "envelopes.yaml" in row["reason"] and "LEAD-99" in row["reason"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 
 from readiness.access import packages
 from readiness.core.policy import PolicySet
@@ -69,6 +70,7 @@ def test_package_definitions_are_checked_against_the_matrix(workspace):
         assert any(words in f.detail for f in found), words
 
 
+@pytest.mark.slow
 def test_gate_fails_for_growth_tenant_missing_its_revenue_export(workspace):
     (workspace.tenant("riverside-growth") / "exports/accounting/export/invoices.json").unlink()
     result = workspace.run(tenants=["riverside-growth"])
@@ -77,11 +79,13 @@ def test_gate_fails_for_growth_tenant_missing_its_revenue_export(workspace):
     assert "Traceback" not in result.output
 
 
+@pytest.mark.slow
 def test_gate_fails_for_launch_tenant_missing_its_screenshot(workspace):
     (workspace.tenant("comfort-launch") / "evidence/job-types-screenshot.png").unlink()
     workspace.run(tenants=["comfort-launch"]).assert_fails(SUPPLIED, REQ, tenant="comfort-launch")
 
 
+@pytest.mark.slow
 def test_gate_fails_when_a_package_needs_an_export_no_family_reads(workspace):
     edit_yaml(workspace.policies / "packages.yaml", lambda d: d["packages"]["growth"]["exports"].append(
         {"path": "crm/export/customers", "what": "Customers"}))

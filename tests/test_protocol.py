@@ -14,7 +14,7 @@ from readiness.mapping import attribution, drift
 from readiness.core import exportfeed
 from readiness.sync import handoff
 from readiness.sandbox import protocol
-from readiness.report import document
+from readiness.report import templates
 from readiness.sandbox import simulator as sim
 from readiness.core.errors import OptionError, PolicyError, TenantDataError
 from readiness.core.policy import PolicySet
@@ -72,12 +72,76 @@ def test_an_expired_scope_of_a_connected_tenant_is_refused_and_routed():
     ("writes-during-import", "IMPORT-01", "read-only"),
     ("logs-token", "TOKEN-01", "no-leak"),
     ("logs-token", "SECRET-01", "no-leak"),
+    ("posts-to-leads", "LEAD-01", "lead-form-used"),
+    ("sends-visitor-text", "LEAD-01", "lead-minimal"),
+    ("never-reads-attributed-leads", "ATTR-03", "attributions-listed"),
+    ("stops-after-one-refusal", "SCOPE-02", "other-families-work"),
+    ("forgets-active-any", "IMPORT-01", "all-records-requested"),
+    ("forgets-active-any", "IMPORT-01", "inactive-included"),
 ])
 def test_a_wrong_client_fails_the_protocol_check(monkeypatch, client, test_id, check):
     monkeypatch.setattr(protocol, "CLIENT_FACTORY", BAD_CLIENTS[client])
-    verdict = run(test_id).verdict(check)
-    assert not verdict.passed
-    assert "cs1." not in verdict.detail and "simtok." not in verdict.detail
+    outcome = run(test_id)
+    verdict = outcome.verdict(check)
+    assert not verdict.passed and outcome.error is None, outcome.error  # the check fails, named, not a crash
+    assert verdict.detail and "cs1." not in verdict.detail and "simtok." not in verdict.detail
+
+
+def test_a_lead_form_with_the_visitors_message_as_summary_is_not_minimal(monkeypatch):
+    """The product itself (not only the client) must not put the visitor's words in the lead form."""
+    real = handoff.lead_form_envelope
+    monkeypatch.setattr(handoff, "lead_form_envelope",
+                        lambda submission, summary, offline: real(submission, submission.get("message", summary),
+                                                                  offline))
+    verdict = run("LEAD-01").verdict("lead-minimal")
+    assert not verdict.passed and "the visitor's message is in the envelope" in verdict.detail
+
+
+def test_lead_01_chains_the_returned_lead_id_into_the_attribution():
+    tenant = next(t for t in TENANTS if t.slug == "riverside-growth")
+    session = protocol.simulator_session(tenant, "unit-test-run")
+    outcome = protocol.run(session, TESTS["LEAD-01"], CONTEXT)
+    assert not failed(outcome), failed(outcome)
+    [form] = [p for p in session.simulator.posted if p["path"].endswith("/leads/form")]
+    [posted] = [p for p in session.simulator.posted if p["path"].endswith("/web-lead-form-attributions")]
+    assert set(form["body"]) <= set(CONTEXT["envelopes"]["lead_form"]["fields"])
+    assert posted["body"]["leadId"] == session.simulator.leads[-1]["id"]
+    assert set(posted["body"]["webSessionData"]) >= {"landingPageUrl", "referrerUrl"}
+    assert "?" not in posted["body"]["webSessionData"]["landingPageUrl"]  # no query string leaves the website
+
+
+def test_attr_03_reports_each_unconfirmed_post_for_the_attribution_mismatch_runbook(monkeypatch):
+    monkeypatch.setattr(protocol, "CLIENT_FACTORY", BAD_CLIENTS["never-reads-attributed-leads"])
+    outcome = run("ATTR-03")
+    missing = [f for f in outcome.findings if f.kind == "attribution-not-confirmed"]
+    assert missing and {f.runbook for f in missing} == {"attribution-mismatch"}
+    assert outcome.facts["attributed_leads"]["missing"] == len(missing) == outcome.facts["attributed_leads"]["posted"]
+
+
+def test_attr_03_lists_every_lead_type_the_growth_tenant_posts():
+    outcome = run("ATTR-03", tenant="riverside-growth")
+    assert not failed(outcome) and "ManualJob" in outcome.verdict("attributions-listed").detail
+
+
+def test_scope_02_routes_only_the_new_scopes_family_and_lists_it_in_the_checklist():
+    outcome = run("SCOPE-02")
+    assert not failed(outcome), failed(outcome)
+    after = outcome.facts["eligibility"]["after"]
+    assert after["marketing-ads"] == "blocked: awaiting the tenant administrator's acceptance of the new app version"
+    assert all(state == "eligible" for family, state in after.items() if family != "marketing-ads")
+    [finding] = outcome.findings
+    assert (finding.kind, finding.subject, finding.runbook) == ("family-ineligible", "marketing-ads", "disconnect")
+    assert "awaiting the tenant administrator's acceptance of the new app version" in finding.detail
+
+
+def test_scope_02_against_the_integration_environment_names_the_operator_step():
+    env = {"ST_CLIENT_ID": "cid.fake", "ST_CLIENT_SECRET": "cs1.fake", "ST_APP_KEY": "ak1.fake",
+           "ST_TENANT_ID": "900000202", "ST_AUTH_URL": "http://127.0.0.1:9", "ST_API_URL": "http://127.0.0.1:9"}
+    session = protocol.open_session("integration", TESTS["SCOPE-02"], tenants=TENANTS, environ=env)
+    session.client = lambda *a, **k: pytest.fail("no call before the operator step")  # the step comes first
+    outcome = protocol.run(session, TESTS["SCOPE-02"], CONTEXT)
+    assert "operator step" in outcome.error and "new app version" in outcome.error
+    assert "tn.mads.attributedleads:r" in outcome.error and not outcome.verdict("awaits-acceptance").passed
 
 
 def test_outcome_of_a_stopped_test_fails_every_unrecorded_check():
@@ -143,12 +207,72 @@ def test_transcript_is_redacted_and_hashed(tmp_path):
     assert '"request_keys"' in text and "externalId" in text
 
 
-def test_booking_envelope_maps_through_the_titan_map():
+# -- every body a protocol test posts is the product's own --------------------------------------------------------
+PRODUCT_BUILDERS = ("booking_envelope", "lead_form_envelope", "attribution_body")
+
+
+def spy_on_product_builders(monkeypatch) -> list[dict]:
+    """Every body readiness.sync.handoff's envelope builders return, from now on."""
+    built: list[dict] = []
+    for name in PRODUCT_BUILDERS:
+        def spy(*args, _real=getattr(handoff, name), **kwargs):
+            body = _real(*args, **kwargs)
+            if body is not None:
+                built.append(json.loads(json.dumps(body)))
+            return body
+        monkeypatch.setattr(handoff, name, spy)
+    return built
+
+
+def bodies_not_built_by_the_product(received: list[dict], built: list[dict]) -> list[str]:
+    """Bodies the simulator received that no product builder returned (compared as canonical JSON)."""
+    made = {json.dumps(body, sort_keys=True) for body in built}
+    return [f"{r['method']} {r['path']}: {sorted(r['body'])}" for r in received
+            if json.dumps(r["body"], sort_keys=True) not in made]
+
+
+def run_collecting_posts(test_id: str, tenant: str = "riverside-growth") -> tuple[protocol.Outcome, list[dict]]:
+    session = protocol.simulator_session(next(t for t in TENANTS if t.slug == tenant), "unit-test-run")
+    outcome = protocol.run(session, TESTS[test_id], CONTEXT)
+    return outcome, session.simulator.posted
+
+
+POSTING_TESTS = sorted(t for t, test in TESTS.items() if any(s.endswith(":w") for s in test.get("scopes", [])))
+
+
+@pytest.mark.parametrize("test_id", POSTING_TESTS)
+def test_every_body_a_protocol_test_posts_is_built_by_the_product(monkeypatch, test_id):
+    built = spy_on_product_builders(monkeypatch)
+    outcome, received = run_collecting_posts(test_id)
+    assert not failed(outcome) and outcome.error is None, (outcome.error, failed(outcome))
+    assert received, f"{test_id} posted nothing"
+    assert not bodies_not_built_by_the_product(received, built)
+
+
+def test_a_runner_that_builds_its_own_booking_body_is_caught(monkeypatch):
+    built = spy_on_product_builders(monkeypatch)
+    own = {"source": "Website", "name": "Protocol Test", "summary": "Website request", "isFirstTimeClient": True}
+    monkeypatch.setattr(protocol, "product_booking",
+                        lambda session, catalog, lead, test: {**own, "externalId": f"own-{test}"})
+    _, received = run_collecting_posts("BOOK-01")
+    caught = bodies_not_built_by_the_product(received, built)
+    assert received and len(caught) == len(received)
+    assert all(line.startswith("POST /crm/v2/tenant/900000202/booking-provider/") for line in caught)
+
+
+def test_book_01_sends_the_handoff_envelope_of_a_real_fixture_lead_with_offers_email_and_priority():
     tenant = next(t for t in TENANTS if t.slug == "riverside-growth")
-    lead = tenant.submissions()[0]
-    envelope = protocol.booking_envelope(lead, tenant.titan_map, handoff.external_id(900000202, lead["lead_id"]))
-    assert envelope["externalId"] == "web-08b4417369de9ab5"  # the id the office wrote on the booking
-    assert envelope["jobTypeId"] == 22001 and envelope["businessUnitId"] == 21001 and envelope["campaignId"] == 24001
+    lead = next(s for s in tenant.submissions() if s.get("offer"))
+    session = protocol.simulator_session(tenant, "unit-test-run")
+    expected = handoff.prepare({**lead, "lead_id": f"{lead['lead_id']}:BOOK-01"}, tenant.profile["tenant_id"],
+                               tenant.titan_map, [], CONTEXT["queue"].offline).envelope
+    assert protocol.product_booking(session, CONTEXT, lead, "BOOK-01") == expected
+    assert {"priority", "contacts"} <= set(expected) and any(c["type"] == "Email" for c in expected["contacts"])
+    assert expected["externalId"] == protocol.protocol_external_id(session, lead["lead_id"], "BOOK-01")
+    first = tenant.submissions()[0]
+    outcome, received = run_collecting_posts("BOOK-01")
+    sent = [r["body"] for r in received if r["path"].endswith("/bookings")]
+    assert sent and all(body == protocol.product_booking(session, CONTEXT, first, "BOOK-01") for body in sent)
 
 
 # -- the protocol uses the project's own policies and library ---------------------------------------------------
@@ -206,6 +330,7 @@ def test_adding_a_family_to_the_matrix_adds_it_to_the_scope_test(tmp_path):
     assert outcome.facts["eligibility"]["crm-leads"] == "eligible"
 
 
+@pytest.mark.slow
 def test_a_scope_test_out_of_step_with_the_matrix_stops_the_gate(workspace):
     edit_yaml(workspace.policies / "sandbox-protocol.yaml",
               lambda d: scope_test(d)["scopes"].remove("tn.dis.zones:r"))
@@ -282,11 +407,11 @@ def test_the_report_section_of_a_protocol_test_names_status_checks_findings_and_
 
 
 def test_section_templates_are_found_by_name_or_by_family():
-    templates = frozenset({"sections/drift.html.j2", "sections/sandbox-protocol.html.j2"})
-    assert document.section_template("drift", templates) == "sections/drift.html.j2"
-    assert document.section_template("sandbox-protocol-TOKEN-01", templates) == "sections/sandbox-protocol.html.j2"
-    assert document.section_template("sandbox-protocolish", templates) is None
-    assert document.section_template("unknown", templates) is None
+    names = frozenset({"sections/drift.html.j2", "sections/sandbox-protocol.html.j2"})
+    assert templates.section_template("drift", names) == "sections/drift.html.j2"
+    assert templates.section_template("sandbox-protocol-TOKEN-01", names) == "sections/sandbox-protocol.html.j2"
+    assert templates.section_template("sandbox-protocolish", names) is None
+    assert templates.section_template("unknown", names) is None
 
 
 def test_records_read_through_the_api_name_their_origin_in_errors():
@@ -298,3 +423,25 @@ def test_records_read_through_the_api_name_their_origin_in_errors():
         list(exportfeed.iter_records(source.exports, "jpm/job-types"))
     with pytest.raises(TenantDataError, match="simulator API/jpm/export/jobs"):
         list(drift._raw_by_id(source.exports, "jpm/export/jobs"))
+
+
+def test_an_attribution_post_with_a_field_off_the_web_session_allow_list_is_not_minimal(monkeypatch):
+    real = handoff.web_session_data
+    monkeypatch.setattr(handoff, "web_session_data",
+                        lambda submission: real(submission) and {**real(submission), "gbraid": "published-but-unused"})
+    verdict = run("ATTR-02").verdict("attribution-posts-minimal")
+    assert not verdict.passed and "gbraid" in verdict.detail
+
+
+def test_an_import_without_active_any_misses_the_inactive_mapped_job_type(tmp_path, monkeypatch):
+    """Why IMPORT-01 asks for active=Any: a list hides the deactivated job type, so its drift is never found."""
+    tenant = tenant_copy(tmp_path, "riverside-growth")
+    job_type = tenant.titan_map["services"][0]["job_type"]["id"]
+    path = tenant.export_file("jpm/job-types")
+    body = json.loads(path.read_text())
+    deactivate_mapped_job_type(body["data"], job_type)
+    path.write_text(json.dumps(body))
+    monkeypatch.setattr(protocol, "CLIENT_FACTORY", BAD_CLIENTS["forgets-active-any"])
+    outcome = run_on(tenant, "IMPORT-01")
+    assert not outcome.verdict("all-records-requested").passed and not outcome.verdict("drift-matches").passed
+    assert not [f for f in outcome.findings if f.kind == "drift-inactive"]

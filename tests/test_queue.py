@@ -37,7 +37,7 @@ def policies() -> PolicySet:
 
 @pytest.fixture(scope="module")
 def policy(policies) -> queue.QueuePolicy:
-    return queue.QueuePolicy.load(policies)
+    return queue.QueuePolicy.from_policies(policies)
 
 
 def fresh(policy, reason=None) -> queue.QueueItem:
@@ -87,7 +87,7 @@ def test_a_broken_policy_fails_with_file_and_key(tmp_path):
     path = tmp_path / "policies" / "sync-queue.yaml"
     path.write_text(path.read_text().replace("to: review, by: [drift-check]", "to: revue, by: [drift-check]"))
     with pytest.raises(PolicyError) as caught:
-        queue.QueuePolicy.load(PolicySet.load(tmp_path / "policies"))
+        queue.QueuePolicy.from_policies(PolicySet.load(tmp_path / "policies"))
     assert re.search(r"sync-queue\.yaml:\d+: transitions\[\d+\]: unknown state 'revue'", str(caught.value))
 
 
@@ -357,17 +357,17 @@ def cycles(policy, policies):
 def test_offline_cycle_keeps_every_lead_notifies_and_delivers_nothing(policy, cycles):
     for tenant, cycle in cycles.values():
         leads = [s["lead_id"] for s in tenant.submissions()]
-        assert handoff.cycle_problems(cycle, policy, leads) == []
+        assert handoff.record_problems(cycle, leads) == [] and handoff.delivered_offline(cycle, policy) == []
         assert len(cycle.local_records) == len(cycle.notifications) == len(leads) > 0
         assert {i.state for i in cycle.items} <= {"queued", "review"}
         assert handoff.review_routing_problems(cycle) == []
     tenant, cycle = cycles["comfort-launch"]
     broken = handoff.OfflineCycle(cycle.handoffs, cycle.local_records[1:], cycle.notifications * 2,
                                   [replace(cycle.items[0], state="delivered")] + cycle.items[1:])
-    problems = handoff.cycle_problems(broken, policy, [s["lead_id"] for s in tenant.submissions()])
+    problems = handoff.record_problems(broken, [s["lead_id"] for s in tenant.submissions()])
     assert any("0 local records" in p for p in problems)
     assert any("2 notification fallbacks" in p for p in problems)
-    assert any("reached delivered offline" in p for p in problems)
+    assert handoff.delivered_offline(broken, policy) == [f"{cycle.items[0].item_id} reached delivered offline"]
 
 
 def test_envelopes_match_servicetitan_and_the_allow_list(policies, cycles):
@@ -520,6 +520,7 @@ def edit_queue(ws, slug: str, item_id: str, change) -> None:
 CL = "comfort-launch"
 
 
+@pytest.mark.slow
 def test_bundled_tenants_pass_and_the_report_shows_the_queue(workspace):
     result = workspace.run("-n", "2")
     assert result.exit_code == 0, result.output[-3000:]
@@ -539,6 +540,7 @@ def test_bundled_tenants_pass_and_the_report_shows_the_queue(workspace):
     assert {statuses["FAIL-DELIVERY"], statuses["LEAD-HANDOFF"]} <= {"met", "pending"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("item_id, change, scenario, requirement", [
     ("q-cl-0001", lambda r: r["history"][1].update(by="drift-check"),
      "Every change of state in a tenant's queue is one the policy allows, in time order", "QUEUE-STATES"),
@@ -567,6 +569,7 @@ def test_a_planted_queue_violation_fails_its_scenario(workspace, item_id, change
     workspace.run(tenants=[CL]).assert_fails(scenario, requirement, tenant=CL)
 
 
+@pytest.mark.slow
 def test_a_queued_lead_whose_mapping_drifted_fails_the_gate(workspace):
     path = workspace.tenant(CL) / "exports" / "jpm" / "job-types.json"
     body = json.loads(path.read_text())
@@ -578,6 +581,7 @@ def test_a_queued_lead_whose_mapping_drifted_fails_the_gate(workspace):
         "A lead whose mapping is missing or drifted goes to review, never to queued", "LEAD-HANDOFF", tenant=CL)
 
 
+@pytest.mark.slow
 def test_a_booking_field_outside_the_allow_list_fails_the_gate(workspace):
     path = workspace.policies / "envelopes.yaml"
     path.write_text(path.read_text().replace('    summary: {purpose: "What the customer asked for."}\n', ""))
@@ -587,6 +591,7 @@ def test_a_booking_field_outside_the_allow_list_fails_the_gate(workspace):
     assert "summary" in row["reason"]
 
 
+@pytest.mark.slow
 def test_a_queue_code_path_that_connects_while_offline_fails_the_gate(workspace, monkeypatch):
     plugin = workspace.base / "leaky_notifier.py"
     plugin.write_text(textwrap.dedent('''
@@ -611,6 +616,7 @@ def test_a_queue_code_path_that_connects_while_offline_fails_the_gate(workspace,
     assert "127.0.0.1" in row["reason"]
 
 
+@pytest.mark.slow
 def test_a_retry_policy_that_changed_fails_the_rehearsal(workspace):
     path = workspace.policies / "sync-queue.yaml"
     path.write_text(path.read_text().replace("backoff_seconds: [10, 30, 60, 300]", "backoff_seconds: [1, 2, 3, 4]"))
@@ -619,6 +625,7 @@ def test_a_retry_policy_that_changed_fails_the_rehearsal(workspace):
         "FAIL-DELIVERY")
 
 
+@pytest.mark.slow
 def test_a_queue_policy_with_a_broken_reference_fails_closed(workspace):
     path = workspace.policies / "sync-queue.yaml"
     path.write_text(path.read_text().replace("to: review, by: [drift-check]", "to: revue, by: [drift-check]"))

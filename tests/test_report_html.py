@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from html_structure import problems
-from readiness.report import charts, document
+from readiness.report import charts, templates
 from reviewer_run import FAILING_TENANT, PLANTED_SCRIPT, SCRIPT_TENANT, shared_planted_run
 
 
@@ -143,7 +143,7 @@ def test_funnel_and_state_diagram_carry_their_numbers_as_text():
 
 
 def test_css_string_cannot_close_its_quote_or_the_style_element():
-    text = document.css_string('a "quote" </style><script>x\\')
+    text = templates.css_string('a "quote" </style><script>x\\')
     assert text.count('"') == 2 and "</style>" not in text and "<" not in text and "\\" in text
 
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from readiness.access import access_packets, runbooks
+from readiness.access import runbooks
+from readiness.report import access_packets
 from readiness.core.policy import PolicySet
 from yaml_edit import edit_yaml
 
@@ -68,6 +69,7 @@ def test_reported_findings_need_a_declared_kind_and_an_existing_runbook():
     assert runbooks.finding_problems(findings[:2], POLICIES) == []
 
 
+@pytest.mark.slow
 def test_gate_fails_when_a_step_reports_an_undeclared_finding_kind(project):
     (project.steps / "invented.py").write_text(
         "from pytest_bdd import then\n\nfrom readiness.core.findings import Finding\n\n\n"
@@ -129,6 +131,7 @@ GATE_CASES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", sorted(GATE_CASES))
 def test_gate_fails_on_planted_runbook_violation(workspace, case):
     plant, scenario = GATE_CASES[case]

@@ -62,6 +62,7 @@ def runs(tmp_path_factory):
 
 # --- parallel runs --------------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_two_workers_write_the_serial_report(runs):
     ws, serial, _ = runs
     parallel = gate(ws, "parallel", "-n", "2", "-vv")
@@ -77,6 +78,7 @@ def test_two_workers_write_the_serial_report(runs):
             assert re.search(line.format(slug=slug), output), output[-2000:]
 
 
+@pytest.mark.slow
 def test_a_serial_run_judges_one_tenant_after_another_and_says_so_as_each_finishes(runs):
     _, serial, _ = runs
     events = re.findall(r"test_gate\.py::\w+\[([\w-]+)\] PASSED|^tenant ([\w-]+): ", serial.output, re.M)
@@ -88,6 +90,7 @@ def test_a_serial_run_judges_one_tenant_after_another_and_says_so_as_each_finish
     assert [sequence[i - 1][0] for i in lines] == [sequence[i][0] for i in lines] == list(SLUGS)  # right after it
 
 
+@pytest.mark.slow
 def test_memoised_step_lookup_writes_the_report_pytest_bdd_would(runs):
     ws, serial, _ = runs
     unmemoised = gate(ws, "unmemoised", "-p", "no:plugins.step_index")
@@ -95,6 +98,7 @@ def test_memoised_step_lookup_writes_the_report_pytest_bdd_would(runs):
     assert report_bytes(unmemoised) == report_bytes(serial)
 
 
+@pytest.mark.slow
 def test_run_tuning_plugins_change_no_result(runs):
     ws, serial, _ = runs
     untuned = gate(ws, "untuned", "-p", "no:plugins.gc_tuning", "-p", "no:plugins.idle_hypothesis")
@@ -190,6 +194,7 @@ def shards(runs):
     return [gate(ws, f"shard-{k}", f"--shard={k}/3") for k in (1, 2, 3)]
 
 
+@pytest.mark.slow
 def test_three_shards_merged_equal_the_unsharded_report(runs, shards, tmp_path, capsys):
     _, serial, _ = runs
     for shard in shards:
@@ -209,6 +214,7 @@ def test_three_shards_merged_equal_the_unsharded_report(runs, shards, tmp_path, 
     assert "shard" not in merged.report
 
 
+@pytest.mark.slow
 def test_a_shard_without_tenants_passes_with_an_empty_report(shards):
     # With the bundled slugs shard 2 of 3 holds no tenant (the split is a hash of each slug, so this is fixed).
     assert [shard_of(s, 3) for s in SLUGS].count(2) == 0
@@ -219,6 +225,7 @@ def test_a_shard_without_tenants_passes_with_an_empty_report(shards):
     assert "shard: 2/3 (0 tenants); combine the shards with: python -m readiness merge" in empty.output
 
 
+@pytest.mark.slow
 def test_a_bad_shard_option_is_a_clear_error(runs):
     ws, _, _ = runs
     result = gate(ws, "bad-shard", "--shard=4/3")
@@ -259,6 +266,7 @@ def _shard_reports(serial: GateResult, tmp_path: Path) -> list[dict]:
     return [a, b]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("change, message", [
     (lambda b: b.update(policy_digest="0" * 64), "refusing to merge reports from different policy versions"),
     (lambda b: b.update(commit="f" * 40), "refusing to merge reports from different commits"),
@@ -279,6 +287,7 @@ def test_merge_refuses_reports_that_do_not_belong_together(runs, tmp_path, capsy
     assert not (tmp_path / "out" / "readiness.json").exists()
 
 
+@pytest.mark.slow
 def test_merge_refuses_a_missing_shard_and_overlapping_reports(runs, tmp_path):
     _, serial, _ = runs
     first, second = _shard_reports(serial, tmp_path)
@@ -304,6 +313,7 @@ def test_merge_copies_packets_and_names_those_that_differ_between_shards(tmp_pat
     assert not (tmp_path / "out" / "packets" / "all.md").exists()
 
 
+@pytest.mark.slow
 def test_a_failed_merged_gate_exits_non_zero(runs, tmp_path, capsys):
     _, serial, _ = runs
     first, second = _shard_reports(serial, tmp_path)
@@ -315,6 +325,7 @@ def test_a_failed_merged_gate_exits_non_zero(runs, tmp_path, capsys):
 
 # --- readiness over time --------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_diff_of_a_report_against_itself_is_empty(runs, tmp_path, capsys):
     _, serial, _ = runs
     path = str(serial.report_dir / "readiness.json")
@@ -340,6 +351,7 @@ def planted(runs):
     return copy, gate(copy, "planted-report", f"--baseline={serial.report_dir / 'readiness.json'}")
 
 
+@pytest.mark.slow
 def test_diff_against_one_planted_violation_shows_exactly_that_change(runs, planted):
     _, serial, _ = runs
     _, violated = planted
@@ -359,6 +371,7 @@ def test_diff_against_one_planted_violation_shows_exactly_that_change(runs, plan
     assert (changes["old"]["gate"], changes["new"]["gate"]) == ("passed", "failed")
 
 
+@pytest.mark.slow
 def test_baseline_option_puts_the_changes_in_the_html_report(runs, planted):
     _, serial, _ = runs
     _, violated = planted
@@ -370,6 +383,7 @@ def test_baseline_option_puts_the_changes_in_the_html_report(runs, planted):
     assert "What changed since" not in (serial.report_dir / "readiness.html").read_text()
 
 
+@pytest.mark.slow
 def test_diff_lists_scenarios_and_requirements_that_appear_or_vanish(runs):
     _, serial, _ = runs
     old = serial.report
@@ -389,6 +403,7 @@ def test_diff_lists_scenarios_and_requirements_that_appear_or_vanish(runs):
     assert "A new scenario" in markdown and "(absent)" in markdown and "added `policies/new.yaml`" in markdown
 
 
+@pytest.mark.slow
 def test_a_baseline_that_is_not_a_report_is_a_clear_error(runs, tmp_path):
     ws, _, _ = runs
     (tmp_path / "old.json").write_text('{"schema_version": "1.0"}')
@@ -398,6 +413,7 @@ def test_a_baseline_that_is_not_a_report_is_a_clear_error(runs, tmp_path):
 
 # --- reproducible evidence ------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_two_runs_with_source_date_epoch_are_byte_identical(runs):
     ws, serial, _ = runs
     again = gate(ws, "again")
@@ -407,6 +423,7 @@ def test_two_runs_with_source_date_epoch_are_byte_identical(runs):
     assert serial.report["generated_at"] == "2026-11-29T12:00:00Z"
 
 
+@pytest.mark.slow
 def test_report_header_shows_the_root_digest_over_the_manifest(runs):
     _, serial, _ = runs
     built = serial.report
@@ -415,6 +432,7 @@ def test_report_header_shows_the_root_digest_over_the_manifest(runs):
     assert built["evidence_root"][:16] in (serial.report_dir / "readiness.html").read_text().split("</header>")[0]
 
 
+@pytest.mark.slow
 def test_verify_passes_on_unchanged_inputs(runs, capsys):
     ws, serial, _ = runs
     code = main(["verify", str(serial.report_dir), f"--tenants-dir={ws.tenants}",
@@ -423,6 +441,7 @@ def test_verify_passes_on_unchanged_inputs(runs, capsys):
     assert capsys.readouterr().out.startswith("OK: all ")
 
 
+@pytest.mark.slow
 def test_verify_detects_one_changed_fixture_byte(runs, tmp_path, capsys):
     ws, serial, _ = runs
     tenants = tmp_path / "tenants"
@@ -439,6 +458,7 @@ def test_verify_detects_one_changed_fixture_byte(runs, tmp_path, capsys):
     assert out.startswith("CHANGED: 1 input(s) differ from the report")
 
 
+@pytest.mark.slow
 def test_verify_names_missing_new_files_and_an_edited_manifest(runs, tmp_path):
     ws, serial, _ = runs
     tenants = tmp_path / "tenants"
@@ -455,6 +475,7 @@ def test_verify_names_missing_new_files_and_an_edited_manifest(runs, tmp_path):
     assert "the report was edited" in verify(edited, roots).lines()[0]
 
 
+@pytest.mark.slow
 def test_verify_needs_the_input_folders_the_report_names(runs, capsys):
     _, serial, _ = runs
     assert main(["verify", str(serial.report_dir)]) == 2

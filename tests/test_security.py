@@ -178,12 +178,14 @@ def _edit(workspace, change) -> None:
     path.write_text(yaml.safe_dump(data, sort_keys=False))
 
 
+@pytest.mark.slow
 def test_gate_fails_when_the_packet_no_longer_states_encrypted_storage(workspace):
     _edit(workspace, lambda d: d["tokens"]["future"].update(
         credentials_at_rest="Kept in the application database next to the queue, for convenience."))
     workspace.run(tenants=[SLUG]).assert_fails("The security packet states every required topic", "SEC-PACKET")
 
 
+@pytest.mark.slow
 def test_gate_fails_on_a_claim_in_the_packet(workspace):
     _edit(workspace, lambda d: d["titan_map"].update(
         description="The Titan Map is the heart of our official ServiceTitan partner app, ids and names only."))
@@ -191,6 +193,7 @@ def test_gate_fails_on_a_claim_in_the_packet(workspace):
     result.assert_fails("The security packet makes no forbidden claim", "SEC-PACKET")
 
 
+@pytest.mark.slow
 def test_gate_fails_on_personal_data_in_the_packet(workspace):
     _edit(workspace, lambda d: d["consent"].update(
         description="Every lead references a consent artifact; questions go to privacy.desk@example.com."))
@@ -199,6 +202,7 @@ def test_gate_fails_on_personal_data_in_the_packet(workspace):
     assert any("unmasked email" in p for p in result.report["gate"]["problems"])
 
 
+@pytest.mark.slow
 def test_gate_output_audit_fails_on_personal_data_in_the_report(workspace):
     path = workspace.tenant(SLUG) / "tenant.yaml"
     path.write_text(path.read_text().replace("name: Comfort Heating & Air (demo)",
@@ -209,6 +213,7 @@ def test_gate_output_audit_fails_on_personal_data_in_the_report(workspace):
     assert any("unmasked phone" in p for p in result.report["gate"]["problems"])
 
 
+@pytest.mark.slow
 def test_gate_passes_and_writes_the_packet(workspace):
     result = workspace.run(tenants=[SLUG])
     assert result.exit_code == 0, result.output[-3000:]

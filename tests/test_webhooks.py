@@ -113,6 +113,28 @@ def test_policy_problems_catch_a_window_shorter_than_the_retry_schedule():
     assert ["delivery_retry_schedule_seconds"] in [p for p, _ in webhooks.policy_problems(unordered)]
 
 
+def test_the_policy_targets_v2_webhooks_subscribed_per_event():
+    assert webhooks.version_problems(POLICY_DATA) == []
+    v1 = {**POLICY_DATA, "version": {**POLICY_DATA["version"], "current": "V1"}}
+    [(where, text)] = webhooks.version_problems(v1)
+    assert where == ["version", "current"] and "deprecated on 2026-03-31" in text and "V2" in text
+    shared = {**POLICY_DATA, "subscription": {**POLICY_DATA["subscription"], "per_event": False}}
+    assert [p for p, _ in webhooks.version_problems(shared)] == [["subscription", "per_event"]]
+
+
+def test_every_unpublished_signature_detail_is_an_assumption_a_protocol_test_confirms():
+    protocol_tests = {"WEBHOOK-01", "TOKEN-01"}
+    assert webhooks.assumption_problems(POLICY_DATA, protocol_tests) == []
+    assert {a["id"] for a in POLICY_DATA["assumptions"]} == set(webhooks.UNPUBLISHED)
+    fewer = {**POLICY_DATA, "assumptions": [a for a in POLICY_DATA["assumptions"] if a["id"] != "signed-content"]}
+    [(where, text)] = webhooks.assumption_problems(fewer, protocol_tests)
+    assert where == ["assumptions"] and "what exactly is signed" in text
+    unknown = {**POLICY_DATA, "assumptions": [{**POLICY_DATA["assumptions"][0], "confirmed_by": "WEBHOOK-9"}]
+               + POLICY_DATA["assumptions"][1:]}
+    assert webhooks.assumption_problems(unknown, protocol_tests) == [
+        (["assumptions", 0, "confirmed_by"], "'WEBHOOK-9' is not a sandbox protocol test (known: TOKEN-01, WEBHOOK-01)")]
+
+
 def test_play_knows_only_documented_delivery_kinds():
     with pytest.raises(ValueError, match="unknown delivery kind"):
         webhooks.play(receiver("k" * 40), "teleported event", "k" * 40)

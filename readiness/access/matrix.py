@@ -9,12 +9,11 @@ reached today and if not, why.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
 from readiness.core.findings import Finding
-from readiness.servicetitan.catalog import scope_of
+from readiness.servicetitan import catalog
 
 FINDING_KINDS: dict[str, str | None] = {
     # Matrix problems are fixed by changing the product's own policy: no runbook.
@@ -29,6 +28,7 @@ FINDING_KINDS: dict[str, str | None] = {
     "matrix-endpoint-scope-mismatch": None,
     "matrix-mapping-missing": None,
     "matrix-write-without-write-use": None,
+    "matrix-endpoint-decision-broken": None,
     # A tenant that cannot reach a family is handled by the disconnect / failed-eligibility runbook.
     "eligibility-blocked": "disconnect",
     "eligibility-unrequested-scope": "disconnect",
@@ -36,14 +36,15 @@ FINDING_KINDS: dict[str, str | None] = {
 }
 
 POLICY = "connection-matrix"
-SCOPE = re.compile(r"\btn\.[a-z]+\.[a-z0-9]+:[rw]\b")
 
 ELIGIBLE = "eligible"
 MODULE_NOT_PURCHASED = "blocked: module not purchased"
 NO_AUTHORIZATION_OWNER = "blocked: no authorization owner"
 AUTHORIZATION_REVOKED = "blocked: authorization revoked/expired"
 SCOPE_NOT_GRANTED = "blocked: scope not granted"
-OUTCOMES = (ELIGIBLE, MODULE_NOT_PURCHASED, NO_AUTHORIZATION_OWNER, SCOPE_NOT_GRANTED, AUTHORIZATION_REVOKED)
+AWAITING_ACCEPTANCE = "blocked: awaiting the tenant administrator's acceptance of the new app version"
+OUTCOMES = (ELIGIBLE, MODULE_NOT_PURCHASED, NO_AUTHORIZATION_OWNER, SCOPE_NOT_GRANTED, AWAITING_ACCEPTANCE,
+            AUTHORIZATION_REVOKED)
 REVOKED_STATUSES = ("revoked", "expired")
 
 
@@ -121,6 +122,17 @@ def separation(matrix: Matrix) -> list[Finding]:
     return found
 
 
+def shared_between_families(matrix: Matrix) -> list[Finding]:
+    """A scope or endpoint listed by two families."""
+    return [f for f in separation(matrix) if f.kind in ("matrix-scope-in-two-families",
+                                                        "matrix-endpoint-in-two-families")]
+
+
+def outside_own_module(matrix: Matrix) -> list[Finding]:
+    """A scope or endpoint that does not belong to its family's ServiceTitan module."""
+    return [f for f in separation(matrix) if f.kind == "matrix-scope-outside-family"]
+
+
 def unused_scopes(matrix: Matrix) -> list[Finding]:
     """Every requested scope is needed by at least one of its family's endpoints (no unused scope requested)."""
     found = []
@@ -152,7 +164,7 @@ def scopes_outside_matrix(matrix: Matrix) -> list[Finding]:
         if name == POLICY:
             continue
         for parts, text in _strings(matrix.policies[name]):
-            for scope in sorted(set(SCOPE.findall(text)) - set(requested)):
+            for scope in sorted(set(catalog.SCOPE_PATTERN.findall(text)) - set(requested)):
                 line = matrix.policies.line_of(name, list(parts)) or 1
                 key = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts).lstrip(".")
                 found.append(_finding("matrix-scope-outside-matrix", f"{name}.yaml:{line} {key}",
@@ -186,12 +198,22 @@ def protocol_alignment(matrix: Matrix, protocol_tests: Iterable[dict[str, Any]])
     return found
 
 
+def protocol_scopes_missing(matrix: Matrix, protocol_tests: Iterable[dict[str, Any]]) -> list[Finding]:
+    """Scopes a sandbox protocol test needs that the matrix does not request."""
+    return [f for f in protocol_alignment(matrix, protocol_tests) if f.kind == "matrix-protocol-scope-missing"]
+
+
+def scopes_no_protocol_test_needs(matrix: Matrix, protocol_tests: Iterable[dict[str, Any]]) -> list[Finding]:
+    """Matrix scopes no sandbox protocol test needs (once the protocol names scopes at all)."""
+    return [f for f in protocol_alignment(matrix, protocol_tests) if f.kind == "matrix-scope-not-in-protocol"]
+
+
 def published_endpoints(matrix: Matrix) -> list[Finding]:
     """Every matrix endpoint exists in ServiceTitan's published API and needs the scope the matrix says."""
     found = []
     for i, family in enumerate(matrix.families):
         for j, endpoint in enumerate(family["endpoints"]):
-            published = scope_of(endpoint["method"], endpoint["path"])
+            published = catalog.scope_of(endpoint["method"], endpoint["path"])
             where = matrix.where("families", i, "endpoints", j)
             call = f"{endpoint['method']} {endpoint['path']}"
             if published is None:
@@ -201,6 +223,30 @@ def published_endpoints(matrix: Matrix) -> list[Finding]:
                 found.append(_finding("matrix-endpoint-scope-mismatch", where,
                                       f"{call} needs {published} in ServiceTitan's published API, "
                                       f"not {endpoint['scope']}"))
+    return found
+
+
+def endpoint_decisions(matrix: Matrix, envelopes: dict[str, Any], protocol_tests: Iterable[str]) -> list[Finding]:
+    """Each envelope's recorded endpoint decision (``envelopes.yaml`` ``<envelope>.decision``): the chosen endpoint
+    is listed in the matrix, the one it was chosen instead of is not, and a sandbox protocol test confirms it."""
+    listed = {f"{e['method']} {e['path']}" for family in matrix.families for e in family["endpoints"]}
+    known = set(protocol_tests)
+    found = []
+    for name, envelope in envelopes.items():
+        decision = envelope.get("decision")
+        if decision is None:
+            continue
+        line = matrix.policies.line_of("envelopes", [name, "decision"]) or 1
+        where = f"{matrix.policies.path('envelopes').name}:{line} {name}.decision"
+        if decision["chosen"] not in listed:
+            found.append(_finding("matrix-endpoint-decision-broken", where,
+                                  f"{decision['chosen']} is chosen but the connection matrix does not list it"))
+        if decision["instead_of"] in listed:
+            found.append(_finding("matrix-endpoint-decision-broken", where,
+                                  f"{decision['instead_of']} was decided against but the connection matrix lists it"))
+        if decision["confirmed_by"] not in known:
+            found.append(_finding("matrix-endpoint-decision-broken", where,
+                                  f"{decision['confirmed_by']!r} is not a sandbox protocol test"))
     return found
 
 
@@ -257,6 +303,8 @@ class Eligibility:
     authorization_current: bool  # the connection is not revoked/expired, and no family scope has expired
     missing_scopes: tuple[str, ...]
     outcome: str
+    pending_scopes: tuple[str, ...] = ()  # added by an app version the tenant administrator has not accepted
+
 
     @property
     def blocked(self) -> bool:
@@ -286,6 +334,7 @@ def eligibility(matrix: Matrix, profile: dict[str, Any]) -> list[Eligibility]:
     purchased = set(profile.get("purchased_modules", []))
     connection = profile.get("connection", {})
     granted = set(connection.get("granted_scopes", []))
+    pending = set(connection.get("pending_scopes", []))
     expired = set(connection.get("expired_scopes", []))
     revoked = connection.get("status") in REVOKED_STATUSES
     package = profile.get("package")
@@ -297,18 +346,21 @@ def eligibility(matrix: Matrix, profile: dict[str, Any]) -> list[Eligibility]:
         scopes = matrix.family_scopes(family)
         current = not revoked and not expired.intersection(scopes)
         missing = tuple(s for s in scopes if s not in granted)
+        awaiting = tuple(s for s in missing if s in pending)
         if module is None or module not in purchased:
             outcome = MODULE_NOT_PURCHASED
         elif owner is None:
             outcome = NO_AUTHORIZATION_OWNER
         elif not current:
             outcome = AUTHORIZATION_REVOKED
-        elif missing:
+        elif missing and len(awaiting) < len(missing):
             outcome = SCOPE_NOT_GRANTED
+        elif missing:
+            outcome = AWAITING_ACCEPTANCE
         else:
             outcome = ELIGIBLE
         results.append(Eligibility(family["id"], family["title"], package in family["packages"],
-                                   module in purchased, owner, current, missing, outcome))
+                                   module in purchased, owner, current, missing, outcome, awaiting))
     return results
 
 
@@ -333,8 +385,34 @@ def eligibility_findings(results: list[Eligibility], profile: dict[str, Any], sl
             detail += "; the package cannot be delivered without this family"
         else:
             detail += "; the package continues in manual mode"
-        found.append(_finding("eligibility-blocked", f"{slug} {result.family}", detail, severity))
+        found.append(_finding("eligibility-blocked", eligibility_subject(slug, result.family), detail, severity))
     return found
+
+
+def eligibility_subject(slug: str, family: str) -> str:
+    return f"{slug} {family}"
+
+
+def routing_problems(results: list[Eligibility], found: list[Finding], slug: str, runbook_ids) -> list[str]:
+    """Blocked families the package uses that have no finding, findings for families that are not blocked, and
+    findings routed to no existing runbook."""
+    known = set(runbook_ids)
+    problems = [f"{f} is routed to no existing runbook" for f in found if f.runbook not in known]
+    expected = {eligibility_subject(slug, r.family) for r in results if r.blocked and r.used_by_package}
+    reported = {f.subject for f in found}
+    problems += [f"{subject}: blocked but not reported" for subject in sorted(expected - reported)]
+    problems += [f"{subject}: reported but not blocked" for subject in sorted(reported - expected)]
+    return problems
+
+
+def unrequested_grants(matrix: Matrix, profile: dict[str, Any], slug: str) -> list[Finding]:
+    """Scopes the tenant granted that the product never requests."""
+    return [f for f in tenant_consistency(matrix, profile, slug) if f.kind == "eligibility-unrequested-scope"]
+
+
+def unknown_modules(matrix: Matrix, profile: dict[str, Any], slug: str) -> list[Finding]:
+    """Modules and families the tenant's profile names that the matrix does not know."""
+    return [f for f in tenant_consistency(matrix, profile, slug) if f.kind == "eligibility-unknown-module"]
 
 
 def tenant_consistency(matrix: Matrix, profile: dict[str, Any], slug: str) -> list[Finding]:

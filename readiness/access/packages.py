@@ -11,6 +11,7 @@ from fnmatch import fnmatch
 from typing import Any
 
 from readiness.core.findings import Finding
+from readiness.servicetitan import catalog
 from readiness.access.matrix import Matrix
 
 FINDING_KINDS: dict[str, str | None] = {
@@ -29,7 +30,7 @@ def package(policies, name: str) -> dict[str, Any]:
 def export_endpoint(path: str) -> str:
     """``jpm/export/jobs`` -> ``/jpm/v2/tenant/{tenant}/export/jobs`` (the GET an export file records)."""
     module, _, rest = path.partition("/")
-    return f"/{module}/v2/tenant/{{tenant}}/{rest}"
+    return catalog.api_path(module, rest, "{tenant}")
 
 
 def definition_problems(policies) -> list[Finding]:

@@ -257,7 +257,13 @@ class ClaimPolicy:
             object.__setattr__(self, "any_forbidden", combined)
 
     @classmethod
+    def from_policies(cls, policies, requirements: Iterable[str] | None = None) -> "ClaimPolicy":
+        """The claim policy of a ``PolicySet``, optionally only the rules of ``requirements``."""
+        return cls.from_policy(policies["claims"], requirements)
+
+    @classmethod
     def from_policy(cls, policy: dict, requirements: Iterable[str] | None = None) -> "ClaimPolicy":
+        """From the policy's data alone (the self-checks of its examples and tests use this)."""
         wanted = set(requirements) if requirements else None
         forbidden = [
             Rule(rule["id"], rule["requirement"], re.compile(pattern), rule["say_instead"],
@@ -303,6 +309,7 @@ def scan_text(raw: str, where: str, policy: ClaimPolicy) -> list[Finding]:
                 severity="blocker",
                 runbook=None,
                 detail=f'{rule.id} ({rule.requirement}): "{sentence.text}". Say instead: {rule.say_instead}',
+                rule=rule.id,
             ))
     return found
 
@@ -363,7 +370,7 @@ def missed_examples(policy: dict, disguise: str | None = None) -> list[str]:
     for rule in policy["forbidden"]:
         for example in rule["examples"]:
             text = DISGUISES[disguise](example) if disguise else example
-            if not any(f.detail.startswith(rule["id"] + " ") for f in scan_text(text, "example", rules)):
+            if not any(f.rule == rule["id"] for f in scan_text(text, "example", rules)):
                 missed.append(f"{rule['id']}: {example!r}" + (f" disguised with {disguise}" if disguise else ""))
     return missed
 

@@ -3,11 +3,9 @@
 Detection builds on detect-secrets (Yelp): every detector is a detect-secrets
 plugin (``RegexBasedDetector`` / ``BasePlugin``), the ServiceTitan formats as
 project plugins beside detect-secrets' own JWT, private key, basic-auth and AWS
-plugins. The engine around them is ours because detect-secrets reads each file
-whole and runs every plugin on every line; here a file is streamed in blocks,
-one cheap trigger expression over the block picks the few lines worth a closer
-look, and only those lines go through the plugins (plain, unescaped and
-base64-unwrapped). Memory stays flat however large a file or line is.
+plugins. Files are streamed in blocks; a trigger picks the lines the plugins
+judge (plain, unescaped and base64-unwrapped). Why the engine is ours:
+docs/scale.md, "The credential scanner's engine".
 
 A finding names file, line and detector and shows only a masked form of the
 secret (first 4 characters and length). Files that cannot be read fail closed.
@@ -123,8 +121,7 @@ class HighEntropyAssignment(BasePlugin):
     """A high-entropy value assigned to a secret-like name (``api_key = "..."``, ``password: ...``)."""
 
     secret_type = "High-entropy secret assignment"
-    # No leading name characters: matching from the secret-like word finds the same values, and a leading
-    # ``[a-z0-9_.-]*`` made every word of a long line a starting point to backtrack from (6x slower on reports).
+    # Starts at the secret-like word (why: docs/scale.md, "The credential scanner's engine").
     pattern = re.compile(_SECRET_NAME + r"[a-z0-9_]*" + _ASSIGN + _VALUE, re.I)
     min_length = 16
     min_entropy = 3.5
@@ -150,53 +147,50 @@ CREDENTIAL_WORDS = re.compile(
 )
 TENANT_NEIGHBOURHOOD = 3  # lines either side
 
-# Detector id (used in policies/credentials.yaml) -> detect-secrets plugin class.
-DETECTORS: dict[str, type[BasePlugin]] = {
-    "servicetitan-client-id": ServiceTitanClientId,
-    "servicetitan-client-secret": ServiceTitanClientSecret,
-    "servicetitan-app-key": ServiceTitanAppKey,
-    "servicetitan-tenant-id": ServiceTitanTenantId,
-    "bearer-token": BearerToken,
-    "oauth-token": OAuthToken,
-    "client-secret-assignment": ClientSecretAssignment,
-    "webhook-hmac-key": WebhookHmacKey,
-    "high-entropy-assignment": HighEntropyAssignment,
-    "jwt": JwtTokenDetector,
-    "private-key": PrivateKeyDetector,
-    "basic-auth": BasicAuthDetector,
-    "aws-key": AWSKeyDetector,
-}
+@dataclass(frozen=True)
+class Detector:
+    """A detect-secrets plugin and the words every one of its matches contains (case-insensitive regexes).
 
-# Words every match of a detector contains (case-insensitive). The trigger picks any line with a long base64-like
-# run (a path, a digest) in case it hides a credential; each form of such a line (plain, unescaped, unwrapped) goes
-# to the plugins only when it holds one of its policy's detectors' words, so ordinary lines cost one RE2 search
-# instead of thirteen plugins (tests/test_credentials.py plants a sample of every detector in every disguise).
-WORDS: dict[str, str] = {
-    "servicetitan-client-id": r"cid\.",
-    "servicetitan-client-secret": r"cs\d\.",
-    "servicetitan-app-key": r"ak\d\.|applicationkey|app[_-]?key",
-    "servicetitan-tenant-id": r"tenant[_ -]?id",
-    "bearer-token": r"bearer",
-    "oauth-token": r"token",
-    "client-secret-assignment": r"secret",
-    "webhook-hmac-key": r"hmac|signing|signature|webhook",
-    "high-entropy-assignment": r"secret|token|passw|pwd|api[_-]?key|app[_-]?key|private|credential|auth",
-    "jwt": r"eyj",
-    "private-key": r"private|putty",
-    "basic-auth": r"://",
-    "aws-key": r"aws|a3t|abia|acca|akia|asia",
+    ``words`` are looked for in each form of a line (plain, unescaped, unwrapped) before its plugins run;
+    ``trigger_words`` in the raw lower-cased bytes of a block (``TRIGGER``), where they differ: the escaped
+    forms of a prefix, or a narrower word where the detector's value is itself a long base64-like run
+    (``LONG_RUN``), which the trigger picks anyway.
+    """
+
+    plugin: type[BasePlugin]
+    words: str
+    trigger_words: str | None = None
+
+
+# Detector id (used in policies/credentials.yaml) -> plugin and words. The one place a detector's words are
+# written: the trigger and each policy's prefilter are built from it (tests/test_credentials.py generates
+# matches of every plugin's own patterns and checks both let them through).
+DETECTORS: dict[str, Detector] = {
+    "servicetitan-client-id": Detector(ServiceTitanClientId, r"cid\.", trigger_words=r"cid(?:\.|\\u002e|&#|%2e)"),
+    "servicetitan-client-secret": Detector(ServiceTitanClientSecret, r"cs\d\."),
+    "servicetitan-app-key": Detector(ServiceTitanAppKey, r"ak\d\.|applicationkey|app[_-]?key"),
+    "servicetitan-tenant-id": Detector(ServiceTitanTenantId, r"tenant[_ -]?id"),
+    "bearer-token": Detector(BearerToken, r"bearer"),
+    "oauth-token": Detector(OAuthToken, r"token"),
+    "client-secret-assignment": Detector(ClientSecretAssignment, r"secret"),
+    "webhook-hmac-key": Detector(WebhookHmacKey, r"(?:hmac|signing|signature|webhook)[_-]?(?:key|secret)"),
+    "high-entropy-assignment": Detector(HighEntropyAssignment,
+                                        r"secret|token|passw|pwd|api[_-]?key|app[_-]?key|private|credential|auth"),
+    "jwt": Detector(JwtTokenDetector, r"eyj"),
+    "private-key": Detector(PrivateKeyDetector, r"private|putty"),
+    "basic-auth": Detector(BasicAuthDetector, r"://", trigger_words=r"://[^/\s:@]+:[^/\s@]+@"),
+    # A key id by its prefix; a secret access key (40 characters after "aws...") is a LONG_RUN.
+    "aws-key": Detector(AWSKeyDetector, r"aws|a3t|abia|acca|akia|asia", trigger_words=r"a3t|abia|acca|akia|asia"),
 }
 
 # Lines whose judgement a policy remembers (``CredentialPolicy.analysed``): the most recent ones, each this short.
 MEMO_LINES, MEMO_LINE_CHARS = 4096, 2048
 
-# What makes a line worth the plugins' closer look, matched on the lower-cased bytes of a block. RE2 (a DFA, linear
-# time) runs this one expression over every byte; Python's re would be the bottleneck here (see docs/security.md).
-TRIGGER = re2.compile(
-    rb"cid(?:\.|\\u002e|&#|%2e)|cs\d\.|ak\d\.|eyj|bearer|secret|token|passw|pwd|api[_-]?key|app[_-]?key"
-    rb"|applicationkey|private|credential|auth|hmac|signing|signature|tenant[_ -]?id|akia|asia|abia|acca|a3t|putty"
-    rb"|://[^/\s:@]+:[^/\s@]+@|[a-z0-9+/_-]{24,}"
-)
+# A long base64-like run (a path, a digest) might hide a credential: the trigger picks such lines too.
+LONG_RUN = r"[a-z0-9+/_-]{24,}"
+# What makes a line worth the plugins' closer look, matched on the lower-cased bytes of a block with RE2.
+TRIGGER = re2.compile("|".join([*dict.fromkeys(d.trigger_words or d.words for d in DETECTORS.values()), LONG_RUN])
+                      .encode())
 _BASE64 = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")
 _JSON_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})|\\(.)")
 
@@ -232,20 +226,26 @@ class CredentialPolicy:
     words: re2._Regexp = field(init=False, compare=False, repr=False)
 
     def __post_init__(self):
-        self.words = re2.compile("(?i)" + "|".join(sorted({WORDS[detector] for detector in self.detectors})))
+        self.words = re2.compile("(?i)" + "|".join(sorted({DETECTORS[detector].words for detector in self.detectors})))
         self._remembered = functools.lru_cache(maxsize=MEMO_LINES)(lambda line: tuple(analyse_line(line, self)))
 
     @classmethod
+    def from_policies(cls, policies) -> "CredentialPolicy":
+        """The credential policy of a ``PolicySet``; an unknown detector is a PolicyError at its line."""
+        return cls.from_policy(policies["credentials"], policies)
+
+    @classmethod
     def from_policy(cls, policy: dict, policies=None) -> "CredentialPolicy":
+        """From the policy's data alone (tests plant broken policies this way); ``from_policies`` is the usual way."""
         detectors, severities = {}, {}
         for index, entry in enumerate(policy["detectors"]):
-            plugin = DETECTORS.get(entry["id"])
-            if plugin is None:
+            detector = DETECTORS.get(entry["id"])
+            if detector is None:
                 message = f"unknown detector {entry['id']!r} (known: {', '.join(sorted(DETECTORS))})"
                 if policies is not None:
                     raise policies.error("credentials", ["detectors", index, "id"], message)
                 raise PolicyError("credentials.yaml", message)
-            detectors[entry["id"]] = plugin()
+            detectors[entry["id"]] = detector.plugin()
             severities[entry["id"]] = entry.get("severity", "blocker")
         allow = [
             AllowEntry(e["id"], re.compile(e["pattern"]), e["reason"], frozenset(e.get("detectors", [])))
@@ -257,8 +257,7 @@ class CredentialPolicy:
         return any(entry.allows(detector, secret) for entry in self.allow)
 
     def analysed(self, line: str) -> tuple[tuple[str, str, str], ...]:
-        """``analyse_line``, remembered for short lines: a run's reports and packets repeat many lines (template
-        text, the same finding for many tenants). Bounded, so memory never grows with the data scanned."""
+        """``analyse_line``, remembered for the most recent short lines (bounded; why: docs/scale.md)."""
         return tuple(analyse_line(line, self)) if len(line) > MEMO_LINE_CHARS else self._remembered(line)
 
 
@@ -427,6 +426,7 @@ def _finding(where, line_number, detector_id, secret, how, policy) -> Finding:
         severity=policy.severities[detector_id],
         runbook=None,
         detail=f"{detector_id}{hidden}: {mask(secret)}; remove it (and rotate it if it was ever real)",
+        rule=detector_id,
     )
 
 
@@ -543,10 +543,25 @@ def _jwt() -> str:
     return ".".join((part({"alg": "HS256", "typ": "JWT"}), part({"sub": _random(8)}), _random(43)))
 
 
-def self_test(policy: CredentialPolicy, kind: str, disguise: str) -> list[Finding]:
-    """Scan a freshly made credential of ``kind`` hidden as ``disguise``, in memory: it never touches a disk."""
-    found = scan_text(DISGUISES[disguise](SAMPLES[kind]()), "planted.txt", policy)
-    return [f for f in found if f.kind == "credential"]
+@dataclass(frozen=True)
+class SelfTest:
+    """A credential made up for this run, hidden in a disguise and scanned in memory (it never touches a disk)."""
+
+    findings: list[Finding]  # the credential findings of the scan
+    unmasked: list[str]  # detectors whose finding shows a value it found instead of its masked form
+
+    @property
+    def caught_masked(self) -> bool:
+        return bool(self.findings) and not self.unmasked
+
+
+def self_test(policy: CredentialPolicy, kind: str, disguise: str) -> SelfTest:
+    """Scan a freshly made credential of ``kind`` hidden as ``disguise``."""
+    text = DISGUISES[disguise](SAMPLES[kind]())
+    findings = [f for f in scan_text(text, "planted.txt", policy) if f.kind == "credential"]
+    values = {secret for line in text.splitlines() for _, secret, _ in analyse_line(line, policy)}
+    unmasked = sorted({f.rule for f in findings for value in values if value in str(f)})
+    return SelfTest(findings, unmasked)
 
 
 def excused_samples(policy: CredentialPolicy, rounds: int = 20) -> list[str]:
@@ -561,34 +576,14 @@ def excused_samples(policy: CredentialPolicy, rounds: int = 20) -> list[str]:
     return sorted(problems)
 
 
-# ---------------------------------------------------------------------------------------------- command line
-
-
-def register(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "scan-credentials", help="scan folders or files for credentials (the gate's credential boundary)",
-        description="Scan folders or files with the gate's credential detectors and allow-list. Prints one line per "
-                    "finding (file:line, detector, masked value); exit 1 when something was found or could not be "
-                    "read, 0 when clean.")
-    parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="folder or file to scan")
-    parser.add_argument("--policies-dir", type=Path, default=Path("policies"), help="policy folder (default: policies)")
-    parser.set_defaults(func=scan_command)
-
-
-def scan_command(args) -> int:
-    from readiness.core.policy import PolicySet
-
-    policies = PolicySet.load(args.policies_dir)
-    policy = CredentialPolicy.from_policy(policies["credentials"], policies)
+def scan(paths: Iterable[Path], policy: CredentialPolicy) -> ScanResult:
+    """Scan each folder or file in ``paths``; one result over all of them."""
     total = ScanResult()
-    for path in args.paths:
+    for path in paths:
         if not path.exists() and not path.is_symlink():
             raise ReadinessError(path, "no such file or folder to scan")
         result = scan_folder(path, policy) if path.is_dir() else scan_paths([path], policy, path.parent)
         total.findings += result.findings
         total.files += result.files
         total.bytes += result.bytes
-    for finding in total.findings:
-        print(finding)
-    print(f"{total.files} files, {total.bytes / 1e6:.1f} MB scanned; {len(total.failures)} failing findings")
-    return 1 if total.failures else 0
+    return total

@@ -24,6 +24,7 @@ from readiness.boundaries.sensitive import luhn
 from readiness.core.documents import did_you_mean
 from readiness.core.errors import TenantDataError, relative
 from readiness.core.findings import Finding
+from readiness.servicetitan import catalog
 
 # Every data-boundary violation is fixed by changing the data the product keeps, not by an operations runbook.
 FINDING_KINDS: dict[str, str | None] = {
@@ -127,16 +128,18 @@ def queue_envelope(tenant, envelopes: dict) -> list[Finding]:
             for f in envelope_violations(item, envelopes["queue_item"], envelopes, where, "queue item")]
 
 
-def booking_envelope_shape(envelopes: dict, boundaries: dict) -> list[Finding]:
-    """The booking envelope holds only ServiceTitan booking-create fields and every field that call requires."""
-    create = boundaries["booking_create"]
+def booking_envelope_shape(envelopes: dict) -> list[Finding]:
+    """The booking envelope holds only ServiceTitan booking-create fields and every field that call requires
+    (both from the one catalog of ServiceTitan facts, ``readiness.servicetitan.catalog``)."""
+    create = catalog.CREATE_BOOKING
+    operation = f"{create.method} {create.template}"
     fields = set(envelopes["booking"]["fields"])
     found = [_finding("envelope-field", f"envelopes.yaml booking.fields.{name}",
-                      f"'{name}' is not a field of {create['operation']}; the handoff could not send it")
-             for name in sorted(fields - set(create["fields"]))]
+                      f"'{name}' is not a field of {operation}; the handoff could not send it")
+             for name in sorted(fields - set(catalog.request_fields(create)))]
     found += [_finding("envelope-field", "envelopes.yaml booking.fields",
-                       f"'{name}' is required by {create['operation']} but missing from the booking envelope")
-              for name in create["required"] if name not in fields]
+                       f"'{name}' is required by {operation} but missing from the booking envelope")
+              for name in catalog.required_fields(create) if name not in fields]
     return found
 
 

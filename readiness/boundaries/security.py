@@ -1,10 +1,10 @@
 """The security packet and implementation playbook, and the audit of everything the gate run writes.
 
-The packet is rendered with Jinja2 from the policies (credentials, envelopes,
-data boundaries) into ``<report-dir>/packets/security-packet.md``; the same
-model feeds the HTML report's section. ``audit_outputs`` is the gate's
-``OUTPUT_AUDITS`` entry: after the run writes its report and packets, it scans
-them for credentials, unmasked personal data and forbidden claims.
+``packet_model`` is what the packet says, from the policies (credentials, envelopes, data
+boundaries); ``readiness.report.packets`` renders it into ``<report-dir>/packets/security-packet.md``
+and the same model feeds the HTML report's section. ``audit_outputs`` is one of the gate's
+``OUTPUT_AUDITS``: after the run writes its report and packets, it scans them for credentials,
+unmasked personal data and forbidden claims.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 
 from readiness.boundaries import claims, credentials, privacy
 from readiness.gate import overlap
+from readiness.servicetitan import catalog
 
 PACKET = "security-packet.md"
 SECTION = "security-packet"
@@ -54,22 +55,14 @@ def packet_model(policies) -> dict[str, Any]:
             {"name": name, "description": " ".join(envelope["description"].split()), "fields": _envelope_rows(envelope)}
             for name, envelope in envelopes.items()
         ],
-        "booking_create": {"operation": limits["booking_create"]["operation"],
-                           "required": limits["booking_create"]["required"]},
+        "booking_create": {"operation": f"{catalog.CREATE_BOOKING.method} {catalog.CREATE_BOOKING.template}",
+                           "required": list(catalog.required_fields(catalog.CREATE_BOOKING))},
         "titan_map": " ".join(limits["titan_map"]["description"].split()),
         "export_fields": [r["reason"] for r in limits["export_fields"]["forbidden"]]
         + [r["reason"] for r in limits["export_fields"]["forbidden_values"]],
         "consent": {**limits["consent"], "description": " ".join(limits["consent"]["description"].split())},
         "retention": limits["retention"],
     }
-
-
-def render_packet(policies, tenants) -> dict[str, str]:
-    """The ``RENDERERS`` entry: ``{"security-packet.md": text}``."""
-    from readiness.report.packets import environment
-
-    text = environment().get_template("packets/security-packet.md.j2").render(packet=packet_model(policies))
-    return {PACKET: text}
 
 
 def missing_topics(text: str) -> list[str]:
@@ -80,9 +73,8 @@ def missing_topics(text: str) -> list[str]:
 
 
 def _quoted_findings(gate, claim_policy: claims.ClaimPolicy) -> list[str]:
-    """Finding details and failure reasons the report quotes on purpose that hold a forbidden claim (an offending
-    sentence, with its file). Only those need blanking before the report is read for claims: each is a pass over
-    every document, and an agency's tenants bring thousands of details of their own (leads, drift, scopes)."""
+    """Finding details and failure reasons the report quotes on purpose that hold a forbidden claim: only those
+    are blanked before the report is read for claims (why: docs/scale.md, "The output audit blanks only quotes")."""
     quoted = set()
     for record in gate.records.values():
         quoted.update(privacy.mask_text(f["detail"]) for f in record.get("findings", []))
@@ -103,8 +95,7 @@ def audit_outputs(gate, written: list[Path]) -> list[str]:
             documents.append((index, where, path.read_text(encoding="utf-8")))
         except (OSError, UnicodeDecodeError) as exc:
             problems[index].append(f"{where}: cannot be read back for the output audit ({exc})")
-    # Claims are read on another core while this one scans for credentials and personal data: two halves of
-    # about equal cost.
+    # Claims are read on another core while this one scans for credentials and personal data (gate.overlap).
     claims_found = overlap.start(lambda: [_claims(where, text, quoted, claim_policy) for _, where, text in documents])
     for index, where, text in documents:
         problems[index] += _credentials(where, text, secret_policy) + _personal_data(where, text)
@@ -114,8 +105,8 @@ def audit_outputs(gate, written: list[Path]) -> list[str]:
 
 
 def _scanners(gate) -> tuple[credentials.CredentialPolicy, claims.ClaimPolicy]:
-    return (credentials.CredentialPolicy.from_policy(gate.policies["credentials"], gate.policies),
-            claims.ClaimPolicy.from_policy(gate.policies["claims"]))
+    return (credentials.CredentialPolicy.from_policies(gate.policies),
+            claims.ClaimPolicy.from_policies(gate.policies))
 
 
 def audit_text(gate, where: str, text: str, quoted: list[str] = (), scanners=None) -> list[str]:

@@ -120,11 +120,8 @@ def not_an_object(path: Path, index: int) -> None:
 
 @contextmanager
 def bulk_load():
-    """Pause the cyclic garbage collector while millions of acyclic records (parsed JSON) stream through.
-
-    Parsed pages hold no reference cycles, so collection finds nothing, yet each pass over the long-lived
-    indexes costs about a third of the run at a million jobs. Reference counting still frees every page.
-    """
+    """Pause the cyclic garbage collector while millions of acyclic records (parsed JSON) stream through
+    (why: docs/scale.md, "Export feeds pause the cyclic garbage collector")."""
     enabled = gc.isenabled()
     gc.disable()
     try:

@@ -18,7 +18,6 @@ from readiness.core.documents import (YamlDocument, iter_json_lines, json_line_p
                                       validate_data)
 from readiness.core.errors import OptionError, ReadinessError, TenantDataError
 
-_PAGE = re.compile(r"^\d+\.json$")
 T = TypeVar("T")
 # Each JSON Lines file of the documented layout and its schema (readiness/schemas/tenant/). Which keys a lead or a
 # queue item may carry is its envelope (policies/envelopes.yaml): a key outside it is that scenario's finding.
@@ -58,9 +57,7 @@ class FixtureTenant:
         return self.folder.name
 
     def hold(self) -> None:
-        """From now until ``forget``, what ``derived`` computes is kept: a gate run holds the tenant it judges, so
-        its scenarios share one parse of each data file (``preflight`` parses them all; the scenarios ask for
-        the submissions and export pages a dozen times each) and one queue snapshot and offline run."""
+        """From now until ``forget``, what ``derived`` computes is kept (why: docs/scale.md, "A held tenant")."""
         if self._kept is None:
             self._kept = {}
 
@@ -69,8 +66,7 @@ class FixtureTenant:
         self._kept = None
 
     def derived(self, key: Any, compute: Callable[[], T]) -> T:
-        """What ``compute`` makes of this tenant's files, computed once while the tenant is held (a run assumes its
-        inputs do not change, as its evidence manifest does). Callers treat the result as read-only."""
+        """What ``compute`` makes of this tenant's files, computed once while the tenant is held; read-only."""
         if self._kept is None:
             return compute()
         if key not in self._kept:
@@ -124,19 +120,12 @@ class FixtureTenant:
         return self.folder / "exports" / f"{api_path}.json"
 
     def has_export(self, api_path: str) -> bool:
-        return self.export_file(api_path).is_file() or (self.folder / "exports" / api_path).is_dir()
+        return exportfeed.has_export(self.exports, api_path)
 
     def export_pages(self, api_path: str) -> list[dict[str, Any]]:
-        """Every recorded body of ``GET /<module>/v2/tenant/{tenant}/<path>``, in page order."""
-        single = self.export_file(api_path)
-        folder = self.folder / "exports" / api_path
-        if single.is_file():
-            files = [single]
-        elif folder.is_dir():
-            files = sorted(p for p in folder.iterdir() if _PAGE.match(p.name))
-        else:
-            raise TenantDataError(single, "export not found")
-        return [self._export_body(file) for file in files]
+        """Every recorded body of ``GET /<module>/v2/tenant/{tenant}/<path>``, in page order (``exportfeed.page_files``
+        finds and orders them, as for every other reader of the exports)."""
+        return [self._export_body(file) for file in exportfeed.page_files(self.exports, api_path)]
 
     def export_records(self, api_path: str) -> Iterator[dict[str, Any]]:
         for page in self.export_pages(api_path):
@@ -192,7 +181,7 @@ class FixtureTenant:
         if not isinstance(body, dict) or not isinstance(body.get("data"), list):
             found = "a list" if isinstance(body, list) else (
                 "an object without a 'data' list" if isinstance(body, dict) else "not an object")
-            raise TenantDataError(path, f"an export body is ServiceTitan's response object with a 'data' list, this "
+            raise TenantDataError(path, "an export body is ServiceTitan's response object with a 'data' list, this "
                                         "is {found}; save the response body unchanged".format(found=found),
                                   line=1, column=1)
         return body

@@ -1,9 +1,7 @@
 """Work done beside the main line of the gate's end of run, on a second core, in a forked child process.
 
-Writing and auditing the report is single-threaded Python, so a 2-core CI runner leaves a core idle there. A forked
-child inherits what the run has already computed (policies, the built report, scanners and their memories) without
-copying it through a pipe, and sends back only its result. Where ``fork`` is missing or the process may use one CPU
-only, the job runs in this process when its result is asked for: the same result, later.
+Without ``fork`` or a second CPU the job runs in this process when its result is asked for: the same result,
+later. Why: docs/scale.md, "End-of-run work on a second core".
 """
 
 from __future__ import annotations

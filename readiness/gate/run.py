@@ -8,26 +8,25 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
 from readiness.servicetitan import client
 from readiness.core import evidence, features
-from readiness.report import history, packets, document
+from readiness.report import document, formats, history, packets
 from readiness.sandbox import protocol
 from readiness.access import runbooks
 from readiness.boundaries import data_boundaries, security
 from readiness.core.errors import OptionError, ReadinessError, relative
 from readiness.core.findings import Finding
 from readiness.core.policy import PolicySet
+from readiness.gate import waivers
 from readiness.gate.shard import Shard
 from readiness.core.tenants import FixtureTenant, discover
 
 SANDBOX_MODES = ("off", "simulator", "integration")
 
-# Checks over the files the run itself wrote (report, packets): each returns one-line problems, never secrets.
-OUTPUT_AUDITS: list[Callable[["GateRun", list[Path]], list[str]]] = [security.audit_outputs]
 PROPERTY = "readiness-scenario"
 # The scenario that judges a tenant's files against their contract; every other scenario of a tenant whose files
 # do not load is failed unjudged, so one broken file is reported once, by that scenario, never once per scenario.
@@ -36,6 +35,26 @@ NOT_LOADED = "not judged: the tenant did not load"
 CONTRACT_SCENARIO = "Every tenant file follows its documented contract"
 # In --sandbox simulator a @sandbox scenario's result is a dry run, never evidence.
 DRY_RUN_STATUSES = {"passed": "dry-run-passed", "failed": "dry-run-failed"}
+
+
+def credential_leaks(gate: "GateRun", written: list[Path]) -> list[str]:
+    """No credential or token of this run in any file it wrote: report, packets, transcripts, anything in the
+    report folder (e.g. a --junitxml written there)."""
+    markers = protocol.leak_markers(gate.mode)
+    if not markers:
+        return []
+    report_dir = Path(gate.options.report_dir)
+    files = set(written) | {p for p in report_dir.rglob("*") if p.is_file()}
+    return protocol.scan_for_leaks(files, markers, report_dir)
+
+
+# Checks over the files the run itself wrote (report, packets, transcripts): each returns one-line problems, never
+# secrets. ``GateRun.write_report`` runs every one; a problem fails the gate.
+OUTPUT_AUDITS: list[Callable[["GateRun", list[Path]], list[str]]] = [
+    security.audit_outputs,  # credentials, unmasked personal data and forbidden claims in every written file
+    credential_leaks,  # this run's own credentials and tokens, anywhere in the report folder
+    runbooks.audit_findings,  # every reported finding's kind is declared and routed to a runbook the policy defines
+]
 
 
 @dataclass
@@ -49,6 +68,10 @@ class Options:
     sandbox: str = "off"
     shard: str | None = None  # "K/N": judge only the tenants of shard K of N (readiness.gate.shard)
     baseline: Path | None = None  # an earlier readiness.json: the report shows what changed since
+    # Formats reviewers' tools read, written beside the report when given (readiness.report.formats)
+    sarif: Path | None = None
+    oscal: Path | None = None
+    cucumber: Path | None = None
 
 
 @dataclass
@@ -60,6 +83,11 @@ class ScenarioEvidence:
 
     def add(self, found) -> None:
         self.findings.extend(found)
+
+
+def run_date() -> date:
+    """The run's calendar date (UTC), from the same source as ``generated_at``: waiver expiry is judged by it."""
+    return date.fromisoformat(generated_at()[:10])
 
 
 def generated_at() -> str:
@@ -93,6 +121,7 @@ class GateRun:
         self._load_problems: dict[str, list[ReadinessError]] = {}
         self._judging: FixtureTenant | None = None
         self.scenarios = features.load_scenarios(options.features_dir)
+        self.waivers = waivers.load(self.policies, self.tenants, self.scenarios, run_date())
         self.protocol = {t["id"]: t for t in self.policies["sandbox-protocol"]["tests"]}
         protocol.family_probes(self.policies)  # SCOPE-01 disagreeing with the matrix fails closed in every mode
         self.records: dict[str, dict] = {}
@@ -139,8 +168,16 @@ class GateRun:
         )
         return "awaits sandbox access" + (f"; unblocked when: {' '.join(unblock)}" if unblock else "")
 
+    def waived(self, payload: dict) -> str | None:
+        """Why a failed scenario is waived (``waivers.covered_by``), or None: pytest then counts it as an expected
+        failure, never a pass, and the report shows it waived."""
+        covering = waivers.covered_by(payload, self.waivers.active)
+        return waivers.describe(covering) if covering else None
+
     # Records arrive once per test phase (on the controller under xdist); one record per scenario and tenant.
     def observe(self, nodeid: str, phase: str, outcome: str, payload: dict, message: str | None) -> None:
+        if payload.get("waived") is not None:  # its failure, which a waiver covers: judged in build_report
+            outcome, message = "failed", payload["waived"]
         record = self.records.get(nodeid)
         if record is None:
             record = self.records[nodeid] = {**payload, "status": "passed", "reason": None}
@@ -195,9 +232,12 @@ class GateRun:
 
     def build_report(self, problems: list[str] = ()) -> dict:
         manifest = evidence.manifest(self.evidence_files(), roots=self.evidence_roots())
+        # A run of some tenants only, or of one shard, cannot tell whether a waiver of the whole run is stale.
+        judge_run_waivers = not self.options.tenant_names and not self.shard
+        scenarios, waiver_rows, waiver_problems = waivers.apply(self.records.values(), self.waivers, judge_run_waivers)
         built = document.build(
             mode=self.mode,
-            scenarios=list(self.records.values()),
+            scenarios=scenarios,
             requirements=self.policies["requirements"]["requirements"],
             tenants=self.tenant_rows(),
             evidence=manifest,
@@ -205,8 +245,10 @@ class GateRun:
             commit=evidence.git_commit(),
             policy_digest=self.policies.digest,
             generated_at=generated_at(),
-            gate_problems=problems,
+            gate_problems=sorted({*problems, *waiver_problems}),
             shard=self.shard.to_dict() if self.shard else None,
+            waivers=waiver_rows,
+            controls=self.policies["controls"],
         )
         if self.baseline is not None:
             built["baseline"] = history.diff(self.baseline, built)
@@ -218,10 +260,12 @@ class GateRun:
         validated = document.start_validation(built)  # on another core while the packets render
         written = packets.write(packets.render_all(self.policies, self.tenants), self.options.report_dir)
         written += document.write(built, self.options.report_dir, validated=validated)
+        written += formats.write(built, self.policies, self.options)
         problems = sorted({problem for audit in OUTPUT_AUDITS for problem in audit(self, written)})
         if problems:
             built = self.build_report(problems)
             document.write(built, self.options.report_dir)
+            formats.write(built, self.policies, self.options)
         return built, written
 
 
@@ -231,18 +275,3 @@ def encode(payload: dict) -> str:
 
 def decode(text: str) -> dict:
     return json.loads(text)
-
-
-def credential_leaks(gate: GateRun, written: list[Path]) -> list[str]:
-    """No credential or token of this run in any file it wrote: report, packets, transcripts, anything in the
-    report folder (e.g. a --junitxml written there)."""
-    markers = protocol.leak_markers(gate.mode)
-    if not markers:
-        return []
-    report_dir = Path(gate.options.report_dir)
-    files = set(written) | {p for p in report_dir.rglob("*") if p.is_file()}
-    return protocol.scan_for_leaks(files, markers, report_dir)
-
-
-OUTPUT_AUDITS.append(credential_leaks)
-OUTPUT_AUDITS.append(runbooks.audit_findings)

@@ -1,4 +1,4 @@
-"""Synthetic tenant generator: ``python -m readiness.gate.synth --out DIR --jobs N --seed S``.
+"""Synthetic tenant generator: ``python -m readiness synth --out DIR --jobs N --seed S``.
 
 Writes ``DIR/<slug>/`` in the documented fixture layout (fixtures/README.md): tenant.yaml,
 titan-map.yaml, taxonomy lists, export feeds in numbered pages, leads, and a previous
@@ -14,11 +14,9 @@ fake; the same seed gives the same bytes.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import random
-import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -436,24 +434,3 @@ def generate(out: Path | str, jobs: int, seed: int, *, slug: str = "synthetic-te
     }
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return folder
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m readiness.gate.synth", description=__doc__.splitlines()[0])
-    parser.add_argument("--out", required=True, help="folder of tenants to write into (the tenant is <out>/<slug>)")
-    parser.add_argument("--jobs", type=int, required=True, help="number of jobs (other exports scale with it)")
-    parser.add_argument("--seed", type=int, default=1, help="random seed: the same seed writes the same tenant")
-    parser.add_argument("--slug", default="synthetic-tenant", help="tenant folder name")
-    parser.add_argument("--page-size", type=int, default=5000, help="records per export page file (default 5000)")
-    args = parser.parse_args(argv)
-    try:
-        folder = generate(args.out, args.jobs, args.seed, slug=args.slug, page_size=args.page_size)
-    except OptionError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(f"wrote {folder} (planted set: {folder / MANIFEST})")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from readiness.core import exportfeed
+from readiness.access import packages
+from readiness.mapping import review
 from readiness.sync import handoff
 from readiness.core.documents import iter_json_lines
 from readiness.core.errors import TenantDataError
@@ -42,6 +44,7 @@ EXPORTS = {
     "contacts": "crm/export/customers/contacts",  # optional: without it the contact rule finds nothing
 }
 REQUIRED_EXPORTS = ("bookings", "jobs", "invoices", "payments")
+MISSING_EXPORT = "package-export-missing"  # declared (and routed) by readiness.access.packages
 FIRST_HOP_RULES = ("external-id", "contact", "name-address")
 CONFIDENCE_ORDER = ("high", "medium", "low")
 CANCELED = "Canceled"
@@ -497,12 +500,14 @@ def _campaign_names(exports: Path | exportfeed.RecordSet) -> dict[int, str]:
 
 
 def _mapped_campaigns(titan_map: Any) -> dict[tuple[str, str], int]:
-    """(section, website key) -> campaign id the customer mapped, for leads ServiceTitan gave no campaign."""
+    """(section, website key) -> campaign id the customer mapped, for leads ServiceTitan gave no campaign. An entry
+    the customer has not reviewed (a draft) credits no campaign."""
     out = {}
     for section in ("lead_sources", "offers"):
         for entry in (titan_map or {}).get(section) or []:
             campaign = entry.get("campaign") if isinstance(entry, dict) else None
-            if isinstance(campaign, dict) and type(campaign.get("id")) is int:
+            if isinstance(campaign, dict) and type(campaign.get("id")) is int \
+                    and review.why_unreviewed(entry, titan_map) is None:
                 out[(section, entry.get("website"))] = campaign["id"]
     return out
 
@@ -711,6 +716,15 @@ def check(tenant, policies) -> AttributionCheck:
         section = {"source": source, "not_judged": "Launch package: no outcome exports were supplied, so no "
                                                   "attribution is claimed.", "leads": len(tenant.submissions())}
         return AttributionCheck(None, [], section, [])
+    if not has_outcomes(tenant):
+        # A Growth tenant that has not brought its outcome exports yet (a new tenant): missing evidence, each
+        # naming the file, like the manual package check; not an unreadable tenant.
+        missing = [Finding(MISSING_EXPORT, f"{tenant.slug} exports/{EXPORTS[name]}.json", "blocker",
+                           packages.FINDING_KINDS[MISSING_EXPORT], f"attribution needs the customer-reviewed {name} "
+                           f"export (GET {packages.export_endpoint(EXPORTS[name])})") for name in REQUIRED_EXPORTS]
+        section = {"source": source, "not_judged": "No outcome exports were supplied yet, so no attribution is "
+                                                  "claimed.", "leads": len(tenant.submissions())}
+        return AttributionCheck(None, missing, section, missing)
     result = attribute(tenant, rules)
     found = findings(result)
     return AttributionCheck(result, found, summary(result, source), blocking(found, rules))

@@ -26,6 +26,8 @@ STATUS_STYLE: dict[str, tuple[str, str]] = {
     "ok": ("#2e8b57", "✔"),
     "failed": ("#a4161a", "✘"),
     "pending": ("#d08c00", "◔"),
+    "waived": ("#b35900", "⚑"),  # an exception, never a pass
+    "gap": ("#9a9a9a", "○"),
     "dry-run-passed": ("#6f7fd0", "◇"),
     "dry-run-failed": ("#3f1f70", "◆"),
     "dry-run": ("#6f7fd0", "◇"),

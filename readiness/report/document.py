@@ -7,26 +7,22 @@ from its JSON alone (shards merged, baselines compared).
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 from collections import Counter
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-from markupsafe import Markup
-
-from readiness.report import charts, livingdoc
+from readiness.report import controls as control_view, livingdoc, templates
 from readiness.gate import overlap
 from readiness.core.documents import read_json, schema, validate_data
 from readiness.core.errors import ReadinessError
 from readiness.boundaries.privacy import mask_finding, mask_text
 
-SCHEMA_VERSION = "1.0"
-STATUSES = ("passed", "failed", "pending", "dry-run-passed", "dry-run-failed")
+SCHEMA_VERSION = "1.1"
+STATUSES = ("passed", "failed", "waived", "pending", "dry-run-passed", "dry-run-failed")
 FAILING = frozenset({"failed", "dry-run-failed"})
-REQUIREMENT_STATUSES = ("met", "failed", "pending", "dry-run", "uncovered")
+REQUIREMENT_STATUSES = ("met", "failed", "waived", "pending", "dry-run", "uncovered")
 MODE_STATEMENTS = {
     "off": "offline: no sandbox tenant evidence exists",
     "simulator": "simulator dry run: results come from a local simulator and are not sandbox evidence",
@@ -44,6 +40,8 @@ def requirement_status(requirement: dict, statuses: Iterable[str]) -> str:
         return "uncovered"
     if statuses & FAILING:
         return "failed"
+    if "waived" in statuses:  # never met: an exception is not evidence
+        return "waived"
     if "pending" in statuses:
         return "pending"
     if statuses == {"passed"}:
@@ -71,6 +69,8 @@ def build(
     generated_at: str,
     gate_problems: list[str] = (),
     shard: dict[str, int] | None = None,
+    waivers: list[dict] = (),
+    controls: dict | None = None,
 ) -> dict[str, Any]:
     # No personal data in any report: findings and failure reasons are masked before anything else sees them.
     scenarios = sorted((_masked(s) for s in scenarios), key=_scenario_key)
@@ -105,7 +105,7 @@ def build(
             sections.update(record.get("sections", {}))
         tenant_rows.append({
             **tenant,
-            "status": "failed" if any(r["status"] in FAILING for r in records) else "ok",
+            "status": _tenant_status({r["status"] for r in records}),
             "scenario_counts": dict(sorted(Counter(r["status"] for r in records).items())),
             "findings": _findings(records),
             "sections": dict(sorted(sections.items())),
@@ -128,6 +128,7 @@ def build(
             "problems": list(gate_problems),
             "failed_scenarios": [f"{r['feature']}: {r['scenario']}" + (f" [{r['tenant']}]" if r["tenant"] else "")
                                  for r in failed],
+            "waivers_applied": sum(1 for w in waivers if w["status"] == "applied"),
         },
         "summary": summary,
         "requirement_summary": {status: requirement_counts.get(status, 0) for status in REQUIREMENT_STATUSES},
@@ -137,10 +138,19 @@ def build(
         "tenants": tenant_rows,
         "evidence": evidence,
         "evidence_root": evidence_root,
+        "waivers": list(waivers),
     }
+    if controls is not None:
+        built["controls"] = control_view.view(controls, requirement_rows)
     if shard is not None:  # only a shard's own report says so; a merged or unsharded one has no such key
         built["shard"] = shard
     return built
+
+
+def _tenant_status(statuses: set[str]) -> str:
+    if statuses & FAILING:
+        return "failed"
+    return "waived" if "waived" in statuses else "ok"
 
 
 def _masked(record: dict) -> dict:
@@ -169,41 +179,8 @@ def start_validation(report: dict) -> Callable[[], None]:
     return overlap.start(lambda: validate(report))
 
 
-@functools.cache  # one environment per process: Jinja compiles each template once, not once per render
-def _environment() -> Environment:
-    env = Environment(
-        loader=PackageLoader("readiness", "templates"),
-        autoescape=select_autoescape(enabled_extensions=("html", "html.j2"), default_for_string=True),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    templates = frozenset(env.list_templates())
-    env.globals["section_template"] = lambda name: section_template(name, templates)
-    env.globals["status_words"] = livingdoc.STATUS_WORDS
-    env.globals.update(charts=charts, feature_page=livingdoc.feature_page, scenario_anchor=livingdoc.scenario_anchor)
-    env.filters["css_string"] = css_string
-    return env
-
-
-# Sections that come in families share one template: ``sandbox-protocol-TOKEN-01`` -> ``sandbox-protocol``.
-SECTION_FAMILIES = ("sandbox-protocol",)
-
-
-def section_template(name: str, templates: frozenset[str]) -> str | None:
-    """The template of a report section: ``sections/<name>.html.j2``, else its family's, else None (not shown)."""
-    candidates = [name] + [family for family in SECTION_FAMILIES if name.startswith(family + "-")]
-    return next((f"sections/{c}.html.j2" for c in candidates if f"sections/{c}.html.j2" in templates), None)
-
-
-def css_string(text: str) -> Markup:
-    """``text`` as a quoted CSS string that cannot close its quote or the ``<style>`` element."""
-    return Markup('"' + "".join(ch if ch.isalnum() or ch in " .,:;()-_" else f"\\{ord(ch):x} " for ch in text) + '"')
-
-
 def render(report: dict, template: str) -> str:
-    return _environment().get_template(template).render(report=report)
+    return templates.environment().get_template(template).render(report=report)
 
 
 def write(report: dict, out_dir: Path | str, features_root: Path | str | None = None,
@@ -230,7 +207,7 @@ def write(report: dict, out_dir: Path | str, features_root: Path | str | None = 
         path = out_dir / name
         path.write_text(text, encoding="utf-8")
         written.append(path)
-    written += livingdoc.write(report, out_dir, _environment(), features_root)
+    written += livingdoc.write(report, out_dir, templates.environment(), features_root)
     summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary_file:
         with open(summary_file, "a", encoding="utf-8") as handle:

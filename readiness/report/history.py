@@ -2,14 +2,13 @@
 
 ``diff(old, new)`` compares two ``readiness.json`` documents: scenarios whose status
 moved, findings new and resolved per tenant, requirements whose coverage changed,
-evidence files whose hash changed. ``python -m readiness diff OLD NEW`` prints it as
+evidence files whose hash changed, waivers added, expired and removed. ``python -m readiness diff OLD NEW`` prints it as
 Markdown and writes ``readiness-diff.md`` and ``readiness-diff.json``; the gate's
 ``--baseline PATH`` puts the same data in the HTML report.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 from collections import Counter
 from pathlib import Path
@@ -95,6 +94,18 @@ def _evidence_changes(old: dict, new: dict) -> dict[str, list]:
     }
 
 
+def _waiver_changes(old: dict, new: dict) -> dict[str, list]:
+    """Waivers added, expired and removed, by tenant and id (reports before waivers existed have none)."""
+    before = {(w["tenant"] or "", w["id"]): w for w in old.get("waivers", [])}
+    after = {(w["tenant"] or "", w["id"]): w for w in new.get("waivers", [])}
+    return {
+        "added": [after[k] for k in sorted(after.keys() - before.keys())],
+        "expired": [after[k] for k in sorted(after.keys()) if after[k]["status"] == "expired"
+                    and (k not in before or before[k]["status"] != "expired")],
+        "removed": [before[k] for k in sorted(before.keys() - after.keys())],
+    }
+
+
 def _identity(built: dict) -> dict[str, Any]:
     return {key: built[key] for key in ("generated_at", "commit", "policy_digest", "evidence_root")} | {
         "gate": built["gate"]["status"]}
@@ -109,9 +120,10 @@ def diff(old: dict, new: dict) -> dict[str, Any]:
         "findings": _finding_changes(old, new),
         "requirements": _requirement_changes(old, new),
         "evidence": _evidence_changes(old, new),
+        "waivers": _waiver_changes(old, new),
     }
     changes["empty"] = not (changes["scenarios"] or changes["findings"] or changes["requirements"]
-                            or any(changes["evidence"].values()))
+                            or any(changes["evidence"].values()) or any(changes["waivers"].values()))
     return changes
 
 
@@ -126,21 +138,3 @@ def write(changes: dict, out_dir: Path | str) -> list[Path]:
     json_path.write_text(json.dumps(changes, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     md_path.write_text(render_markdown(changes), encoding="utf-8")
     return [json_path, md_path]
-
-
-def run(args: argparse.Namespace) -> int:
-    changes = diff(document.load(args.old), document.load(args.new))
-    out_dir = Path(args.out_dir) if args.out_dir else Path(args.new).parent
-    print(render_markdown(changes), end="")
-    print(f"written: {', '.join(p.as_posix() for p in write(changes, out_dir))}")
-    return 0
-
-
-def register(commands) -> None:
-    parser = commands.add_parser("diff", help="what changed between two readiness.json reports",
-                                 description=__doc__.splitlines()[0])
-    parser.add_argument("old", metavar="OLD.json", help="the earlier readiness.json")
-    parser.add_argument("new", metavar="NEW.json", help="the later readiness.json")
-    parser.add_argument("--out-dir", default=None, metavar="DIR",
-                        help="where readiness-diff.md and .json are written (default: NEW's folder)")
-    parser.set_defaults(func=run)

@@ -28,10 +28,11 @@ from readiness.core.errors import ReadinessError
 
 FOLDER = "features"
 # Worst first: a scenario's headline status across tenants is the worst of its records.
-_SEVERITY = ("failed", "dry-run-failed", "pending", "dry-run-passed", "passed")
+_SEVERITY = ("failed", "dry-run-failed", "waived", "pending", "dry-run-passed", "passed")
 STATUS_WORDS = {
     "passed": "passed",
     "failed": "failed",
+    "waived": "waived (an exception with an owner and expiry: not passed)",
     "pending": "pending",
     "dry-run-passed": "dry run passed (simulator, not evidence)",
     "dry-run-failed": "dry run failed (simulator)",

@@ -10,13 +10,13 @@ double-counts a tenant.
 
 from __future__ import annotations
 
-import argparse
 import shutil
-import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from readiness.core import evidence
-from readiness.report import history, document
+from readiness.gate import waivers
+from readiness.report import controls, history, document
 from readiness.core.errors import ReadinessError
 
 MUST_AGREE = {
@@ -95,6 +95,7 @@ def merge(inputs: list[tuple[Path, dict]]) -> dict:
         problems.update(built["gate"]["problems"])
     manifest = [{"path": name, "sha256": hashes[name][0]} for name in sorted(hashes)]
     first = inputs[0][1]
+    waiver_rows, waiver_problems = waivers.merge_rows([built for _, built in inputs])
     return document.build(
         mode=first["mode"],
         scenarios=[record for _, record in scenarios.values()],
@@ -105,7 +106,9 @@ def merge(inputs: list[tuple[Path, dict]]) -> dict:
         commit=first["commit"],
         policy_digest=first["policy_digest"],
         generated_at=max(built["generated_at"] for _, built in inputs),
-        gate_problems=sorted(problems),
+        gate_problems=sorted(problems | set(waiver_problems)),
+        waivers=waiver_rows,
+        controls=controls.policy_of(first["controls"]) if "controls" in first else None,
     )
 
 
@@ -133,29 +136,23 @@ def copy_packets(report_paths: list[Path], out_dir: Path) -> tuple[list[Path], l
     return written, sorted(differing)
 
 
-def run(args: argparse.Namespace) -> int:
-    paths = [Path(p) for p in args.reports]
+@dataclass
+class MergedRun:
+    """What ``merge_files`` wrote: the merged document, its files, and packets left per shard."""
+
+    document: dict
+    written: list[Path]
+    differing_packets: list[str]
+
+    @property
+    def failed(self) -> bool:
+        return self.document["gate"]["status"] == "failed"
+
+
+def merge_files(paths: list[Path], out_dir: Path, baseline: Path | None = None) -> MergedRun:
+    """Merge the shard reports at ``paths`` into ``out_dir`` (with what changed since ``baseline``, when given)."""
     merged = merge([(path, document.load(path)) for path in paths])
-    if args.baseline:
-        merged["baseline"] = history.diff(document.load(args.baseline), merged)
-    out_dir = Path(args.out_dir)
+    if baseline is not None:
+        merged["baseline"] = history.diff(document.load(baseline), merged)
     packets, differing = copy_packets(paths, out_dir)
-    written = packets + document.write(merged, out_dir)
-    for name in differing:
-        print(f"packet {name} differs between shards (it covers several tenants): not merged; each shard's "
-              "report folder keeps its part", file=sys.stderr)
-    summary = merged["summary"]
-    print(f"merged {len(paths)} reports: {summary['total']} scenarios over {len(merged['tenants'])} tenants, "
-          f"gate {merged['gate']['status'].upper()}, evidence root {merged['evidence_root'][:16]}")
-    print(f"written: {', '.join(p.as_posix() for p in written if p.parent == out_dir)}")
-    return 1 if merged["gate"]["status"] == "failed" else 0
-
-
-def register(commands) -> None:
-    parser = commands.add_parser("merge", help="merge shard reports into one readiness.json, .md and .html",
-                                 description=__doc__.splitlines()[0])
-    parser.add_argument("out_dir", metavar="OUT_DIR", help="where the merged report is written")
-    parser.add_argument("reports", metavar="READINESS_JSON", nargs="+", help="each shard's readiness.json")
-    parser.add_argument("--baseline", default=None, metavar="PATH",
-                        help="an earlier readiness.json: the merged report shows what changed since")
-    parser.set_defaults(func=run)
+    return MergedRun(merged, packets + document.write(merged, out_dir), differing)

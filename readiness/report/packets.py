@@ -1,37 +1,35 @@
 """Documents rendered from the policies for reviewers and customers (``<report-dir>/packets/``).
 
-Each concern that publishes a document adds a renderer to ``RENDERERS``: a function
-of the gate's policies and tenants returning ``{relative path: text}``. Scenarios
-check the same text in memory that the run later writes, so what is checked is
-exactly what is published.
+``RENDERERS`` lists every document the run publishes: a function of the gate's policies and
+tenants returning ``{relative path: text}``. Scenarios check the same text in memory that the
+run later writes, so what is checked is exactly what is published.
 """
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 from typing import Callable, Iterable
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-
-from readiness.report import proof
 from readiness.boundaries import security
+from readiness.report import access_packets, controls, proof, templates
 
 Renderer = Callable[..., dict[str, str]]
 
-RENDERERS: list[Renderer] = [proof.render, security.render_packet]
+
+def security_packet(policies, tenants) -> dict[str, str]:
+    """``{"security-packet.md": text}``, from the policies alone (every shard of a run renders the same packet)."""
+    text = templates.environment().get_template("packets/security-packet.md.j2").render(
+        packet=security.packet_model(policies), controls=controls.packet_view(policies))
+    return {security.PACKET: text}
 
 
-@functools.cache  # one environment per process: Jinja compiles each template once, not once per tenant
-def environment() -> Environment:
-    return Environment(
-        loader=PackageLoader("readiness", "templates"),
-        autoescape=select_autoescape(enabled_extensions=("html", "html.j2"), default_for_string=False),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
+RENDERERS: list[Renderer] = [
+    proof.render,
+    security_packet,
+    access_packets.render_checklists,
+    access_packets.render_partner_packet,
+    access_packets.render_runbooks,
+]
 
 
 def render_all(policies, tenants: Iterable) -> dict[str, str]:

@@ -8,7 +8,6 @@ the PDF holds everything the HTML holds.
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 from readiness.report.browser import Browser
@@ -31,19 +30,3 @@ def print_report(report_dir: Path | str, output: Path | str | None = None) -> Pa
         page.evaluate(_OPEN_DETAILS)
         page.pdf(target)
     return target
-
-
-def _command(args: argparse.Namespace) -> int:
-    print(f"wrote {print_report(args.report_dir, args.output)}")
-    return 0
-
-
-def register(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "pdf", help="print the evidence report (readiness.html) to readiness.pdf with headless Chromium",
-        description=__doc__.splitlines()[0],
-    )
-    parser.add_argument("report_dir", metavar="REPORT_DIR", type=Path, help="folder holding readiness.html")
-    parser.add_argument("--output", metavar="FILE", type=Path, default=None,
-                        help=f"where to write the PDF (default: REPORT_DIR/{TARGET})")
-    parser.set_defaults(func=_command)

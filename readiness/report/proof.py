@@ -10,13 +10,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from readiness.boundaries import privacy
 from readiness.mapping import attribution
 from readiness.core.errors import ReadinessError
+from readiness.report import templates
 
 TEMPLATE = "packets/proof.md.j2"
 _API_VERIFIED = re.compile(r"api[\s_-]*(?:verified|validated|confirmed)", re.IGNORECASE)
-_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
-_PHONE = re.compile(r"\(?\b\d{3}\)?[-. ]\d{3}[-. ]\d{4}\b")
+_UNMASKED = {"email": "an email address", "phone": "a phone number"}  # privacy.find kinds a packet may not show
 
 
 @dataclass
@@ -30,10 +31,8 @@ class Packet:
 
 def packet(policies, tenant) -> Packet:
     """The proof packet of one tenant. Bad tenant data raises (the scenario fails closed)."""
-    from readiness.report import packets
-
     checked = attribution.check(tenant, policies)
-    text = packets.environment().get_template(TEMPLATE).render(
+    text = templates.environment().get_template(TEMPLATE).render(
         tenant={"slug": tenant.slug, "name": tenant.profile["name"], "package": tenant.profile["package"],
                 "captured_on": tenant.profile["exports"]["captured_on"]},
         data=checked.section,
@@ -46,14 +45,12 @@ def packet(policies, tenant) -> Packet:
 def render(policies, tenants) -> dict[str, str]:
     """Renderer for ``packets.RENDERERS``: one packet per tenant; a tenant that cannot be read gets a packet
     that says so instead of figures (the gate fails that tenant's scenarios separately)."""
-    from readiness.report import packets
-
     documents = {}
     for tenant in tenants:
         try:
             text = packet(policies, tenant).text
         except ReadinessError as exc:
-            text = packets.environment().get_template(TEMPLATE).render(
+            text = templates.environment().get_template(TEMPLATE).render(
                 tenant={"slug": tenant.slug, "name": tenant.slug, "package": None, "captured_on": None},
                 data=None, error=str(exc))
         documents[f"{tenant.slug}-proof.md"] = text
@@ -81,10 +78,10 @@ def verification_problem(document: Packet) -> str | None:
 def contact_leaks(document: Packet, tenant) -> list[str]:
     """Contact details of listed leads, or anything shaped like an email or phone number, in the packet."""
     problems = []
-    for pattern, what in ((_EMAIL, "an email address"), (_PHONE, "a phone number")):
-        for match in pattern.finditer(document.text):
-            line = document.text.count("\n", 0, match.start()) + 1
-            problems.append(f"{document.slug}-proof.md:{line}: shows {what} unmasked")
+    for hit in privacy.find(document.text):
+        if hit.kind in _UNMASKED:
+            line = document.text.count("\n", 0, hit.start) + 1
+            problems.append(f"{document.slug}-proof.md:{line}: shows {_UNMASKED[hit.kind]} unmasked")
     listed = {row["lead"] for row in document.review}
     for lead in tenant.submissions():
         if lead.get("lead_id") not in listed:

@@ -7,7 +7,6 @@ root digest, and files that appeared beside the listed inputs are named too.
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,23 +77,3 @@ def verify(built: dict, roots: dict[str, Path] | None = None, root: Path | None 
                 current[name] = evidence.sha256_file(path)
     result.current_root = evidence.root_digest([{"path": p, "sha256": current[p]} for p in sorted(current)])
     return result
-
-
-def run(args: argparse.Namespace) -> int:
-    built = document.load(Path(args.report_dir) / "readiness.json")
-    roots = {option: Path(value) for option in ROOT_OPTIONS
-             if (value := getattr(args, option.replace("-", "_"))) is not None}
-    result = verify(built, roots)
-    print("\n".join(result.lines()))
-    return 0 if result.ok else 1
-
-
-def register(commands) -> None:
-    parser = commands.add_parser("verify", help="re-hash a report's inputs and list what changed since it was made",
-                                 description=__doc__.splitlines()[0])
-    parser.add_argument("report_dir", metavar="REPORT_DIR", help="folder holding readiness.json")
-    for option in ROOT_OPTIONS:
-        parser.add_argument(f"--{option}", default=None, metavar="PATH",
-                            help=f"where <{option}>/... inputs are now (when the run's inputs lay outside its "
-                                 "working directory)")
-    parser.set_defaults(func=run)

@@ -20,7 +20,6 @@ import hashlib
 import json
 import logging
 import os
-import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -31,12 +30,15 @@ import httpx
 
 from readiness.mapping import attribution, drift
 from readiness.access import matrix
+from readiness.report import access_packets
 from readiness.sync import queue
 from readiness.servicetitan import webhooks
 from readiness.servicetitan import client as st
 from readiness.sandbox import simulator as sim
 from readiness.core.errors import OptionError
 from readiness.core.findings import Finding
+from readiness.servicetitan import catalog as api
+from readiness.sync import handoff
 from readiness.sync.handoff import external_id
 from readiness.core.tenants import ApiTenant, FixtureTenant
 
@@ -45,6 +47,7 @@ FINDING_KINDS: dict[str, str | None] = {
     "handoff-undeliverable": "failed-sync",
     "authorization-revoked": "disconnect",
     "family-ineligible": "disconnect",
+    "attribution-not-confirmed": attribution.RUNBOOK,
 }
 
 # The client under test. Tests of the suite swap in deliberately wrong clients to prove each check can fail.
@@ -64,7 +67,12 @@ CHECKS: dict[str, str] = {
     "tenant-scoped": "a call to a tenant the app is not connected to is refused",
     "scope-enforced": "each family answers only a connection granted its scope, and refuses others with 403",
     "ineligible-marked": "every refused family is marked ineligible and routed to the disconnect runbook",
+    "awaits-acceptance": "the family that needs the new scope is ineligible, awaiting the tenant administrator's "
+                         "acceptance of the new app version, and routed to the disconnect runbook",
+    "other-families-work": "every other family keeps working",
+    "checklist-lists-acceptance": "the customer's access checklist lists the acceptance still pending",
     "read-only": "only GET requests were sent during the import",
+    "all-records-requested": "every list was asked for its inactive records too (active=Any)",
     "inactive-included": "inactive taxonomy records are imported too",
     "drift-matches": "drift against the Titan Map is the same as from the customer's exports",
     "booking-created": "the booking carries the externalId and the Titan Map ids",
@@ -81,6 +89,12 @@ CHECKS: dict[str, str] = {
     "truncated-retried": "a cut-off page was fetched again instead of being accepted",
     "attribution-linked": "booked jobs and revenue are linked to leads exactly as in the customer's exports",
     "unmatched-routed": "every lead without a booked job is listed for the attribution-mismatch runbook",
+    "lead-form-used": "the enquiry went to leads/form, never to leads",
+    "lead-minimal": "the lead form carried only its envelope's fields, with the service as summary and not the "
+                    "visitor's message",
+    "lead-attribution-chained": "the web-lead-form attribution was accepted with the leadId that leads/form returned",
+    "attributions-listed": "attributed-leads for the run's time window lists every attribution posted, with its "
+                           "lead type",
     "attribution-posts-accepted": "the web booking and web lead attributions are accepted",
     "attribution-posts-minimal": "the attribution posts carry only attribution fields",
     "kept-fields-minimal": "only the fields in the retention list are kept from each response",
@@ -90,6 +104,27 @@ CHECKS: dict[str, str] = {
     "webhook-processed-once": "the event is processed exactly once",
     "webhook-forged-rejected": "a delivery with a forged signature is rejected",
     "no-leak": "nothing the client logged, raised or recorded contains a credential or token",
+}
+# What each test does, as the sentence a reviewer reads in the feature file's When step.
+ACTIONS: dict[str, str] = {
+    "TOKEN-01": "the product obtains an access token and keeps calling past the token's lifetime",
+    "APPKEY-01": "calls arrive without the app key, with another app's key, without a token or for another tenant",
+    "SCOPE-01": "each API family is called by connections the tenant administrator granted different scopes",
+    "SCOPE-02": "the app gains a scope in a new version that the tenant administrator has not accepted yet",
+    "REVOKE-01": "the tenant administrator revokes the app while bookings are being handed off",
+    "SECRET-01": "calls fail, are logged and raise errors",
+    "IMPORT-01": "the product imports the tenant's job types, business units, zones, campaigns, services and "
+                 "membership types, one of them deactivated",
+    "PAGE-01": "the product reads a list page by page and follows an export feed, and one page arrives cut off",
+    "MINIMIZE-01": "the product reads bookings, jobs, invoices and payments",
+    "BOOK-01": "the product hands off a website booking request and ServiceTitan's answer is lost",
+    "RETRY-01": "ServiceTitan asks the product to slow down, then keeps failing",
+    "LEAD-01": "a website enquiry that is not a booking request is handed off with its web session",
+    "ATTR-01": "the product reads the bookings, jobs, invoices and payments behind the website's leads",
+    "ATTR-02": "the product posts the web sessions of booked website leads and of a website enquiry",
+    "ATTR-03": "the product posts its attributions and reads back ServiceTitan's attributed leads for the same "
+               "time window",
+    "WEBHOOK-01": "ServiceTitan delivers a signed V2 event while the receiver is failing, and a forged one arrives",
 }
 PERSONAL_RESPONSE_FIELDS = frozenset({"name", "address", "contacts", "customer", "customerAddress", "location",
                                       "locationAddress", "summary", "email", "phone"})
@@ -310,6 +345,12 @@ class Session:
                               st.Secret(made["app_key"]), self.credentials.tenant_id,
                               self.credentials.auth_url, self.credentials.api_url)
 
+    def utc_now(self) -> datetime:
+        """The session's wall clock: the simulator's virtual time, or the real time."""
+        if isinstance(self.clock, sim.VirtualClock):
+            return sim.utc_at(self.clock.now())
+        return datetime.now(timezone.utc)
+
     def granted_scopes(self) -> set[str]:
         if self.simulator is not None:
             return set(self.simulator.connections[self.credentials.client_id.reveal()].scopes)
@@ -351,24 +392,30 @@ class Probe:
     scope: str
     packages: tuple[str, ...]
 
+    @property
+    def operation(self) -> api.Operation:
+        return api.operation("GET", self.module, self.path) or api.Operation("GET", self.module, self.path)
+
 
 SCOPE_TEST = "SCOPE-01"
-_TENANT_PATH = re.compile(r"^/(?P<module>[a-z-]+)/v2/tenant/\{tenant\}/(?P<path>[^{}]+)$")
 
 
 def family_probes(policies) -> list[Probe]:
-    """Per family of the connection matrix, its first GET endpoint with no path parameter but the tenant.
+    """Per family of the connection matrix, its first GET endpoint with no path parameter but the tenant and
+    no required query parameter.
 
-    A family with no such endpoint (write-only, like marketing ads) has no probe. The catalog's SCOPE-01 must
+    A family with no such endpoint (marketing ads: posts, and a read that needs a time window) has no probe. The catalog's SCOPE-01 must
     list exactly the probes' scopes, else a PolicyError naming its ``scopes`` key.
     """
     probes = []
     for family in matrix.Matrix(policies).families:
         for endpoint in family["endpoints"]:
-            found = _TENANT_PATH.match(endpoint["path"])
-            if endpoint["method"] == "GET" and found:
-                probes.append(Probe(family["id"], found["module"], found["path"], endpoint["scope"],
-                                    tuple(family["packages"])))
+            found = api.split_path(endpoint["path"])
+            if endpoint["method"] != "GET" or found is None or "{" in found[1]:
+                continue
+            known = api.operation("GET", *found)
+            if not (known and known.required_params):
+                probes.append(Probe(family["id"], *found, endpoint["scope"], tuple(family["packages"])))
                 break
     tests = policies["sandbox-protocol"]["tests"]
     for index, test in enumerate(tests):
@@ -389,9 +436,10 @@ def family_probes(policies) -> list[Probe]:
 def context(policies) -> dict:
     """What the protocol tests read from the policy set besides their catalog entry."""
     return {"retention": policies["sandbox-protocol"]["retention"], "webhooks": policies["webhooks"],
-            "queue": queue.QueuePolicy.load(policies), "probes": family_probes(policies),
+            "queue": queue.QueuePolicy.from_policies(policies), "probes": family_probes(policies),
             "modules": sorted(matrix.Matrix(policies).module_keys()), "drift": policies["drift"],
-            "attribution": attribution.Rules.from_policies(policies)}
+            "attribution": attribution.Rules.from_policies(policies), "envelopes": policies["envelopes"],
+            "policies": policies}
 
 
 def leak_markers(mode: str, environ=None) -> list[tuple[str, str]]:
@@ -454,6 +502,7 @@ class _Capture(logging.Handler):
 def run(session: Session, test: dict, catalog: dict | None = None) -> Outcome:
     """Run one protocol test to the end; never raises for what the test observes (it becomes a check)."""
     outcome = Outcome(test["id"], session.mode)
+    session.test = test
     runner = RUNNERS.get(test["id"])
     if runner is None:
         outcome.error = f"no runner for protocol test {test['id']}"
@@ -532,10 +581,11 @@ def _api_calls(made: st.ServiceTitanClient) -> list[st.Exchange]:
     return [e for e in made.transcript if e.path != st.TOKEN_PATH]
 
 
-async def _status(made: st.ServiceTitanClient, method: str, module: str, path: str, *, headers=None,
+async def _status(made: st.ServiceTitanClient, operation: api.Operation, *, headers=None,
                   tenant: str | None = None, params=None) -> int:
     """The status of one raw call (no retries), with the given headers instead of the client's own."""
-    api_path = f"/{module}/v2/tenant/{tenant or made.credentials.tenant_id}/{path}"
+    method = operation.method
+    api_path = api.api_path(operation.module, operation.path, tenant or made.credentials.tenant_id)
     if headers is None:
         headers = made.headers(await made.token())
     url = made.credentials.api_url.rstrip("/") + api_path
@@ -555,30 +605,16 @@ def protocol_external_id(session: "Session", lead_id: str, test: str) -> str:
     return external_id(session.credentials.tenant_id, f"{lead_id}:{test}")
 
 
-def booking_envelope(lead: dict, titan_map: dict, ext_id: str) -> dict:
-    services = {s["website"]: s for s in titan_map.get("services", [])}
-    sources = {s["website"]: s for s in titan_map.get("lead_sources", [])}
-    service = services.get(lead.get("service"), {})
-    campaign = sources.get((lead.get("source") or {}).get("lead_source"), {}).get("campaign", {})
-    address = lead.get("address") or {}
-    contact = lead.get("contact") or {}
-    envelope = {
-        "source": "Website",
-        "name": contact.get("name", "Protocol Test"),
-        "address": {**{k: address.get(k, "") for k in ("street", "city", "state", "zip")}, "country": "USA"},
-        "contacts": [{"type": "Phone", "value": contact["phone"]}] if contact.get("phone") else [],
-        "customerType": "Residential",
-        "summary": f"Website request: {service.get('label', lead.get('service', 'service'))}",
-        "isFirstTimeClient": True,
-        "externalId": ext_id,
-    }
-    for key, value in (("campaignId", campaign.get("id")), ("jobTypeId", service.get("job_type", {}).get("id")),
-                       ("businessUnitId", service.get("business_unit", {}).get("id"))):
-        if value is not None:
-            envelope[key] = value
-    if lead.get("preferred_window", {}).get("start"):
-        envelope["start"] = lead["preferred_window"]["start"]
-    return envelope
+def protocol_lead(session: "Session", lead: dict, test: str) -> dict:
+    """A fixture lead under a test's own lead id: the product prepares it exactly as any lead, and its booking
+    (externalId = protocol_external_id) never collides with one the office made."""
+    return {**lead, "lead_id": f"{lead['lead_id']}:{test}"}
+
+
+def product_booking(session: "Session", catalog: dict, lead: dict, test: str) -> dict:
+    """The booking envelope the product's handoff (readiness.sync.handoff) builds for a fixture lead."""
+    return handoff.prepare(protocol_lead(session, lead, test), session.credentials.tenant_id, _titan_map(session),
+                           [], catalog["queue"].offline).envelope
 
 
 def _leads(session: Session) -> list[dict]:
@@ -620,12 +656,12 @@ async def run_token(session: Session, outcome: Outcome, catalog: dict) -> None:
     first = token.value.reveal()
     first_expiry = token.expires_at
     await session.pass_time(token.refresh_at - session.clock.now() + 0.5)
-    await made.request("GET", "jpm", "job-types", params={"page": 1, "pageSize": 1})
+    await made.call(api.JOB_TYPES, params={"page": 1, "pageSize": 1})
     renewed = made.current_token
     outcome.record("token-refreshed", made.token_grants == 2 and renewed.value.reveal() != first
                    and session.clock.now() < first_expiry, f"{made.token_grants} token grants")
     await session.pass_time(first_expiry - session.clock.now() + 1)
-    status = await _status(made, "GET", "jpm", "job-types",
+    status = await _status(made, api.JOB_TYPES,
                            headers={"Authorization": f"Bearer {first}", "ST-App-Key": made.credentials.app_key.reveal()})
     outcome.record("expired-token-refused", status == 401, f"expired token answered {status}")
 
@@ -635,15 +671,15 @@ async def run_appkey(session: Session, outcome: Outcome, catalog: dict) -> None:
     good = made.headers(await made.token())
     auth = {"Authorization": good["Authorization"]}
     statuses = {
-        "no app key": await _status(made, "GET", "jpm", "job-types", headers=auth),
-        "other app key": await _status(made, "GET", "jpm", "job-types",
+        "no app key": await _status(made, api.JOB_TYPES, headers=auth),
+        "other app key": await _status(made, api.JOB_TYPES,
                                        headers={**auth, "ST-App-Key": "ak1." + "0" * 32}),
     }
     outcome.record("app-key-required", all(s == 401 for s in statuses.values()), str(statuses))
-    no_token = await _status(made, "GET", "jpm", "job-types", headers={"ST-App-Key": good["ST-App-Key"]})
+    no_token = await _status(made, api.JOB_TYPES, headers={"ST-App-Key": good["ST-App-Key"]})
     outcome.record("token-required", no_token == 401, f"no token answered {no_token}")
     other = str(int(made.credentials.tenant_id) + 1)
-    foreign = await _status(made, "GET", "jpm", "job-types", tenant=other)
+    foreign = await _status(made, api.JOB_TYPES, tenant=other)
     outcome.record("tenant-scoped", foreign in (401, 403, 404), f"foreign tenant answered {foreign}")
 
 
@@ -651,7 +687,7 @@ async def eligibility(made: st.ServiceTitanClient, probes: list[Probe]) -> dict[
     """Per family: eligible, or why not, from its probe."""
     states = {}
     for probe in probes:
-        status = await _status(made, "GET", probe.module, probe.path)
+        status = await _status(made, probe.operation)
         states[probe.family] = "eligible" if status == 200 else (
             "blocked: scope not granted" if status == 403 else f"blocked: answered {status}")
     return states
@@ -663,7 +699,7 @@ async def run_scope(session: Session, outcome: Outcome, catalog: dict) -> None:
     for probe in probes:
         made = session.client(session.limited_credentials(probe.family, {probe.scope}))
         for other in probes:
-            status = await _status(made, "GET", other.module, other.path)
+            status = await _status(made, other.operation)
             expect = 200 if other.scope == probe.scope else 403
             if status != expect:
                 wrong.append(f"{other.family} with only {probe.scope}: answered {status}, expected {expect}")
@@ -698,7 +734,7 @@ async def import_taxonomy(made: st.ServiceTitanClient, modules: list[str]) -> tu
         if module not in modules:
             continue
         try:
-            taxonomy[resource] = await made.collect(module, path, page_size=50, params={"active": "Any"})
+            taxonomy[resource] = await made.collect_all(api.list_resource(resource), page_size=50)
         except st.ApiError as exc:
             if exc.status != 403:
                 raise
@@ -733,6 +769,10 @@ async def run_import(session: Session, outcome: Outcome, catalog: dict) -> None:
     server_methods = sorted({r["method"] for r in session.simulator.requests}) if session.simulator else methods
     outcome.record("read-only", methods == ["GET"] and server_methods == ["GET"],
                    f"client sent {methods}, server saw {server_methods}")
+    lists = [e for e in _api_calls(made) if (called := api.called(e.method, e.path)) and not called.export]
+    partial = sorted({e.path for e in lists if e.query.get("active") != api.ALL_RECORDS["active"]})
+    outcome.record("all-records-requested", bool(lists) and not partial,
+                   f"{len(lists)} list call(s); without active=Any: {partial or 'none'}")
     outcome.facts["imported"] = {k: len(v) for k, v in sorted(taxonomy.items())}
     local = _local_tenant(session, "the customer's Titan Map to compare the imported taxonomy with")
     recorded = [resource for resource in taxonomy if local.has_export(resource)]
@@ -757,12 +797,13 @@ async def run_booking(session: Session, outcome: Outcome, catalog: dict) -> None
     made = session.client(on_attempt=trace.on_attempt, retry=st.RetryPolicy.from_queue_policy(catalog["queue"].retry))
     lead = _leads(session)[0]
     ext = protocol_external_id(session, lead["lead_id"], "BOOK-01")
-    envelope = booking_envelope(lead, _titan_map(session), ext)
+    envelope = product_booking(session, catalog, lead, "BOOK-01")
     trace.enqueue(lead["lead_id"])
     session.inject(sim.Fault("drop-after", path="/bookings", method="POST"))
     booking = await made.create_booking(provider, envelope)
+    ids, _, _ = handoff.resolve(lead, _titan_map(session))
     outcome.record("booking-created", booking.get("externalId") == ext and all(
-        booking.get(k) == envelope[k] for k in ("jobTypeId", "businessUnitId", "campaignId") if k in envelope),
+        booking.get(key) == value for key, value in ids.items()),
         f"booking {booking.get('id')} externalId {booking.get('externalId')}")
     found = await made.find_booking(provider, ext)
     count = sum(1 for b in session.simulator.bookings if b.get("externalId") == ext) if session.simulator else (
@@ -798,8 +839,7 @@ async def run_retry(session: Session, outcome: Outcome, catalog: dict) -> None:
     session.inject(sim.Fault("status", path="/bookings", method="POST", status=429, retry_after=45),
                    sim.Fault("status", path="/bookings", method="POST", status=503, retry_after=2))
     trace.enqueue(first["lead_id"])
-    await made.create_booking(provider, booking_envelope(first, _titan_map(session),
-                                                         protocol_external_id(session, first["lead_id"], "RETRY-01")))
+    await made.create_booking(provider, product_booking(session, catalog, first, "RETRY-01"))
     early = _retry_waits(made)
     server_early = session.simulator.early_retries if session.simulator else 0
     outcome.record("retry-after-honoured", not early and server_early == 0,
@@ -812,8 +852,7 @@ async def run_retry(session: Session, outcome: Outcome, catalog: dict) -> None:
     session.inject(sim.Fault("status", path="/bookings", method="POST", status=503, retry_after=1,
                              times=made.retry.max_attempts + 5))
     try:
-        await made.create_booking(provider, booking_envelope(second, _titan_map(session),
-                                                             protocol_external_id(session, second["lead_id"], "RETRY-01-limit")))
+        await made.create_booking(provider, product_booking(session, catalog, second, "RETRY-01-limit"))
         delivered = True
     except st.RetriesExhausted:
         delivered = False
@@ -844,8 +883,7 @@ async def run_revoke(session: Session, outcome: Outcome, catalog: dict) -> None:
         if index == 1:
             session.revoke()
         try:
-            await made.create_booking(provider, booking_envelope(lead, _titan_map(session),
-                                                                 protocol_external_id(session, lead["lead_id"], "REVOKE-01")))
+            await made.create_booking(provider, product_booking(session, catalog, lead, "REVOKE-01"))
         except st.AuthorizationError as exc:
             revoked_error = exc
             trace.block(item, "authorization-revoked", "disconnect")
@@ -866,13 +904,13 @@ async def run_revoke(session: Session, outcome: Outcome, catalog: dict) -> None:
 
 async def run_paging(session: Session, outcome: Outcome, catalog: dict) -> None:
     made = session.client()
-    pages = [page async for page in made.pages("jpm", "job-types", page_size=2, params={"active": "Any"})]
+    pages = [page async for page in made.pages(api.JOB_TYPES.module, api.JOB_TYPES.path, page_size=2, params=api.ALL_RECORDS)]
     listed = [r["id"] for page in pages for r in page]
-    whole = [r["id"] for r in await made.collect("jpm", "job-types", page_size=5000, params={"active": "Any"})]
+    whole = [r["id"] for r in await made.collect_all(api.JOB_TYPES, page_size=5000)]
     outcome.record("pages-complete", len(listed) == len(set(listed)) and sorted(listed) == sorted(whole)
                    and len(pages) == max(1, -(-len(whole) // 2)),
                    f"{len(pages)} pages of 2 gave {len(listed)} records; one page of 5000 gave {len(whole)}")
-    exported = await made.collect("jpm", "export/jobs")
+    exported = await made.collect_all(api.EXPORT_JOBS)
     ids = [r["id"] for r in exported]
     expected = [r["id"] for r in session.tenant.export_records("jpm/export/jobs")] \
         if session.tenant is not None and session.tenant.has_export("jpm/export/jobs") else ids
@@ -880,7 +918,7 @@ async def run_paging(session: Session, outcome: Outcome, catalog: dict) -> None:
     outcome.record("export-followed", sorted(ids) == sorted(expected) and len(ids) == len(set(ids)),
                    f"{len(ids)} jobs in {len(follows) + 1} chunk(s); {len(expected)} expected")
     session.inject(sim.Fault("truncate", path="/job-types"))
-    again = [r["id"] for r in await made.collect("jpm", "job-types", page_size=5000, params={"active": "Any"})]
+    again = [r["id"] for r in await made.collect_all(api.JOB_TYPES, page_size=5000)]
     cut = [e for e in made.transcript if e.path.endswith("/job-types") and e.status == 200][-2:]
     outcome.record("truncated-retried", sorted(again) == sorted(whole) and len(cut) == 2,
                    f"{len(again)} records after a cut-off page")
@@ -907,10 +945,8 @@ async def run_attribution(session: Session, outcome: Outcome, catalog: dict) -> 
     local = _local_tenant(session, "the website leads to attribute")
     made = session.client()
     fetched = {}
-    for source in ATTRIBUTION_SOURCES:
-        module, path = source.split("/", 1)
-        fetched[source] = await made.collect(module, path)
-    fetched[CAMPAIGNS] = await made.collect("marketing", "campaigns", params={"active": "Any"})
+    for source in ATTRIBUTION_SOURCES + (CAMPAIGNS,):
+        fetched[source] = await made.collect_all(api.list_resource(source))
     rules = catalog["attribution"]
     result = attribution.attribute(_via_api(session, local, fetched), rules)
     found = attribution.findings(result)
@@ -932,12 +968,65 @@ async def run_attribution(session: Session, outcome: Outcome, catalog: dict) -> 
                                                               "paid": row["paid"]} for row in linked["by_campaign"]}
 
 
-def web_session(lead: dict) -> dict:
-    source = lead.get("source") or {}
-    mapping = {"utmSource": "utm_source", "utmMedium": "utm_medium", "utmCampaign": "utm_campaign",
-               "utmTerm": "utm_term", "utmContent": "utm_content", "gclid": "gclid", "msclkid": "msclkid",
-               "fbclid": "fbclid"}
-    return {key: source[field_name] for key, field_name in mapping.items() if source.get(field_name)}
+@dataclass(frozen=True)
+class Posted:
+    """One attribution post of a protocol test: the call, the body the product built and the lead it is for."""
+
+    operation: api.Operation
+    body: dict
+    lead_id: str
+
+    @property
+    def attributed_id(self) -> int | None:
+        key = api.ATTRIBUTIONS[self.operation].id_field
+        return self.body.get(key) if key else None
+
+    def listed_in(self, rows: list[dict]) -> bool:
+        """Whether an attributed-leads row reports this post, with its lead type and attributed id."""
+        post = api.ATTRIBUTIONS[self.operation]
+        holder, field_name = post.listed_as
+        return any(api.lead_type_of(row) == post.lead_type and (row.get(holder) or {}).get(field_name)
+                   == self.attributed_id for row in rows)
+
+
+async def hand_off_enquiry(made: st.ServiceTitanClient, session: Session, catalog: dict, lead: dict,
+                           test: str) -> int:
+    """A website enquiry handed off as the product would: its lead-form envelope through leads/form."""
+    envelope = handoff.prepare_lead_form(protocol_lead(session, lead, test), _titan_map(session),
+                                         catalog["queue"].offline)
+    return await made.submit_lead_form(envelope)
+
+
+async def post_attributions(made: st.ServiceTitanClient, session: Session, catalog: dict, test: str, *,
+                            jobs: bool = False) -> list[Posted]:
+    """The product's attribution posts: each booked website lead's web session as a web-booking attribution,
+    one enquiry handed off through leads/form as a web-lead-form attribution with the returned leadId and,
+    with ``jobs``, each booked job of a website lead as a job attribution. Every body is the handoff's."""
+    leads = [lead for lead in _leads(session) if handoff.web_session_data(lead)]
+    bookings = {b["externalId"]: b for b in await made.collect_all(api.EXPORT_BOOKINGS) if b.get("externalId")}
+    booked = {lead["lead_id"]: bookings[external_id(session.credentials.tenant_id, lead["lead_id"])]
+              for lead in leads if external_id(session.credentials.tenant_id, lead["lead_id"]) in bookings}
+    wanted: list[tuple[api.Operation, int, dict]] = [
+        (api.WEB_BOOKING_ATTRIBUTION, booked[lead["lead_id"]]["id"], lead) for lead in leads if lead["lead_id"] in booked]
+    if jobs:
+        by_booking = {j["bookingId"]: j for j in await made.collect_all(api.EXPORT_JOBS) if j.get("bookingId")}
+        wanted += [(api.JOB_ATTRIBUTION, by_booking[booked[lead["lead_id"]]["id"]]["id"], lead) for lead in leads
+                   if lead["lead_id"] in booked and booked[lead["lead_id"]]["id"] in by_booking]
+    if leads:
+        wanted.append((api.WEB_LEAD_FORM_ATTRIBUTION, await hand_off_enquiry(made, session, catalog, leads[0], test),
+                       leads[0]))
+    posted = []
+    for operation, entity_id, lead in wanted:
+        body = handoff.attribution_body(operation, entity_id, lead)
+        await made.post_attribution(operation, body)
+        posted.append(Posted(operation, body, lead["lead_id"]))
+    return posted
+
+
+def attribution_fields(envelopes: dict) -> set[str]:
+    """Every field an attribution post may carry: the attributed ids and the web-session allow-list's fields."""
+    return ({post.id_field for post in api.ATTRIBUTIONS.values() if post.id_field} | {"webSessionData"}
+            | set(envelopes["web_session"]["fields"]))
 
 
 async def run_ads(session: Session, outcome: Outcome, catalog: dict) -> None:
@@ -946,32 +1035,15 @@ async def run_ads(session: Session, outcome: Outcome, catalog: dict) -> None:
         outcome.record("attribution-posts-minimal", True, "nothing posted")
         return
     made = session.client()
-    bookings = await made.collect("crm", "export/bookings")
-    by_ext = {b["externalId"]: b for b in bookings if b.get("externalId")}
-    posted, accepted = [], 0
-    for lead in _leads_with_external_ids(session):
-        booking = by_ext.get(lead["_external_id"])
-        data = web_session(lead)
-        if booking is None or not data:
-            continue
-        body = {"bookingId": booking["id"], "webSessionData": data}
-        posted.append(body)
-        await made.request("POST", "marketingads", "web-booking-attributions", json_body=body)
-        accepted += 1
-    lead = _leads(session)[0]
-    campaign = next(iter(_titan_map(session).get("lead_sources", [])), {}).get("campaign", {}).get("id")
-    if campaign is not None:
-        created = await made.request("POST", "crm", "leads",
-                                     json_body={"campaignId": campaign, "summary": "Website lead (protocol test)"})
-        body = {"leadId": created["id"], "webSessionData": web_session(lead) or {"utmSource": "website"}}
-        posted.append(body)
-        await made.request("POST", "marketingads", "web-lead-form-attributions", json_body=body)
-        accepted += 1
-    outcome.record("attribution-posts-accepted", accepted == len(posted) and accepted > 0,
-                   f"{accepted} of {len(posted)} attribution post(s) accepted")
-    fields = {k for body in posted for k in body} | {k for body in posted for k in body["webSessionData"]}
-    outcome.record("attribution-posts-minimal", fields <= {"bookingId", "leadId", "webSessionData"}
-                   | sim.WEB_SESSION_FIELDS, f"fields sent: {sorted(fields)}")
+    posted = await post_attributions(made, session, catalog, "ATTR-02")
+    kinds = {p.operation for p in posted}
+    outcome.record("attribution-posts-accepted",
+                   {api.WEB_BOOKING_ATTRIBUTION, api.WEB_LEAD_FORM_ATTRIBUTION} <= kinds,
+                   f"{len(posted)} attribution post(s) accepted: "
+                   + ", ".join(sorted({p.operation.path for p in posted})))
+    fields = {k for p in posted for k in p.body} | {k for p in posted for k in p.body["webSessionData"]}
+    outcome.record("attribution-posts-minimal", fields <= attribution_fields(catalog["envelopes"]),
+                   f"fields sent: {sorted(fields)}")
 
 
 def minimize(records: list[dict], kept: list[str]) -> list[dict]:
@@ -984,7 +1056,7 @@ async def run_minimize(session: Session, outcome: Outcome, catalog: dict) -> Non
     kept_fields, dropped = {}, {}
     for source in sorted(retention):
         module, path = source.split("/", 1)
-        if module not in {sim.MODULE_URLS.get(m, m) for m in _modules(session, catalog)}:
+        if module not in {api.MODULE_URLS.get(m, m) for m in _modules(session, catalog)}:
             continue
         records = await made.collect(module, path)
         kept = minimize(records, retention[source])
@@ -1002,7 +1074,7 @@ async def run_secret(session: Session, outcome: Outcome, catalog: dict) -> None:
     made = session.client()
     messages = [repr(made), repr(made.credentials), repr(await made.token()), str(made.credentials.client_secret)]
     try:
-        await made.request("GET", "jpm", "job-types", params={"notAParameter": "1"})
+        await made.call(api.JOB_TYPES, params={"notAParameter": "1"})
     except st.ApiError as exc:
         messages += [str(exc), repr(exc)]
     broken = st.Credentials(made.credentials.client_id, st.Secret("cs1.wrong-secret-for-protocol"),
@@ -1058,10 +1130,157 @@ async def run_webhook(session: Session, outcome: Outcome, catalog: dict) -> None
     outcome.facts["simulator_requests"] = len(simulator.requests)
 
 
+async def run_lead_form(session: Session, outcome: Outcome, catalog: dict) -> None:
+    made = session.client()
+    leads = _leads(session)
+    lead = next((candidate for candidate in leads if handoff.web_session_data(candidate)), leads[0])
+    envelope = handoff.prepare_lead_form(protocol_lead(session, lead, "LEAD-01"), _titan_map(session),
+                                         catalog["queue"].offline)
+    lead_id, refused = None, None
+    try:
+        lead_id = await made.submit_lead_form(envelope)
+    except st.ApiError as exc:
+        refused = f"{exc.status} {exc}"
+    posts = {(e.path, e.request_sha256) for e in _api_calls(made) if e.method == "POST"}
+    form_path = made.api_path(api.SUBMIT_LEAD_FORM.module, api.SUBMIT_LEAD_FORM.path)
+    outcome.record("lead-form-used", lead_id is not None and {p for p, _ in posts} == {form_path},
+                   f"posted to {sorted(p for p, _ in posts) or 'nothing'}; leadId {lead_id}"
+                   + (f"; refused: {refused}" if refused else ""))
+    allowed = set(catalog["envelopes"]["lead_form"]["fields"])
+    message = str(lead.get("message") or "")
+    sent = {digest for path, digest in posts if path == form_path}
+    problems = [f"field {name!r} is not on the lead-form allow-list" for name in sorted(set(envelope) - allowed)]
+    problems += ["the visitor's message is in the envelope" for value in _strings_in(envelope)
+                 if message and message.casefold() in value.casefold()][:1]
+    problems += [] if sent == {st.body_sha256(envelope)} else [
+        f"the body sent is not the product's lead-form envelope ({len(sent)} post(s) to leads/form)"]
+    outcome.record("lead-minimal", not problems, "; ".join(problems) or f"sent {sorted(envelope)}")
+    if "marketing-ads" not in _modules(session, catalog):
+        outcome.record("lead-attribution-chained", lead_id is not None,
+                       "marketing ads not purchased: the lead is handed off, nothing attributed")
+        return
+    body = handoff.attribution_body(api.WEB_LEAD_FORM_ATTRIBUTION, lead_id, lead) if lead_id is not None else None
+    accepted = False
+    if body is not None:
+        await made.post_attribution(api.WEB_LEAD_FORM_ATTRIBUTION, body)
+        accepted = True
+    outcome.record("lead-attribution-chained", accepted and body["leadId"] == lead_id,
+                   f"web-lead-form attribution with leadId {lead_id}: "
+                   + ("accepted" if accepted else "not posted (no leadId or no web session)"))
+
+
+def _strings_in(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        return [s for inner in value.values() for s in _strings_in(inner)]
+    if isinstance(value, list):
+        return [s for inner in value for s in _strings_in(inner)]
+    return [value] if isinstance(value, str) else []
+
+
+def _utc_text(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+async def run_attribution_readback(session: Session, outcome: Outcome, catalog: dict) -> None:
+    if "marketing-ads" not in _modules(session, catalog):
+        outcome.record("attributions-listed", True, "marketing ads not purchased: nothing posted or read back")
+        return
+    made = session.client()
+    start = session.utc_now().replace(microsecond=0)
+    growth = session.tenant is not None and session.tenant.profile.get("package") == "growth"
+    posted = await post_attributions(made, session, catalog, "ATTR-03", jobs=growth)
+    end = session.utc_now().replace(microsecond=0) + timedelta(seconds=1)
+    listed = await made.attributed_leads(_utc_text(start), _utc_text(end))
+    missing = [p for p in posted if not p.listed_in(listed)]
+    for post in missing:
+        outcome.findings.append(Finding(
+            "attribution-not-confirmed", f"lead {post.lead_id}", "major", attribution.RUNBOOK,
+            f"the {api.ATTRIBUTIONS[post.operation].lead_type} attribution posted for it is not among "
+            f"ServiceTitan's attributed leads of {_utc_text(start)} to {_utc_text(end)}"))
+    kinds = sorted({api.ATTRIBUTIONS[p.operation].lead_type for p in posted})
+    wanted = {"WebBooking", "WebLeadForm"} | ({"ManualJob"} if growth else set())
+    outcome.record("attributions-listed", bool(posted) and not missing and wanted <= set(kinds),
+                   f"{len(posted) - len(missing)} of {len(posted)} post(s) ({', '.join(kinds)}) listed among "
+                   f"{len(listed)} attributed lead(s)" + (f"; expected every type of {sorted(wanted)}"
+                                                          if not wanted <= set(kinds) else ""))
+    outcome.facts["attributed_leads"] = {"posted": len(posted), "listed": len(listed), "missing": len(missing)}
+
+
+def _window_params(operation: api.Operation, session: Session) -> dict:
+    """Values for the time-window parameters a read requires (the last hour)."""
+    now = session.utc_now().replace(microsecond=0)
+    window = {"fromUtc": _utc_text(now - timedelta(hours=1)), "toUtc": _utc_text(now + timedelta(seconds=1))}
+    return {name: window[name] for name in operation.required_params}
+
+
+async def api_eligibility(made: st.ServiceTitanClient, calls: list[tuple[str, api.Operation]], added: set[str],
+                          session: Session) -> dict[str, str]:
+    """Per family, eligible or why not, from the product's own calls: a 403 on a scope the newest app version
+    added, and the token does not carry, awaits the tenant administrator's acceptance of that version."""
+    states: dict[str, str] = {}
+    for family, operation in calls:
+        try:
+            await made.call(operation, params=_window_params(operation, session) or None)
+            state = matrix.ELIGIBLE
+        except st.ApiError as exc:
+            token = made.current_token
+            pending = operation.scope in added and token is not None and operation.scope not in token.scopes
+            state = (matrix.AWAITING_ACCEPTANCE if exc.status == 403 and pending else
+                     matrix.SCOPE_NOT_GRANTED if exc.status == 403 else f"blocked: answered {exc.status}")
+        if states.get(family, matrix.ELIGIBLE) == matrix.ELIGIBLE:
+            states[family] = state
+    return states
+
+
+async def run_scope_change(session: Session, outcome: Outcome, catalog: dict) -> None:
+    added = set(session.test.get("adds_scopes", []))
+    simulator = session._need_simulator(f"add {', '.join(sorted(added))} to the app in the developer portal (a new "
+                                        "app version) and leave the new version unaccepted in the sandbox tenant")
+    calls: list[tuple[str, api.Operation]] = []
+    for family in matrix.Matrix(catalog["policies"]).families:
+        for endpoint in family["endpoints"]:
+            found = api.split_path(endpoint["path"])
+            operation = api.operation(endpoint["method"], *found) if found else None
+            if operation is not None and operation.method == "GET" and operation.scope in added:
+                calls.append((family["id"], operation))  # the new capability first
+    calls += [(probe.family, probe.operation) for probe in catalog["probes"]]
+    before = await api_eligibility(session.client(), calls, set(), session)
+    simulator.release_app_version(added)
+    made = session.client()
+    states = await api_eligibility(made, calls, added, session)
+    for family, state in sorted(states.items()):
+        if state == matrix.AWAITING_ACCEPTANCE or (state != matrix.ELIGIBLE and before[family] == matrix.ELIGIBLE):
+            outcome.findings.append(Finding("family-ineligible", family, "major", "disconnect",
+                                            f"the {family} family is {state} ({', '.join(sorted(added))})"
+                                            if state == matrix.AWAITING_ACCEPTANCE else
+                                            f"the {family} family is not reachable: {state}"))
+    needing = {family for family, operation in calls if operation.scope in added}
+    awaiting = {family for family, state in states.items() if state == matrix.AWAITING_ACCEPTANCE}
+    routed = {f.subject for f in outcome.findings if f.kind == "family-ineligible" and f.runbook == "disconnect"}
+    outcome.record("awaits-acceptance", bool(needing) and needing == awaiting and awaiting <= routed,
+                   f"awaiting acceptance: {sorted(awaiting)}; families needing {sorted(added)}: {sorted(needing)}")
+    working = {family for family, state in before.items() if state == matrix.ELIGIBLE and family not in needing}
+    broken = {family: states[family] for family in sorted(working) if states[family] != matrix.ELIGIBLE}
+    outcome.record("other-families-work", bool(working) and not broken,
+                   f"{len(working) - len(broken)} of {len(working)} families that worked before the new version "
+                   "still answer" + "".join(f"; {family}: {state}" for family, state in broken.items()))
+    outcome.facts["eligibility"] = {"before": before, "after": states}
+    local = _local_tenant(session, "the customer's tenant profile for the access checklist")
+    profile = {**local.profile, "connection": {
+        "status": "connected", "pending_scopes": sorted(added),
+        "granted_scopes": sorted(set(made.current_token.scopes) & set(matrix.Matrix(catalog["policies"]).scopes()))}}
+    name, text = access_packets.render_checklist(catalog["policies"], local.slug, profile)
+    unlisted = access_packets.unlisted_pending_acceptance(text, added)
+    outcome.record("checklist-lists-acceptance", not unlisted,
+                   f"{name} does not list: {', '.join(unlisted)}" if unlisted else
+                   f"{name} lists {', '.join(sorted(added))} as awaiting acceptance")
+
+
 RUNNERS: dict[str, Callable[[Session, Outcome, dict], Awaitable[None]]] = {
     "TOKEN-01": run_token,
     "APPKEY-01": run_appkey,
     "SCOPE-01": run_scope,
+    "SCOPE-02": run_scope_change,
     "IMPORT-01": run_import,
     "BOOK-01": run_booking,
     "RETRY-01": run_retry,
@@ -1069,6 +1288,8 @@ RUNNERS: dict[str, Callable[[Session, Outcome, dict], Awaitable[None]]] = {
     "PAGE-01": run_paging,
     "ATTR-01": run_attribution,
     "ATTR-02": run_ads,
+    "ATTR-03": run_attribution_readback,
+    "LEAD-01": run_lead_form,
     "MINIMIZE-01": run_minimize,
     "SECRET-01": run_secret,
     "WEBHOOK-01": run_webhook,

@@ -28,6 +28,7 @@ import secrets
 import sys
 from collections import deque
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import parse_qsl
@@ -38,6 +39,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from readiness.servicetitan import catalog
 from readiness.servicetitan.client import SystemClock
 from readiness.core.errors import OptionError
 from readiness.core.tenants import FixtureTenant
@@ -48,77 +50,52 @@ EXPORT_CHUNK = 5000
 DEFAULT_TOKEN_LIFETIME = 900
 LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
 
-_COMMON_LIST = {"page", "pageSize", "includeTotal", "ids", "createdBefore", "createdOnOrAfter",
-                "modifiedBefore", "modifiedOnOrAfter"}
-_EXPORT = {"from", "includeRecentChanges"}
+SIMULATED_EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)  # virtual time 0 as a UTC instant
+
+
+def utc_at(seconds: float) -> datetime:
+    """The UTC instant of a virtual clock reading."""
+    return SIMULATED_EPOCH + timedelta(seconds=seconds)
 
 
 @dataclass(frozen=True)
 class Endpoint:
-    """One served endpoint: ``kind`` is list, export, create-booking, create-lead or attribution."""
+    """One served call of the catalog (``readiness.servicetitan.catalog``) and the handler ``kind`` that serves it."""
 
-    method: str
-    module: str
-    pattern: str  # path below /<module>/v2/tenant/<tenant>/, {name} for integer path parameters
-    scope: str
+    operation: catalog.Operation
     kind: str
-    params: frozenset[str] = frozenset()
-    source: str | None = None  # fixture export the data comes from (<module>/<path>)
+
+    method = property(lambda self: self.operation.method)
+    module = property(lambda self: self.operation.module)
+    pattern = property(lambda self: self.operation.path)  # below /<module>/v2/tenant/<tenant>/
+    scope = property(lambda self: self.operation.scope)
+    params = property(lambda self: self.operation.params)
+
+    @property
+    def source(self) -> str | None:
+        """The fixture export the data comes from (<module>/<path>), for lists and export feeds."""
+        return f"{self.module}/{self.pattern}" if self.kind in ("list", "export") else None
 
     @property
     def regex(self) -> re.Pattern:
         return re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>\\d+)", self.pattern) + "$")
 
 
-def _list(module, path, scope, extra=()) -> Endpoint:
-    return Endpoint("GET", module, path, scope, "list", frozenset(_COMMON_LIST | {"active", *extra}), f"{module}/{path}")
-
-
-def _export(module, path, scope) -> Endpoint:
-    return Endpoint("GET", module, path, scope, "export", frozenset(_EXPORT), f"{module}/{path}")
-
-
-# Paths, parameters and scopes as ServiceTitan publishes them (OpenAPI documents and scope reference).
-ENDPOINTS: tuple[Endpoint, ...] = (
-    _list("jpm", "job-types", "tn.jpm.jobtypes:r", ("name", "minDuration", "maxDuration", "priority", "orderBy",
-                                                    "orderByDirection", "externalDataApplicationGuid")),
-    _list("settings", "business-units", "tn.stt.businessunits:r", ("name", "externalDataApplicationGuid")),
-    _list("dispatch", "zones", "tn.dis.zones:r", ("sort",)),
-    _list("marketing", "campaigns", "tn.mrk.campaigns:r", ("name",)),
-    _list("pricebook", "services", "tn.pb.services:r", ("sort", "externalDataApplicationGuid", "externalDataKey",
-                                                       "externalDataValues")),
-    _list("memberships", "membership-types", "tn.mem.membershiptypes:r", ("billingFrequency", "duration",
-                                                                         "includeDurationBilling")),
-    _export("jpm", "export/jobs", "tn.jpm.jobs:r"),
-    _export("crm", "export/bookings", "tn.crm.bookings:r"),
-    _export("accounting", "export/invoices", "tn.acc.invoices:r"),
-    _export("accounting", "export/payments", "tn.acc.payments:r"),
-    Endpoint("GET", "crm", "booking-provider/{booking_provider}/bookings", "tn.crm.bookings:r", "list-bookings",
-             frozenset(_COMMON_LIST | {"externalId", "sort"})),
-    Endpoint("POST", "crm", "booking-provider/{booking_provider}/bookings", "tn.crm.bookings:w", "create-booking"),
-    Endpoint("GET", "crm", "leads", "tn.crm.leads:r", "list-leads",
-             frozenset(_COMMON_LIST | {"customerId", "isProspect", "withoutCustomer", "status", "sort", "genPermUrl"})),
-    Endpoint("POST", "crm", "leads", "tn.crm.leads:w", "create-lead"),
-    Endpoint("POST", "marketingads", "web-booking-attributions", "tn.mads.webbookingattributions:w", "attribution"),
-    Endpoint("POST", "marketingads", "web-lead-form-attributions", "tn.mads.webleadformattributions:w", "attribution"),
-)
-# Purchased module (tenant.yaml) -> URL module.
-MODULE_URLS = {"marketing-ads": "marketingads"}
-
-BOOKING_FIELDS = {"source", "name", "address", "contacts", "customerType", "start", "summary", "campaignId",
-                  "businessUnitId", "jobTypeId", "priority", "isFirstTimeClient", "uploadedImages",
-                  "isSendConfirmationEmail", "externalId"}
-BOOKING_REQUIRED = ("source", "name", "summary", "isFirstTimeClient", "externalId")
-LEAD_FIELDS = {"customerId", "locationId", "campaignId", "businessUnitId", "jobTypeId", "summary", "tagTypeIds",
-               "priority", "callReasonId", "followUpDate"}
-WEB_SESSION_FIELDS = {"landingPageUrl", "referrerUrl", "gclid", "fbclid", "msclkid", "utmSource", "utmMedium",
-                      "utmCampaign", "utmAdgroup", "utmTerm", "utmContent", "googleAnalyticsClientId"}
-ATTRIBUTION_KEYS = {"web-booking-attributions": "bookingId", "web-lead-form-attributions": "leadId"}
-
-
-def scopes_for_modules(modules) -> set[str]:
-    urls = {MODULE_URLS.get(m, m) for m in modules}
-    return {e.scope for e in ENDPOINTS if e.module in urls}
+# Every call the simulator serves is a call of the catalog; only the handler is the simulator's own.
+ENDPOINTS: tuple[Endpoint, ...] = tuple(Endpoint(op, kind) for op, kind in (
+    *((op, "list") for op in (catalog.JOB_TYPES, catalog.BUSINESS_UNITS, catalog.ZONES, catalog.CAMPAIGNS,
+                              catalog.PRICEBOOK_SERVICES, catalog.MEMBERSHIP_TYPES)),
+    *((op, "export") for op in (catalog.EXPORT_JOBS, catalog.EXPORT_BOOKINGS, catalog.EXPORT_INVOICES,
+                                catalog.EXPORT_PAYMENTS)),
+    (catalog.PROVIDER_BOOKINGS, "list-bookings"),
+    (catalog.CREATE_BOOKING, "create-booking"),
+    (catalog.LEADS, "list-leads"),
+    (catalog.CREATE_LEAD, "create-lead"),
+    (catalog.SUBMIT_LEAD_FORM, "submit-lead-form"),
+    (catalog.ATTRIBUTED_LEADS, "attributed-leads"),
+    *((op, "attribution") for op in catalog.ATTRIBUTIONS),
+))
+CALL_REASONS: frozenset[int] = frozenset()  # the simulated tenant has no call reasons configured
 
 
 class VirtualClock:
@@ -167,8 +144,9 @@ class Connection:
     client_secret: str
     app_key: str
     tenant_id: int
-    scopes: set[str]
+    scopes: set[str]  # the scopes of the app versions the tenant administrator accepted
     revoked: bool = False
+    pending: dict[str, int] = field(default_factory=dict)  # scope -> the app version, not yet accepted, adding it
 
 
 @dataclass
@@ -220,11 +198,13 @@ class Simulator:
         self._trace = 0
         self.bookings: list[dict] = [dict(b) for b in tenant.records.get("crm/export/bookings", [])]
         self.leads: list[dict] = []
-        self.attributions: dict[str, list[dict]] = {name: [] for name in ATTRIBUTION_KEYS}
+        self.attributions: list[dict] = []  # accepted attribution posts, with their path and time
+        self.posted: list[dict] = []  # every JSON body the API received: method, path, body
+        self.app_version = 1
         self._next_id = 9_000_000
         self.app = Starlette(routes=[
             Route("/connect/token", self._token_endpoint, methods=["POST"]),
-            Route("/{module}/v2/tenant/{tenant}/{rest:path}", self._api, methods=["GET", "POST", "PATCH", "PUT", "DELETE"]),
+            Route(catalog.api_path("{module}", "{rest:path}", "{tenant}"), self._api, methods=["GET", "POST", "PATCH", "PUT", "DELETE"]),
         ])
         self.app.add_exception_handler(404, self._not_found)
         self.app.add_exception_handler(405, self._not_found)
@@ -236,13 +216,28 @@ class Simulator:
         elif self.tenant.granted is not None:
             granted = set(self.tenant.granted)
         else:
-            granted = scopes_for_modules(self.tenant.modules)
+            granted = catalog.scopes_for_modules(self.tenant.modules)
         connection = Connection(client_id, client_secret, app_key, self.tenant.tenant_id, granted)
         self.connections[client_id] = connection
         return connection
 
     def revoke(self, client_id: str) -> None:
         self.connections[client_id].revoked = True
+
+    def release_app_version(self, added_scopes) -> int:
+        """A new app version that adds scopes: until a tenant's administrator accepts it, calls needing them are
+        refused on every connection, while calls on the accepted scopes keep working."""
+        self.app_version += 1
+        for connection in self.connections.values():
+            for scope in added_scopes:
+                connection.scopes.discard(scope)
+                connection.pending[scope] = self.app_version
+        return self.app_version
+
+    def accept_app_version(self, client_id: str) -> None:
+        connection = self.connections[client_id]
+        connection.scopes |= set(connection.pending)
+        connection.pending.clear()
 
     def inject(self, *faults: Fault) -> None:
         self.faults.extend(faults)
@@ -327,6 +322,10 @@ class Simulator:
             return error
         if not tenant_text.isdigit() or int(tenant_text) != connection.tenant_id:
             return problem(403, f"The application is not authorized for tenant {tenant_text}", self._trace_id())
+        if endpoint.scope in connection.pending:
+            return problem(403, f"Scope {endpoint.scope} needs app version {connection.pending[endpoint.scope]}, "
+                                "which the tenant administrator has not accepted", self._trace_id(),
+                           {"scope": [endpoint.scope]})
         if endpoint.scope not in connection.scopes:
             return problem(403, f"Missing scope {endpoint.scope}", self._trace_id(), {"scope": [endpoint.scope]})
         limited = self._rate_limit(connection)
@@ -338,6 +337,10 @@ class Simulator:
         if unknown:
             return problem(400, "Unknown query parameter", self._trace_id(),
                            {name: [f"'{name}' is not a parameter of {method} {endpoint.pattern}"] for name in unknown})
+        missing = sorted(endpoint.operation.required_params - set(request.query_params))
+        if missing:
+            return problem(400, "One or more validation errors occurred.", self._trace_id(),
+                           {name: [f"'{name}' is required"] for name in missing})
         handler = getattr(self, "_" + endpoint.kind.replace("-", "_"))
         return await handler(request, endpoint, args)
 
@@ -478,28 +481,39 @@ class Simulator:
             return None, problem(400, "The request body is not valid JSON", self._trace_id())
         if not isinstance(body, dict):
             return None, problem(400, "The request body must be a JSON object", self._trace_id())
+        self.posted.append({"method": request.method, "path": request.url.path, "body": body})
         return body, None
 
-    def _validate(self, body: dict, allowed: set[str], required) -> dict:
-        errors = {k: [f"'{k}' is not a field of this request"] for k in sorted(set(body) - allowed)}
-        errors |= {k: ["is required"] for k in required if body.get(k) in (None, "")}
-        return errors
+    async def _valid_body(self, request: Request, endpoint: Endpoint) -> tuple[dict | None, Response | None]:
+        """The request body, or an RFC 7807 400 naming every field that breaks the published request schema."""
+        body, error = await self._json_body(request)
+        if error is None:
+            errors = catalog.body_errors(endpoint.operation, body)
+            if errors:
+                error = problem(400, "One or more validation errors occurred.", self._trace_id(), errors)
+        return body, error
 
     def _new_id(self) -> int:
         self._next_id += 1
         return self._next_id
 
+    def _utc_now(self) -> datetime:
+        """The served tenant's wall clock: virtual time as a UTC instant, or the real time on a real clock."""
+        if isinstance(self.clock, VirtualClock):
+            return utc_at(self.clock.now())
+        return datetime.now(timezone.utc)
+
+    def _stamp(self) -> str:
+        return self._utc_now().strftime("%Y-%m-%dT%H:%M:%SZ")
+
     async def _create_booking(self, request: Request, endpoint: Endpoint, args: dict) -> Response:
-        body, error = await self._json_body(request)
+        body, error = await self._valid_body(request, endpoint)
         if error:
             return error
         provider = args["booking_provider"]
         if provider not in self._provider_ids():
             return problem(404, f"Booking provider {provider} not found", self._trace_id())
-        errors = self._validate(body, BOOKING_FIELDS, BOOKING_REQUIRED)
-        if errors:
-            return problem(400, "One or more validation errors occurred.", self._trace_id(), errors)
-        stamp = "2026-01-01T00:00:00Z"
+        stamp = self._stamp()
         booking = {**body, "id": self._new_id(), "createdOn": stamp, "modifiedOn": stamp, "status": "New",
                    "bookingProviderId": provider, "start": body.get("start") or stamp}
         self.bookings.append(booking)
@@ -508,40 +522,97 @@ class Simulator:
     async def _list_leads(self, request: Request, endpoint: Endpoint, args: dict) -> Response:
         return self._page(request, self.leads)
 
-    async def _create_lead(self, request: Request, endpoint: Endpoint, args: dict) -> Response:
-        body, error = await self._json_body(request)
-        if error:
-            return error
-        errors = self._validate(body, LEAD_FIELDS, ("campaignId", "summary"))
-        campaigns = {c["id"] for c in self.tenant.records.get("marketing/campaigns", [])}
-        if body.get("campaignId") is not None and body["campaignId"] not in campaigns:
-            errors["campaignId"] = [f"campaign {body['campaignId']} not found"]
-        if errors:
-            return problem(400, "One or more validation errors occurred.", self._trace_id(), errors)
-        stamp = "2026-01-01T00:00:00Z"
-        lead = {**body, "id": self._new_id(), "status": "Open", "priority": body.get("priority", "Normal"),
+    def _lead(self, fields: dict) -> dict:
+        stamp = self._stamp()
+        lead = {**fields, "id": self._new_id(), "status": "Open", "priority": fields.get("priority", "Normal"),
                 "createdOn": stamp, "createdById": 1, "modifiedOn": stamp}
         self.leads.append(lead)
-        return _json(lead)
+        return lead
+
+    async def _create_lead(self, request: Request, endpoint: Endpoint, args: dict) -> Response:
+        body, error = await self._valid_body(request, endpoint)
+        if error:
+            return error
+        errors = {}
+        campaigns = {c["id"] for c in self.tenant.records.get("marketing/campaigns", [])}
+        if body["campaignId"] not in campaigns:
+            errors["campaignId"] = [f"campaign {body['campaignId']} not found"]
+        if body.get("callReasonId") is None and body.get("followUpDate") is None:
+            errors["callReasonId"] = ["callReasonId or followUpDate is required"]
+        elif body.get("callReasonId") is not None and body["callReasonId"] not in CALL_REASONS:
+            errors["callReasonId"] = [f"call reason {body['callReasonId']} not found"]
+        if errors:
+            return problem(400, "One or more validation errors occurred.", self._trace_id(), errors)
+        return _json(self._lead(body))
+
+    async def _submit_lead_form(self, request: Request, endpoint: Endpoint, args: dict) -> Response:
+        body, error = await self._valid_body(request, endpoint)
+        if error:
+            return error
+        return _json({"leadId": self._lead({"summary": body.get("summary", ""), "form": True})["id"]})
+
+    def _known_ids(self, key: str | None) -> set[int] | None:
+        if key == "bookingId":
+            return {b["id"] for b in self.bookings}
+        if key == "leadId":
+            return {lead["id"] for lead in self.leads}
+        if key == "jobId":
+            return {j["id"] for j in self.tenant.records.get("jpm/export/jobs", [])}
+        return None
 
     async def _attribution(self, request: Request, endpoint: Endpoint, args: dict) -> Response:
         body, error = await self._json_body(request)
         if error:
             return error
-        key = ATTRIBUTION_KEYS[endpoint.pattern]
-        errors = self._validate(body, {key, "webSessionData"}, (key, "webSessionData"))
-        session = body.get("webSessionData")
-        if isinstance(session, dict):
-            errors |= {f"webSessionData.{k}": ["not a field of webSessionData"] for k in sorted(set(session) - WEB_SESSION_FIELDS)}
-        elif session is not None:
-            errors["webSessionData"] = ["must be an object"]
-        known = {b["id"] for b in self.bookings} if key == "bookingId" else {lead["id"] for lead in self.leads}
-        if body.get(key) is not None and body[key] not in known:
+        errors = catalog.body_errors(endpoint.operation, body)
+        post = catalog.ATTRIBUTIONS[endpoint.operation]
+        key = post.id_field
+        known = self._known_ids(key)
+        if known is not None and isinstance(body.get(key), int) and body[key] not in known:
             errors[key] = [f"{key} {body[key]} not found"]
         if errors:
             return problem(400, "One or more validation errors occurred.", self._trace_id(), errors)
-        self.attributions[endpoint.pattern].append(body)
+        self.attributions.append({"post": post, "at": self._utc_now(), "body": body})
         return Response(status_code=200)
+
+    async def _attributed_leads(self, request: Request, endpoint: Endpoint, args: dict) -> Response:
+        """Accepted attributions in [fromUtc, toUtc), shaped as the published GetAttributedLeadsResponse."""
+        query, errors = request.query_params, {}
+        window = {}
+        for name in ("fromUtc", "toUtc"):
+            try:
+                window[name] = datetime.fromisoformat(query[name].replace("Z", "+00:00"))
+                if window[name].tzinfo is None:
+                    raise ValueError(name)
+            except ValueError:
+                errors[name] = ["must be a date-time with a time zone"]
+        lead_type = query.get("leadType")
+        if lead_type is not None and lead_type not in catalog.LEAD_TYPES:
+            errors["leadType"] = [f"must be one of {', '.join(catalog.LEAD_TYPES)}"]
+        if errors:
+            return problem(400, "One or more validation errors occurred.", self._trace_id(), errors)
+        rows = [_attributed_lead(a, a["at"]) for a in self.attributions
+                if window["fromUtc"] <= a["at"] < window["toUtc"]
+                and lead_type in (None, a["post"].lead_type)]
+        return self._page(request, rows)
+
+
+def _attributed_lead(attribution: dict, at: datetime) -> dict:
+    """One row of attributed-leads: every field the published response requires, filled as ServiceTitan would."""
+    body, session = attribution["body"], attribution["body"]["webSessionData"]
+    row = catalog.blank(catalog.row_schema(catalog.ATTRIBUTED_LEADS))
+    row["dateTime"] = at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    post = attribution["post"]
+    row["leadType"] = catalog.LEAD_TYPES.index(post.lead_type) + 1
+    row["attribution"].update({k: v for k, v in session.items() if k in row["attribution"] and v})
+    row["attribution"]["clickId"] = session.get("gclid") or session.get("msclkid") or session.get("fbclid") or ""
+    row["attribution"]["originalCampaign"] = row["attribution"]["utmCampaign"]
+    if post.listed_as is not None:
+        holder, field_name = post.listed_as
+        row.setdefault(holder, {})[field_name] = body[post.id_field]
+    if post.lead_type == "WebLeadForm":
+        row["leadForm"]["leadStatus"] = "Open"
+    return row
 
 
 def _json(body: Any) -> Response:
@@ -600,29 +671,20 @@ def generated_credentials(seed: str | None = None) -> dict[str, str]:
             "app_key": "ak1." + part("app_key", 32)}
 
 
-def register(subparsers) -> None:
-    parser = subparsers.add_parser("simulator", help="serve a fixture tenant as a local ServiceTitan simulator",
-                                   description="Serve a fixture tenant on 127.0.0.1 through ServiceTitan's paths "
-                                               "and shapes. Results against it are dry runs, never evidence.")
-    parser.add_argument("--tenant", required=True, type=Path, metavar="DIR", help="fixture tenant folder")
-    parser.add_argument("--host", default="127.0.0.1", help="loopback address to bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8765, help="port (default 8765)")
-    parser.add_argument("--token-lifetime", type=int, default=DEFAULT_TOKEN_LIFETIME, help="expires_in of tokens, s")
-    parser.set_defaults(func=serve_command)
-
-
-def serve_command(args) -> int:
+def serve(tenant_folder: Path, *, host: str = "127.0.0.1", port: int = 8765,
+          token_lifetime: int = DEFAULT_TOKEN_LIFETIME) -> None:
+    """Serve ``tenant_folder`` on loopback until interrupted; the session's fake credentials go to stderr."""
     import uvicorn
 
-    if args.host not in LOOPBACK_HOSTS:
-        raise OptionError(f"--host {args.host}: the simulator binds loopback only (127.0.0.1)")
-    if not (args.tenant / "tenant.yaml").is_file():
-        raise OptionError(f"--tenant {args.tenant}: not a tenant folder (no tenant.yaml)")
-    data = TenantData.from_fixture(FixtureTenant(args.tenant))
-    simulator = Simulator(data, clock=SystemClock(), token_lifetime=args.token_lifetime)
+    if host not in LOOPBACK_HOSTS:
+        raise OptionError(f"--host {host}: the simulator binds loopback only (127.0.0.1)")
+    if not (tenant_folder / "tenant.yaml").is_file():
+        raise OptionError(f"--tenant {tenant_folder}: not a tenant folder (no tenant.yaml)")
+    data = TenantData.from_fixture(FixtureTenant(tenant_folder))
+    simulator = Simulator(data, clock=SystemClock(), token_lifetime=token_lifetime)
     creds = generated_credentials()
     simulator.connect(**creds)
-    base = f"http://{args.host}:{args.port}"
+    base = f"http://{host}:{port}"
     print(f"ServiceTitan simulator (dry runs only, not sandbox evidence) serving {data.name} "
           f"(tenant {data.tenant_id}) on {base}\n"
           f"Generated for this session only (fake, discarded on exit):\n"
@@ -631,5 +693,4 @@ def serve_command(args) -> int:
           f"Booking provider ids: {', '.join(str(i) for i in sorted(simulator._provider_ids())) or 'none'}\n"
           f"Try: curl -s -d grant_type=client_credentials -d client_id=... -d client_secret=... {base}/connect/token",
           file=sys.stderr, flush=True)
-    uvicorn.run(simulator.app, host=args.host, port=args.port, log_level="warning", access_log=False)
-    return 0
+    uvicorn.run(simulator.app, host=host, port=port, log_level="warning", access_log=False)

@@ -1,6 +1,13 @@
-"""ServiceTitan's published endpoints that the connection matrix may name, with the OAuth scope each needs.
+"""The one catalog of ServiceTitan facts: endpoints, methods, scopes, query parameters and request bodies.
 
-A small excerpt, taken once from ServiceTitan's published OpenAPI documents and their scope reference
+Everything else reads it: the connection matrix checks (``readiness.access.matrix``), the client
+(``readiness.servicetitan.client``), the simulator (``readiness.sandbox.simulator``), the protocol
+(``readiness.sandbox.protocol``), the product's envelopes (``readiness.sync.handoff``) and the data
+boundaries. ``KNOWN_ENDPOINTS`` is every published endpoint the matrix may name; ``OPERATIONS`` are the
+calls the product makes (each one of ``KNOWN_ENDPOINTS``, its scope looked up there); their request and
+response bodies are ServiceTitan's published schemas, shipped as package data (``readiness.servicetitan.openapi``).
+
+The endpoint list is a small excerpt, taken once from ServiceTitan's published OpenAPI documents and their scope reference
 (scopes.tsv) for the resources this product could ever touch; the suite never needs those documents at
 run time. ``source`` says where the endpoint is published: ``openapi`` (in the module's OpenAPI document)
 or ``scopes.tsv`` (only in the generated scope reference, e.g. marketing-ads posts newer than the
@@ -8,6 +15,15 @@ published marketing-ads document). To admit a new endpoint, copy its row from th
 """
 
 from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, NamedTuple
+
+from openapi_schema_validator import OAS30WriteValidator, oas30_format_checker
+
+from readiness.servicetitan import openapi
 
 # (method, path as called, scope, source)
 KNOWN_ENDPOINTS: tuple[tuple[str, str, str, str], ...] = (
@@ -213,3 +229,232 @@ def scope_of(method: str, path: str) -> str | None:
 
 
 _BY_ENDPOINT = {(method, path): scope for method, path, scope, _ in KNOWN_ENDPOINTS}
+
+
+# A scope as ServiceTitan names it, and a path of the tenant API as published (``{tenant}`` unfilled).
+SCOPE_PATTERN = re.compile(r"\btn\.[a-z]+\.[a-z0-9]+:[rw]\b")
+TENANT_PATH = re.compile(r"^/(?P<module>[a-z-]+)/v2/tenant/\{tenant\}/(?P<path>.+)$")
+# Where a text (a packet, a policy) names a scope or a path of the tenant API.
+NAMES_THE_API = re.compile(SCOPE_PATTERN.pattern + r"|/v2/tenant/")
+
+
+def api_path(module: str, path: str, tenant: int | str) -> str:
+    """Where a call of the tenant API goes: ``/<module>/v2/tenant/<tenant>/<path>``."""
+    return f"/{module}/v2/tenant/{tenant}/{path.lstrip('/')}"
+
+
+# -- the calls the product makes ----------------------------------------------------------------------------
+# Query parameters ServiceTitan's list endpoints share, and what export feeds take.
+LIST_PARAMS = frozenset({"page", "pageSize", "includeTotal", "ids", "createdBefore", "createdOnOrAfter",
+                         "modifiedBefore", "modifiedOnOrAfter", "active"})
+EXPORT_PARAMS = frozenset({"from", "includeRecentChanges"})
+# Lists return only active records unless asked; drift must see inactive ones too.
+ALL_RECORDS = {"active": "Any"}
+# Purchased module (tenant.yaml, connection matrix module gate) -> module in the URL.
+MODULE_URLS = {"marketing-ads": "marketingads"}
+# attributed-leads' leadType values, in the order of their integer codes (1-4) in the responses.
+LEAD_TYPES = ("Call", "WebBooking", "WebLeadForm", "ManualJob")
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One call of ServiceTitan's tenant API: ``path`` is below ``/<module>/v2/tenant/{tenant}/`` with
+    ``{name}`` for path parameters; ``body`` names its request body in the request schemas."""
+
+    method: str
+    module: str
+    path: str
+    params: frozenset[str] = frozenset()
+    required_params: frozenset[str] = frozenset()
+
+    @property
+    def template(self) -> str:
+        return api_path(self.module, self.path, "{tenant}")
+
+    @property
+    def scope(self) -> str:
+        found = scope_of(self.method, self.template)
+        if found is None:  # a catalog defect, caught by the catalog's own test
+            raise KeyError(f"{self.method} {self.template} is not a published endpoint")
+        return found
+
+    @property
+    def export(self) -> bool:
+        return self.path.startswith("export/")
+
+    def resource(self, **path_parameters: Any) -> str:
+        """The path below the tenant with its parameters filled in, as the client sends it."""
+        return self.path.format(**path_parameters)
+
+
+def _list(module: str, path: str, *extra: str) -> Operation:
+    return Operation("GET", module, path, LIST_PARAMS | frozenset(extra))
+
+
+def _export(module: str, path: str) -> Operation:
+    return Operation("GET", module, path, EXPORT_PARAMS)
+
+
+JOB_TYPES = _list("jpm", "job-types", "name", "minDuration", "maxDuration", "priority", "orderBy", "orderByDirection",
+                  "externalDataApplicationGuid")
+BUSINESS_UNITS = _list("settings", "business-units", "name", "externalDataApplicationGuid")
+ZONES = _list("dispatch", "zones", "sort")
+CAMPAIGNS = _list("marketing", "campaigns", "name")
+PRICEBOOK_SERVICES = _list("pricebook", "services", "sort", "externalDataApplicationGuid", "externalDataKey",
+                           "externalDataValues")
+MEMBERSHIP_TYPES = _list("memberships", "membership-types", "billingFrequency", "duration", "includeDurationBilling")
+EXPORT_JOBS = _export("jpm", "export/jobs")
+EXPORT_BOOKINGS = _export("crm", "export/bookings")
+EXPORT_INVOICES = _export("accounting", "export/invoices")
+EXPORT_PAYMENTS = _export("accounting", "export/payments")
+PROVIDER_BOOKINGS = Operation("GET", "crm", "booking-provider/{booking_provider}/bookings",
+                              (LIST_PARAMS - {"active"}) | {"externalId", "sort"})
+CREATE_BOOKING = Operation("POST", "crm", "booking-provider/{booking_provider}/bookings")
+LEADS = Operation("GET", "crm", "leads", (LIST_PARAMS - {"active"}) | {"customerId", "isProspect", "withoutCustomer",
+                                                                        "status", "sort", "genPermUrl"})
+CREATE_LEAD = Operation("POST", "crm", "leads")
+SUBMIT_LEAD_FORM = Operation("POST", "crm", "leads/form")
+ATTRIBUTED_LEADS = Operation("GET", "marketingads", "attributed-leads",
+                             frozenset({"fromUtc", "toUtc", "leadType", "page", "pageSize", "includeTotal"}),
+                             required_params=frozenset({"fromUtc", "toUtc"}))
+WEB_BOOKING_ATTRIBUTION = Operation("POST", "marketingads", "web-booking-attributions")
+WEB_LEAD_FORM_ATTRIBUTION = Operation("POST", "marketingads", "web-lead-form-attributions")
+JOB_ATTRIBUTION = Operation("POST", "marketingads", "job-attributions")
+EXTERNAL_CALL_ATTRIBUTION = Operation("POST", "marketingads", "external-call-attributions")
+
+OPERATIONS: tuple[Operation, ...] = (
+    JOB_TYPES, BUSINESS_UNITS, ZONES, CAMPAIGNS, PRICEBOOK_SERVICES, MEMBERSHIP_TYPES,
+    EXPORT_JOBS, EXPORT_BOOKINGS, EXPORT_INVOICES, EXPORT_PAYMENTS,
+    PROVIDER_BOOKINGS, CREATE_BOOKING, LEADS, CREATE_LEAD, SUBMIT_LEAD_FORM,
+    ATTRIBUTED_LEADS, WEB_BOOKING_ATTRIBUTION, WEB_LEAD_FORM_ATTRIBUTION, JOB_ATTRIBUTION, EXTERNAL_CALL_ATTRIBUTION,
+)
+class AttributionPost(NamedTuple):
+    """What one attribution post attributes, and where attributed-leads reports it."""
+
+    id_field: str | None  # the attributed entity's id in the post's body
+    lead_type: str  # attributed-leads' leadType for it
+    listed_as: tuple[str, str] | None  # (object, field) of an attributed-leads row holding that id
+
+
+ATTRIBUTIONS: dict[Operation, AttributionPost] = {
+    WEB_BOOKING_ATTRIBUTION: AttributionPost("bookingId", "WebBooking", ("booking", "id")),
+    WEB_LEAD_FORM_ATTRIBUTION: AttributionPost("leadId", "WebLeadForm", ("leadForm", "leadNumber")),
+    JOB_ATTRIBUTION: AttributionPost("jobId", "ManualJob", ("job", "id")),
+    EXTERNAL_CALL_ATTRIBUTION: AttributionPost(None, "Call", None),
+}
+
+
+def lead_type_of(row: dict) -> str | None:
+    """The leadType name of an attributed-leads row (the API answers with its integer code)."""
+    code = row.get("leadType")
+    return LEAD_TYPES[code - 1] if isinstance(code, int) and 1 <= code <= len(LEAD_TYPES) else None
+
+
+def operation(method: str, module: str, path: str) -> Operation | None:
+    return _BY_CALL.get((method.upper(), module, path))
+
+
+def called(method: str, path: str) -> Operation | None:
+    """The catalog operation a called path (``/jpm/v2/tenant/900000202/job-types``) stands for, if any."""
+    return next((op for op, pattern in _CALLED if op.method == method.upper() and pattern.match(path)), None)
+
+
+def split_path(template: str) -> tuple[str, str] | None:
+    """``/jpm/v2/tenant/{tenant}/job-types`` -> ``("jpm", "job-types")``; None for anything else."""
+    found = TENANT_PATH.match(template)
+    return (found["module"], found["path"]) if found else None
+
+
+def list_resource(source: str) -> Operation:
+    """The operation that reads ``<module>/<path>`` (a fixture export path), e.g. ``jpm/job-types``."""
+    module, path = source.split("/", 1)
+    found = operation("GET", module, path)
+    if found is None:
+        raise KeyError(f"{source} is not a call the product makes")
+    return found
+
+
+def scopes_for_modules(modules) -> set[str]:
+    """The scopes of every operation in the given purchased modules."""
+    urls = {MODULE_URLS.get(m, m) for m in modules}
+    return {op.scope for op in OPERATIONS if op.module in urls}
+
+
+_BY_CALL = {(op.method, op.module, op.path): op for op in OPERATIONS}
+_CALLED = [(op, re.compile("^" + re.sub(r"\\\{\w+\\\}", "[^/]+", re.escape(op.template)) + "$")) for op in OPERATIONS]
+
+
+# -- request and response bodies ----------------------------------------------------------------------------
+# The bodies are ServiceTitan's published schemas, shipped as package data and read through
+# readiness.servicetitan.openapi; bodies are judged with the library the intake uses (openapi-schema-validator).
+
+
+def request_schema(operation: Operation) -> dict:
+    """The published schema of an operation's request body (self-contained, OpenAPI 3.0)."""
+    return openapi.schema_for(operation.template, operation.method, None)
+
+
+def row_schema(operation: Operation) -> dict:
+    """The published schema of one record of a list operation's answer (its ``data`` items)."""
+    return openapi.schema_for(operation.template, operation.method, 200)["properties"]["data"]["items"]
+
+
+def _object(schema: dict) -> dict:
+    """A property's own schema where the published document wraps it (``oneOf``/``allOf`` of one schema)."""
+    for keyword in ("oneOf", "allOf"):
+        if len(schema.get(keyword, ())) == 1:
+            return _object(schema[keyword][0])
+    return schema
+
+
+def request_fields(operation: Operation) -> tuple[str, ...]:
+    """The top-level fields of an operation's request body, in the published order."""
+    return tuple(request_schema(operation)["properties"])
+
+
+def required_fields(operation: Operation) -> tuple[str, ...]:
+    return tuple(request_schema(operation).get("required", ()))
+
+
+def subfields(operation: Operation, field: str) -> tuple[str, ...]:
+    """The fields of an object field of a request body, e.g. ``webSessionData`` of an attribution post."""
+    return tuple(_object(request_schema(operation)["properties"][field]).get("properties", ()))
+
+
+def blank(schema: dict) -> Any:
+    """A value with every required field of ``schema`` present and empty ("", None, the first enum value)."""
+    schema = _object(schema)
+    if schema.get("type") == "object":
+        return {key: blank(schema["properties"][key]) for key in schema.get("required", ())}
+    if "enum" in schema:
+        return schema["enum"][0]
+    return "" if schema.get("type") == "string" and not schema.get("nullable") else None
+
+
+@cache
+def _request_validator(operation: Operation) -> OAS30WriteValidator:
+    return OAS30WriteValidator(request_schema(operation), format_checker=oas30_format_checker)
+
+
+def body_errors(operation: Operation, body: Any) -> dict[str, list[str]]:
+    """Where ``body`` breaks the published request schema, by field path (``body`` for the whole), as an RFC 7807
+    ``errors`` member: a wrapped object field (``webSessionData``) is judged field by field."""
+    errors: dict[str, list[str]] = {}
+
+    def add(error) -> None:
+        where = ".".join(str(p) for p in error.absolute_path)  # absolute: a wrapped field's errors name it too
+        if error.validator in ("oneOf", "allOf") and error.context:
+            for inner in error.context:
+                add(inner)
+        elif error.validator == "additionalProperties":
+            for extra in sorted(set(error.instance) - set(error.schema.get("properties", {}))):
+                errors.setdefault(f"{where}.{extra}" if where else extra, []).append("is not a field of this request")
+        elif error.validator == "required":
+            missing = error.message.split("'")[1]
+            errors.setdefault(f"{where}.{missing}" if where else missing, []).append("is required")
+        else:
+            errors.setdefault(where or "body", []).append(f"breaks the {error.validator} rule {error.validator_value!r}")
+
+    for error in sorted(_request_validator(operation).iter_errors(body), key=lambda e: list(map(str, e.absolute_path))):
+        add(error)
+    return errors

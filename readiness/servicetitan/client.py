@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from readiness.core.errors import OptionError, ReadinessError
+from readiness.servicetitan import catalog
 
 ENV_VARS = {
     "client_id": "ST_CLIENT_ID",
@@ -219,6 +220,11 @@ class Exchange:
         return {k: v for k, v in self.__dict__.items() if v not in (None, [], {})} | {"status": self.status}
 
 
+def body_sha256(body: Any) -> str:
+    """The digest the transcript records for a JSON request body (keys sorted), so a body can be recognised."""
+    return _sha256(json.dumps(body, sort_keys=True).encode())
+
+
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -305,7 +311,7 @@ class ServiceTitanClient:
 
     # -- requests -------------------------------------------------------------------------------------------
     def api_path(self, module: str, path: str) -> str:
-        return f"/{module}/v2/tenant/{self.credentials.tenant_id}/{path.lstrip('/')}"
+        return catalog.api_path(module, path, self.credentials.tenant_id)
 
     def headers(self, token: Token) -> dict[str, str]:
         return {"Authorization": f"Bearer {token.value.reveal()}", "ST-App-Key": self.credentials.app_key.reveal()}
@@ -375,7 +381,7 @@ class ServiceTitanClient:
         exchange = Exchange(len(self.transcript) + 1, self.clock.now(), method, api_path,
                             {k: str(v) for k, v in (kwargs.get("params") or {}).items()}, None, keys)
         if kwargs.get("json") is not None:
-            exchange.request_sha256 = _sha256(json.dumps(kwargs["json"], sort_keys=True).encode())
+            exchange.request_sha256 = body_sha256(kwargs["json"])
         self.transcript.append(exchange)
         try:
             response = await asyncio.wait_for(self._http.request(method, url, **kwargs), self.timeout)
@@ -423,17 +429,47 @@ class ServiceTitanClient:
         feed = self.export(module, path) if path.startswith("export/") else self.pages(module, path, **kwargs)
         return [record async for chunk in feed for record in chunk]
 
+    async def call(self, operation: catalog.Operation, *, params: dict | None = None, json_body: Any = None,
+                   **path_parameters: Any) -> Any:
+        """One call of the catalog (``readiness.servicetitan.catalog``), with retries."""
+        return await self.request(operation.method, operation.module, operation.resource(**path_parameters),
+                                  params=params, json_body=json_body)
+
+    async def collect_all(self, operation: catalog.Operation, **kwargs) -> list[dict]:
+        """Every record of a list, inactive ones included (``active=Any``), or of an export feed."""
+        if operation.export:
+            return await self.collect(operation.module, operation.path)
+        params = {**kwargs.pop("params", {}), **catalog.ALL_RECORDS}
+        return await self.collect(operation.module, operation.path, params=params, **kwargs)
+
     # -- booking handoff ------------------------------------------------------------------------------------
     async def find_booking(self, provider_id: int, external_id: str) -> dict | None:
-        body = await self.request("GET", "crm", f"booking-provider/{provider_id}/bookings",
-                                  params={"externalId": external_id, "page": 1, "pageSize": 2})
+        body = await self.call(catalog.PROVIDER_BOOKINGS, booking_provider=provider_id,
+                               params={"externalId": external_id, "page": 1, "pageSize": 2})
         matches = [b for b in _data(body, "crm", "bookings") if b.get("externalId") == external_id]
         return matches[0] if matches else None
 
+    # -- lead handoff and attribution -----------------------------------------------------------------------
+    async def submit_lead_form(self, envelope: dict) -> int:
+        """Submit a website lead form; ServiceTitan answers with the new lead's id."""
+        body = await self.call(catalog.SUBMIT_LEAD_FORM, json_body=envelope)
+        if not isinstance(body, dict) or not isinstance(body.get("leadId"), int):
+            raise ApiError("POST", self.api_path("crm", catalog.SUBMIT_LEAD_FORM.path), 200, "answer has no leadId")
+        return body["leadId"]
+
+    async def post_attribution(self, operation: catalog.Operation, body: dict) -> None:
+        await self.call(operation, json_body=body)
+
+    async def attributed_leads(self, from_utc: str, to_utc: str, lead_type: str | None = None) -> list[dict]:
+        """The leads ServiceTitan attributed in [from_utc, to_utc), of one lead type or all."""
+        params = {"fromUtc": from_utc, "toUtc": to_utc} | ({"leadType": lead_type} if lead_type else {})
+        operation = catalog.ATTRIBUTED_LEADS
+        return await self.collect(operation.module, operation.path, params=params)
+
     async def create_booking(self, provider_id: int, envelope: dict) -> dict:
         """Create a booking once: before any re-post, look the booking up by its ``externalId``."""
-        path = f"booking-provider/{provider_id}/bookings"
-        api_path = self.api_path("crm", path)
+        path = catalog.CREATE_BOOKING.resource(booking_provider=provider_id)
+        api_path = self.api_path(catalog.CREATE_BOOKING.module, path)
         attempt = 0
         refreshed = False
         while True:

@@ -48,6 +48,10 @@ class WebhookPolicy:
     status: str
 
     @classmethod
+    def from_policies(cls, policies) -> "WebhookPolicy":
+        return cls.from_policy(policies["webhooks"])
+
+    @classmethod
     def from_policy(cls, policy: dict) -> "WebhookPolicy":
         sig, event = policy["signature"], policy["event"]
         return cls(sig["header"], sig["algorithm"], sig["encoding"], sig["key_length"]["min"],
@@ -69,6 +73,36 @@ def policy_problems(policy: dict) -> list[tuple[list, str]]:
     length = policy["signature"]["key_length"]
     if length["min"] > length["max"]:
         problems.append((["signature", "key_length"], "min is larger than max"))
+    return problems
+
+
+# What ServiceTitan does not publish about V2 webhook signatures: each must be a recorded assumption.
+UNPUBLISHED = {"signature-header": "the signature header's name", "digest-encoding": "the digest's encoding",
+               "signed-content": "what exactly is signed"}
+
+
+def version_problems(policy: dict) -> list[tuple[list, str]]:
+    """The receiver targets a current webhook version, subscribed per event: (key path, message) for each miss."""
+    version = policy["version"]
+    problems = []
+    if version["current"] == version["deprecated"]["version"]:
+        problems.append((["version", "current"],
+                         f"{version['current']} webhooks were deprecated on {version['deprecated']['since']}; "
+                         "the receiver must target V2"))
+    if not policy["subscription"]["per_event"]:
+        problems.append((["subscription", "per_event"], "V2 webhooks are subscribed per event; set per_event: true"))
+    return problems
+
+
+def assumption_problems(policy: dict, protocol_tests: set[str]) -> list[tuple[list, str]]:
+    """Every unpublished signature detail is a recorded assumption, each confirmed by a sandbox protocol test."""
+    recorded = [a["id"] for a in policy["assumptions"]]
+    problems = [(["assumptions"], f"{text} is not published: record it as assumption '{key}' with the protocol test "
+                                  "that confirms it") for key, text in UNPUBLISHED.items() if key not in recorded]
+    problems += [(["assumptions", index, "confirmed_by"],
+                  f"{entry['confirmed_by']!r} is not a sandbox protocol test"
+                  + (f" (known: {', '.join(sorted(protocol_tests))})" if protocol_tests else ""))
+                 for index, entry in enumerate(policy["assumptions"]) if entry["confirmed_by"] not in protocol_tests]
     return problems
 
 

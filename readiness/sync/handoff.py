@@ -14,14 +14,13 @@ sha256("<tenant id>:<lead id>").
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-import jsonschema
-
-from readiness.mapping import drift
+from readiness.mapping import drift, review
 from readiness.sync import queue
-from readiness.core.documents import schema
+from readiness.servicetitan import catalog
 from readiness.core.findings import Finding
 from readiness.sync.netguard import no_network
 
@@ -48,7 +47,7 @@ class Handoff:
     external_id: str
     envelope: dict[str, Any]
     problems: tuple[str, ...] = ()  # why the mapping cannot be trusted; empty when it can
-    reason: str | None = None  # review reason: mapping-missing or mapping-drifted
+    reason: str | None = None  # review reason: mapping-missing, mapping-unreviewed or mapping-drifted
 
     @property
     def state(self) -> str:
@@ -75,14 +74,24 @@ def _by_website(entries: Iterable[dict]) -> dict[str, dict]:
     return {entry["website"]: entry for entry in entries or []}
 
 
-def resolve(submission: dict, titan_map: dict) -> tuple[dict, list[str]]:
-    """ServiceTitan ids for a submission through the Titan Map: (ids, what has no Titan Map entry)."""
+def resolve(submission: dict, titan_map: dict) -> tuple[dict, list[str], list[str]]:
+    """ServiceTitan ids for a submission through the Titan Map: (ids, what has no Titan Map entry, what has an
+    entry the customer has not reviewed). An unreviewed entry gives no id: a draft is never used as mapped."""
     ids: dict[str, int] = {}
     missing: list[str] = []
+    unreviewed: list[str] = []
+
+    def usable(entry: dict, named: str) -> bool:
+        why = review.why_unreviewed(entry, titan_map)
+        if why:
+            unreviewed.append(f"{named}: {why}")
+        return why is None
+
     service = _by_website(titan_map.get("services")).get(submission.get("service"))
+    named_service = f"service {submission.get('service')!r}"
     if service is None:
-        missing.append(f"service {submission.get('service')!r} has no Titan Map entry")
-    else:
+        missing.append(f"{named_service} has no Titan Map entry")
+    elif usable(service, named_service):
         ids["jobTypeId"] = service["job_type"]["id"]
         ids["businessUnitId"] = service["business_unit"]["id"]
     offer = submission.get("offer")
@@ -95,9 +104,9 @@ def resolve(submission: dict, titan_map: dict) -> tuple[dict, list[str]]:
         campaign_entry, named = None, None
     if named and campaign_entry is None:
         missing.append(f"{named} has no Titan Map entry")
-    elif campaign_entry is not None:
+    elif campaign_entry is not None and usable(campaign_entry, named):
         ids["campaignId"] = campaign_entry["campaign"]["id"]
-    return ids, missing
+    return ids, missing, unreviewed
 
 
 def _service_label(submission: dict, titan_map: dict) -> str:
@@ -132,13 +141,76 @@ def booking_envelope(submission: dict, ids: dict, summary: str, identifier: str,
     return envelope
 
 
+def lead_form_envelope(submission: dict, summary: str, offline: dict) -> dict[str, Any]:
+    """ServiceTitan's lead-form body (POST leads/form) for a website enquiry that is not a booking request.
+
+    Why leads/form and not leads: ``policies/envelopes.yaml`` (lead_form). The summary is the service, never the
+    visitor's words; the address goes only when complete, as the published address requires every part.
+    """
+    contact = submission.get("contact") or {}
+    address = submission.get("address") or {}
+    envelope: dict[str, Any] = {"name": contact.get("name", "")}
+    if contact.get("email"):
+        envelope["email"] = contact["email"]
+    if contact.get("phone"):
+        envelope["phoneNumber"] = contact["phone"]
+    if all(address.get(key) for key in ("street", "city", "state", "zip")):
+        envelope["address"] = {key: address[key] for key in ("street", "city", "state", "zip")}
+        envelope["address"]["country"] = offline["country"]
+    envelope["summary"] = summary
+    return envelope
+
+
+# Lead source fields (lead allow-list ``source``) named apart from their ServiceTitan web-session field; every
+# other source field whose camelCase name is a web-session field (utm_source -> utmSource) goes as it is.
+_WEB_SESSION_RENAMED = {"landing_page": "landingPageUrl", "referrer": "referrerUrl"}
+
+
+def _web_session_field(name: str) -> str:
+    return _WEB_SESSION_RENAMED.get(name) or re.sub(r"_(\w)", lambda m: m[1].upper(), name)
+
+
+def _page_only(url: str) -> str:
+    """A URL without its query and fragment: campaign tags travel in their own fields, anything else stays home."""
+    return url.split("#", 1)[0].split("?", 1)[0]
+
+
+def web_session_data(submission: dict) -> dict[str, str] | None:
+    """The web session ServiceTitan attributes a lead to, or None when the website recorded no landing page
+    (ServiceTitan requires one; a visit with no referrer sends an empty referrer)."""
+    source = submission.get("source") or {}
+    if not source.get("landing_page"):
+        return None
+    fields = set(catalog.subfields(catalog.WEB_BOOKING_ATTRIBUTION, "webSessionData"))
+    data = {_web_session_field(name): str(value) for name, value in source.items()
+            if value and _web_session_field(name) in fields}
+    data["landingPageUrl"] = _page_only(data["landingPageUrl"])
+    data["referrerUrl"] = _page_only(data.get("referrerUrl", ""))
+    return data
+
+
+def attribution_body(operation: catalog.Operation, entity_id: int, submission: dict) -> dict[str, Any] | None:
+    """The attribution post of ``operation`` (web booking, web lead form, job) for one submission's web session,
+    or None when the submission has no web session to attribute."""
+    session = web_session_data(submission)
+    if session is None:
+        return None
+    return {catalog.ATTRIBUTIONS[operation].id_field: entity_id, "webSessionData": session}
+
+
+def prepare_lead_form(submission: dict, titan_map: dict, offline: dict) -> dict[str, Any]:
+    """The lead-form body the website would hand to ServiceTitan for an enquiry."""
+    return lead_form_envelope(submission, _service_label(submission, titan_map), offline)
+
+
 def prepare(submission: dict, tenant_id: int | str, titan_map: dict, drifted: list[str], offline: dict) -> Handoff:
     """The handoff of one submission; ``drifted`` lists the blocking drift its mapping depends on."""
-    ids, missing = resolve(submission, titan_map)
+    ids, missing, unreviewed = resolve(submission, titan_map)
     identifier = external_id(tenant_id, submission["lead_id"])
     envelope = booking_envelope(submission, ids, _service_label(submission, titan_map), identifier, offline)
-    reason = "mapping-missing" if missing else ("mapping-drifted" if drifted else None)
-    return Handoff(submission["lead_id"], identifier, envelope, tuple(missing + list(drifted)), reason)
+    reason = ("mapping-missing" if missing else "mapping-unreviewed" if unreviewed
+              else "mapping-drifted" if drifted else None)
+    return Handoff(submission["lead_id"], identifier, envelope, tuple(missing + unreviewed + list(drifted)), reason)
 
 
 def allow_list_violations(envelope: dict, allow_list: dict, subject: str) -> list[Finding]:
@@ -158,15 +230,11 @@ def allow_list_violations(envelope: dict, allow_list: dict, subject: str) -> lis
 
 
 def conformance_problems(envelope: dict, subject: str) -> list[Finding]:
-    """Findings where the envelope breaks ServiceTitan's booking-create request schema (field names only)."""
-    validator = jsonschema.Draft202012Validator(schema("servicetitan/booking-create"),
-                                                format_checker=jsonschema.FormatChecker())
-    return [
-        Finding("booking-envelope-invalid", subject, "blocker", None,
-                f"{'.'.join(str(p) for p in error.absolute_path) or 'body'}: {error.validator} rule "
-                f"{error.validator_value!r} of ServiceTitan's booking-create request is broken")
-        for error in sorted(validator.iter_errors(envelope), key=lambda e: list(map(str, e.absolute_path)))
-    ]
+    """Findings where the envelope breaks ServiceTitan's published booking-create request schema."""
+    return [Finding("booking-envelope-invalid", subject, "blocker", None,
+                    f"{where}: {problem} in ServiceTitan's booking-create request")
+            for where, problems in catalog.body_errors(catalog.CREATE_BOOKING, envelope).items()
+            for problem in problems]
 
 
 # --- the offline cycle -------------------------------------------------------------------------------------
@@ -225,22 +293,36 @@ def offline_run(tenant, policy: queue.QueuePolicy, drift_policy: dict) -> Offlin
     return tenant.derived("offline handoff cycle", run)
 
 
-def cycle_problems(cycle: OfflineCycle, policy: queue.QueuePolicy, lead_ids: list[str]) -> list[str]:
-    """What the offline cycle must guarantee: one local record and one notification per submission, no delivery."""
+def record_problems(cycle: OfflineCycle, lead_ids: list[str]) -> list[str]:
+    """Leads without exactly one local record and one notification fallback record."""
     problems = []
     for name, records in (("local record", cycle.local_records), ("notification fallback", cycle.notifications)):
         counts = {lead: sum(1 for r in records if r["lead_id"] == lead) for lead in lead_ids}
         problems += [f"lead {lead} has {n} {name}s, expected 1" for lead, n in counts.items() if n != 1]
-    for item in cycle.items:
-        if policy.states[item.state].get("requires_connection") or policy.states[item.state].get("terminal"):
-            problems.append(f"{item.item_id} reached {item.state} offline")
     return problems
+
+
+def delivered_offline(cycle: OfflineCycle, policy: queue.QueuePolicy) -> list[str]:
+    """Queue items the offline cycle moved to a state that needs a connection or ends the item."""
+    return [f"{item.item_id} reached {item.state} offline" for item in cycle.items
+            if policy.states[item.state].get("requires_connection") or policy.states[item.state].get("terminal")]
 
 
 def review_findings(handoffs: Iterable[Handoff]) -> list[Finding]:
     return [Finding("handoff-needs-mapping", handoff.lead_id, "minor", FINDING_KINDS["handoff-needs-mapping"],
                     f"goes to review ({handoff.reason}): {'; '.join(handoff.problems)}")
             for handoff in handoffs if handoff.reason]
+
+
+def external_id_findings(lines: list[queue.SnapshotLine], handoffs: list[Handoff]) -> list[Finding]:
+    """Queue items whose lead is unknown or whose external id is not their lead's."""
+    return [f for f in snapshot_findings(lines, handoffs)
+            if f.kind in ("handoff-external-id-mismatch", "handoff-unknown-lead")]
+
+
+def queued_unmapped_findings(lines: list[queue.SnapshotLine], handoffs: list[Handoff]) -> list[Finding]:
+    """Queue items waiting as queued or retrying while their lead's mapping is missing or drifted."""
+    return [f for f in snapshot_findings(lines, handoffs) if f.kind == "handoff-queued-unmapped"]
 
 
 def snapshot_findings(lines: list[queue.SnapshotLine], handoffs: list[Handoff],

@@ -14,7 +14,6 @@ names the operator role and evidence that exists under ``evidence/``.
 
 from __future__ import annotations
 
-import argparse
 import math
 from collections import Counter
 from dataclasses import dataclass, field, replace
@@ -111,7 +110,7 @@ class QueuePolicy:
         )
 
     @classmethod
-    def load(cls, policies) -> "QueuePolicy":
+    def from_policies(cls, policies) -> "QueuePolicy":
         """The policy from a PolicySet, with its cross-references checked (a located PolicyError otherwise)."""
         data = policies["sync-queue"]
         for problem_parts, message in policy_problems(data):
@@ -702,39 +701,6 @@ def policy_view(policy: QueuePolicy) -> dict[str, Any]:
         "retry": {"max_attempts": policy.max_attempts, "backoff_seconds": list(policy.retry["backoff_seconds"]),
                   "honour_retry_after": policy.retry["honour_retry_after"]},
     }
-
-
-# --- command line ------------------------------------------------------------------------------------------
-
-
-def register(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "queue", help="print a tenant's sync queue: items, states, counts and what needs an operator",
-        description="Print a tenant's offline sync queue without running the gate.",
-    )
-    parser.add_argument("tenant_folder", type=Path, help="a tenant folder, e.g. fixtures/tenants/comfort-launch")
-    parser.add_argument("--policies-dir", type=Path, default=Path("policies"), help="policy folder (default: policies)")
-    parser.set_defaults(func=run_command)
-
-
-def run_command(args: argparse.Namespace) -> int:
-    from readiness.core.policy import PolicySet
-    from readiness.core.tenants import FixtureTenant
-
-    if not (args.tenant_folder / "tenant.yaml").is_file():
-        raise TenantDataError(args.tenant_folder / "tenant.yaml", "not a tenant folder (no tenant.yaml)")
-    policy = QueuePolicy.load(PolicySet.load(args.policies_dir))
-    tenant = FixtureTenant(args.tenant_folder)
-    lines = tenant_snapshot(tenant)
-    items = [line.item for line in lines]
-    print(f"{tenant.profile['name']} ({tenant.slug}): {len(items)} queue items, "
-          f"connection {tenant.profile['connection']['status']}")
-    print(state_table(items, operator_view(items, policy)))
-    problems = check_snapshot(lines, policy, never_connected=never_connected(tenant.profile),
-                              evidence_dir=tenant.folder / "evidence")
-    for finding in problems:
-        print(f"problem: {finding}")
-    return 1 if problems else 0
 
 
 def never_connected(profile: dict) -> bool:

@@ -12,18 +12,19 @@ from __future__ import annotations
 
 import re
 
-from readiness.report import packets
+from readiness.report import templates
 from readiness.core.errors import ReadinessError
 from readiness.access.matrix import Matrix, eligibility
 from readiness.access.packages import package
 from readiness.access.runbooks import FAILURE_MODES, window_text
+from readiness.servicetitan import catalog
 
 FUTURE = "Future"
 PARTNER_PACKET = "partner-application.md"
 RUNBOOKS_PACKET = "runbooks.md"
 # Lines that describe something API-backed: they name a scope or an endpoint, or speak of the API or a
 # connection outside code spans (a tenant slug in backticks is a name, not a claim).
-_API_CODE = re.compile(r"tn\.[a-z]+\.[a-z0-9]+:[rw]|/v2/tenant/")
+_API_CODE = catalog.NAMES_THE_API
 _API_WORDS = re.compile(r"\bAPI\b|\bconnect", re.I)
 _CODE_SPAN = re.compile(r"`[^`]*`")
 _MANUAL_LINE = re.compile(r"\bmanual|\btoday\b|\bnot connected\b|\bno (ServiceTitan )?(login|connection)", re.I)
@@ -58,25 +59,41 @@ def checklist_name(slug: str) -> str:
 
 
 def render_checklists(policies, tenants) -> dict[str, str]:
-    matrix = Matrix(policies)
-    template = packets.environment().get_template("packets/access-checklist.md.j2")
     documents = {}
     for tenant in tenants:
         try:
             profile = tenant.profile
         except ReadinessError:
             continue  # the tenant fails its own scenarios with the file and line; no checklist can be made
-        results = {r.family: r for r in eligibility(matrix, profile)}
-        families = [(family_view(f), results[f["id"]]) for f in matrix.families_for(profile["package"])]
-        documents[checklist_name(tenant.slug)] = template.render(
-            tenant=profile, slug=tenant.slug, package=package(policies, profile["package"]),
-            admin_gate=matrix.data["admin_gate"], families=families, future=FUTURE,
-        )
+        name, text = render_checklist(policies, tenant.slug, profile)
+        documents[name] = text
     return documents
 
 
+def render_checklist(policies, slug: str, profile: dict) -> tuple[str, str]:
+    """One tenant's access checklist: its name and text."""
+    matrix = Matrix(policies)
+    template = templates.environment().get_template("packets/access-checklist.md.j2")
+    results = {r.family: r for r in eligibility(matrix, profile)}
+    families = [(family_view(f), results[f["id"]]) for f in matrix.families_for(profile["package"])]
+    pending = sorted(set((profile.get("connection") or {}).get("pending_scopes", [])) & set(matrix.scopes()))
+    return checklist_name(slug), template.render(
+        tenant=profile, slug=slug, package=package(policies, profile["package"]), admin_gate=matrix.data["admin_gate"],
+        families=families, pending=pending, pending_acceptance=PENDING_ACCEPTANCE, future=FUTURE,
+    )
+
+
+PENDING_ACCEPTANCE = "awaiting your administrator's acceptance of the new app version"
+
+
+def unlisted_pending_acceptance(text: str, scopes) -> list[str]:
+    """Scopes awaiting acceptance that the checklist does not list as such."""
+    lines = [line for line in text.splitlines() if PENDING_ACCEPTANCE in line]
+    return sorted(scope for scope in scopes if not any(f"`{scope}`" in line for line in lines))
+
+
 def render_partner_packet(policies, tenants=()) -> dict[str, str]:
-    template = packets.environment().get_template("packets/partner-application.md.j2")
+    template = templates.environment().get_template("packets/partner-application.md.j2")
     matrix = Matrix(policies)
     return {PARTNER_PACKET: template.render(
         matrix={**matrix.data, "families": [family_view(f) for f in matrix.families]}, packages=policies["packages"]["packages"], support=policies["runbooks"]["support_model"],
@@ -85,7 +102,7 @@ def render_partner_packet(policies, tenants=()) -> dict[str, str]:
 
 
 def render_runbooks(policies, tenants=()) -> dict[str, str]:
-    template = packets.environment().get_template("packets/runbooks.md.j2")
+    template = templates.environment().get_template("packets/runbooks.md.j2")
     return {RUNBOOKS_PACKET: template.render(
         support=policies["runbooks"]["support_model"],
         runbooks=[runbook_view(r) for r in policies["runbooks"]["runbooks"]],
@@ -130,5 +147,3 @@ def unshown_runbooks(text: str, runbooks) -> list[str]:
             if value == NOT_STATED or value not in text:
                 missing.append(f"{runbook['id']}: {label}")
     return missing
-
-packets.RENDERERS.extend([render_checklists, render_partner_packet, render_runbooks])

@@ -1,0 +1,146 @@
+"""Benchmark: customer intake of a 5,000-row pricebook XLSX and a 100,000-row jobs CSV (generated, fake).
+
+Times ``readiness.intake.importer.import_files`` on each file and, in the same run, the floor: openpyxl's
+read-only iteration over the same workbook and ``csv.reader`` over the same CSV (reading the cells and nothing
+else). Prints rows/s and the ratio to the floor (target: at most 2x), and for reference an untyped copy of the CSV to JSON lines. Memory: tracemalloc's peak while importing
+the jobs CSV at a tenth of the rows and at the full size; a peak that does not grow with the file is the target
+(pages are streamed and written 5,000 records at a time; the ids seen so far are the only thing kept per row).
+
+    python benchmarks/intake_import.py [--services 5000] [--jobs 100000] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import shutil
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import openpyxl  # noqa: E402
+
+from readiness.core.policy import PolicySet  # noqa: E402
+from readiness.intake import importer, layouts  # noqa: E402
+
+STAMP = "2026-11-04T17:15:00Z"
+
+
+def service(number: int) -> dict:
+    return {"id": 50000 + number, "code": f"SV-{number:05d}", "displayName": f"Demo Service {number}",
+            "description": f"<p>Demo service {number}.</p>", "warranty": None,
+            "categories": [{"id": 900 + number % 20, "name": f"Category {number % 20}", "active": True}],
+            "price": 100.0 + number % 300, "memberPrice": 90.0, "addOnPrice": 100.0, "addOnMemberPrice": 90.0,
+            "taxable": False, "account": None, "hours": 1.5, "isLabor": True, "active": number % 17 != 0,
+            "crossSaleGroup": None, "paysCommission": False, "bonus": 0.0, "commissionBonus": 0.0,
+            "modifiedOn": STAMP, "source": None, "externalId": None, "businessUnitId": 1001, "cost": 0.0,
+            "createdOn": STAMP, "soldByCommission": 0.0, "defaultAssetUrl": None}
+
+
+def job(number: int) -> dict:
+    return {"id": 1_000_000 + number, "jobNumber": str(1_000_000 + number), "projectId": None,
+            "customerId": 7_000_000 + number, "locationId": 8_000_000 + number,
+            "jobStatus": "Completed" if number % 5 else "Canceled", "completedOn": STAMP if number % 5 else None,
+            "businessUnitId": 1001 + number % 3, "jobTypeId": 2001 + number % 12, "priority": "Normal",
+            "campaignId": 4001 + number % 9, "summary": f"Demo job {number}.", "appointmentCount": 1,
+            "firstAppointmentId": 9_000_000 + number, "lastAppointmentId": 9_000_000 + number, "recallForId": None,
+            "warrantyId": None, "jobGeneratedLeadSource": None, "noCharge": False, "notificationsEnabled": True,
+            "createdOn": STAMP, "createdById": 99, "modifiedOn": STAMP, "leadCallId": None,
+            "bookingId": 6_000_000 + number if number % 2 else None, "soldById": None, "customerPo": "",
+            "invoiceId": 5_000_000 + number, "membershipId": None, "total": 249.0, "active": True}
+
+
+def timed(function, repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        function()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def floor_xlsx(path: Path) -> None:
+    book = openpyxl.load_workbook(path, read_only=True)
+    for _ in book["Services"].iter_rows(values_only=True):
+        pass
+    book.close()
+
+
+def floor_csv(path: Path) -> None:
+    with path.open(newline="", encoding="utf-8") as handle:
+        for _ in csv.reader(handle):
+            pass
+
+
+def untyped_copy(source: Path, target: Path) -> None:
+    """What any import must at least do: read each row and write it as JSON (no typing, no checks)."""
+    with source.open(newline="", encoding="utf-8") as handle, target.open("w", encoding="utf-8") as out:
+        rows = csv.reader(handle)
+        headings = next(rows)
+        for row in rows:
+            out.write(json.dumps(dict(zip(headings, row))) + "\n")
+
+
+def importing(policy, base: Path, source: Path, kind: str):
+    def run() -> None:
+        tenant = base / "tenant"
+        shutil.rmtree(tenant, ignore_errors=True)
+        (tenant / "exports").mkdir(parents=True)
+        (tenant / "tenant.yaml").write_text("name: benchmark\n")
+        importer.import_files(tenant, [source], policy, reviewed_by_role="Office Manager", kind=kind)
+    return run
+
+
+def peak_bytes(function) -> int:
+    tracemalloc.start()
+    function()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--services", type=int, default=5000)
+    parser.add_argument("--jobs", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3, help="best of N timings (default 3)")
+    args = parser.parse_args()
+    policy = importer.IntakePolicy.from_policies(PolicySet.load(ROOT / "policies"))
+    profiles = {p.name: p for p in policy.profiles}
+    with tempfile.TemporaryDirectory(prefix="intake-bench-") as folder:
+        base = Path(folder)
+        workbook = base / "pricebook.xlsx"
+        layouts.write_xlsx(workbook, [("Services", profiles["pricebook-services"],
+                                       (service(n) for n in range(args.services)))])
+        jobs_csv = base / "jobs.csv"
+        layouts.write_csv(jobs_csv, profiles["jobs"], (job(n) for n in range(args.jobs)))
+        small_csv = base / "jobs-small.csv"
+        layouts.write_csv(small_csv, profiles["jobs"], (job(n) for n in range(args.jobs // 10)))
+        print(f"files: pricebook.xlsx {workbook.stat().st_size / 1e6:.1f} MB ({args.services} rows), "
+              f"jobs.csv {jobs_csv.stat().st_size / 1e6:.1f} MB ({args.jobs} rows)")
+        for label, rows, source, kind, floor, floor_name in (
+                ("pricebook XLSX", args.services, workbook, "pricebook", floor_xlsx, "openpyxl read-only iteration"),
+                ("jobs CSV", args.jobs, jobs_csv, "jobs", floor_csv, "csv.reader")):
+            floor_time = timed(lambda: floor(source), args.repeat)
+            import_time = timed(importing(policy, base, source, kind), args.repeat)
+            print(f"{label}: import {import_time:.2f} s ({rows / import_time:,.0f} rows/s); floor ({floor_name}) "
+                  f"{floor_time:.2f} s ({rows / floor_time:,.0f} rows/s); ratio {import_time / floor_time:.1f}x "
+                  f"(target <= 2x)")
+        copy_time = timed(lambda: untyped_copy(jobs_csv, base / "copy.jsonl"), args.repeat)
+        print(f"jobs CSV, reference: csv.reader + json.dumps of each row as read (untyped) {copy_time:.2f} s "
+              f"({args.jobs / copy_time:,.0f} rows/s)")
+        small = peak_bytes(importing(policy, base, small_csv, "jobs"))
+        large = peak_bytes(importing(policy, base, jobs_csv, "jobs"))
+        print(f"memory (tracemalloc peak, jobs CSV): {args.jobs // 10} rows {small / 1e6:.1f} MB, {args.jobs} rows "
+              f"{large / 1e6:.1f} MB ({large / small:.2f}x for 10x the rows)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,421 @@
+"""Import a customer's CSV and XLSX exports into ``exports/`` pages shaped exactly like ServiceTitan's API.
+
+Each sheet is matched to a profile of ``policies/intake.yaml``; rows stream into pages of at most
+:data:`PAGE_SIZE` records, each page validated against ServiceTitan's published schema before it is written.
+Pages are staged inside the tenant folder and moved into place only when every file imported cleanly, so a
+bad file imports nothing. Every import writes ``evidence/export-receipt-<date>.md``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import re
+import shutil
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Iterable
+
+from readiness.boundaries.data_boundaries import ExportFieldJudge
+from readiness.core.errors import PolicyError, TenantDataError
+from readiness.intake import profiles as compiled
+from readiness.intake.files import refuse_existing, write_new
+from readiness.intake.profiles import EMPTY, CellError, Profile, normal
+from readiness.intake.sources import IntakeError, Sheet, Workbook, column_letter
+from readiness.servicetitan import openapi
+
+PAGE_SIZE = 5000  # the most records ServiceTitan returns per page (pageSize 1-5000)
+POLICY = "intake"
+_PROBLEM = re.compile(r"^data\[(\d+)\](?:\.([A-Za-z0-9]+))?")
+_STAGING = ".intake-staging"
+
+
+@dataclass
+class IntakePolicy:
+    profiles: list[Profile]
+    personal_data: list[tuple[re.Pattern, str]]
+    export_fields: ExportFieldJudge  # data-boundaries.yaml: fields no export may hold (card, bank, SSN, notes)
+
+    @classmethod
+    def from_policies(cls, policies) -> "IntakePolicy":
+        spec = policies[POLICY]
+        found = []
+        for index, profile in enumerate(spec["profiles"]):
+            try:
+                found.append(compiled.compile_profile(profile))
+            except compiled.ProfileError as exc:
+                raise policies.error(POLICY, ["profiles", index, *exc.parts], str(exc)) from None
+            except openapi.UnknownOperation as exc:
+                raise policies.error(POLICY, ["profiles", index, "export"], str(exc)) from None
+        return cls(found, [(re.compile(rule["pattern"]), rule["what"]) for rule in spec["personal_data"]],
+                   ExportFieldJudge(policies["data-boundaries"]))
+
+    @property
+    def kinds(self) -> list[str]:
+        return sorted({p.kind for p in self.profiles})
+
+    def kinds_by_export(self) -> dict[str, str]:
+        return {p.export: p.kind for p in self.profiles}
+
+    def refusal(self, heading: str) -> str | None:
+        """Why a column is refused by its heading, or None: personal data (intake.yaml) or a field no export may
+        hold (data-boundaries.yaml)."""
+        text = normal(heading)
+        what = next((what for pattern, what in self.personal_data if pattern.search(text)), None)
+        if what:
+            return f"holds {what}, which the product never imports (data minimization)"
+        reason = self.export_fields.forbidden_because(heading)
+        return f"is a field no export may hold: {reason} (data-boundaries.yaml)" if reason else None
+
+
+@dataclass
+class SheetImport:
+    sheet: str
+    profile: str
+    export: str
+    rows_in: int = 0
+    rows_out: int = 0
+    dropped: list[str] = field(default_factory=list)
+
+
+@dataclass
+class FileImport:
+    name: str
+    sha256: str
+    kind: str  # csv or xlsx
+    sheets: list[SheetImport] = field(default_factory=list)
+    ignored_sheets: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ImportResult:
+    files: list[FileImport]
+    written: list[Path]
+    receipt: Path
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _sheet_key(name: str) -> str:
+    return normal(name.replace("_", " ").replace("-", " "))
+
+
+def _did_you_mean(wanted: Iterable[str], found: list[str]) -> str:
+    for name in wanted:
+        close = difflib.get_close_matches(name, found, n=1, cutoff=0.6)
+        if close:
+            return f"; did you mean sheet {close[0]!r} (expected {name!r})?"
+    return ""
+
+
+def _matched_columns(profile: Profile, headings: list[str]) -> int:
+    keys = {normal(h) for h in headings}
+    return sum(any(normal(h) in keys for h in leaf.headings) for leaf in profile.leaves)
+
+
+def _by_headings(candidates: list[Profile], display: str, sheet: str, headings: list[str]) -> Profile:
+    scored = sorted(((_matched_columns(p, headings), p.name, p) for p in candidates), key=lambda t: (-t[0], t[1]))
+    best = scored[0][0]
+    if len(scored) > 1 and scored[1][0] == best:
+        names = ", ".join(p.name for score, _, p in scored if score == best)
+        raise IntakeError(display, f"the columns fit several layouts ({names}); name one with --profile, or give "
+                                   "the sheet or file the layout's name", sheet=sheet)
+    return scored[0][2]
+
+
+def plan_sheets(book: Workbook, candidates: list[Profile],
+                kind: str | None) -> tuple[list[tuple[str, Profile, Sheet]], list[str]]:
+    """Which sheet imports under which profile, and the sheets left out. An XLSX sheet is chosen by name (a
+    one-sheet workbook needs no match); a CSV is one sheet named after the file."""
+    names = book.sheet_names()
+    by_sheet = {}
+    for profile in candidates:
+        for sheet in profile.sheets:
+            by_sheet.setdefault(_sheet_key(sheet), []).append(profile)
+    plan = [(name, by_sheet[_sheet_key(name)]) for name in names if _sheet_key(name) in by_sheet]
+    if book.kind == "csv" or (len(names) == 1 and not plan):
+        sheet = book.sheet(names[0])
+        options = plan[0][1] if plan else candidates
+        return [(names[0], _by_headings(options, book.display, names[0] if book.kind == "xlsx" else None,
+                                         sheet.headings), sheet)], []
+    if not plan:
+        expected = sorted({s for p in candidates for s in p.sheets})
+        what = f"--kind {kind}" if kind else "any import profile"
+        raise IntakeError(book.display, f"no sheet this import takes: {what} reads a sheet named "
+                                        f"{' or '.join(repr(s) for s in expected)}, the workbook has "
+                                        f"{', '.join(repr(n) for n in names)}{_did_you_mean(expected, names)}",
+                          sheet=names[0])
+    chosen = []
+    for name, options in plan:
+        sheet = book.sheet(name)
+        chosen.append((name, options[0] if len(options) == 1 else _by_headings(options, book.display, name,
+                                                                                sheet.headings), sheet))
+    taken = {name for name, _ in plan}
+    return chosen, [name for name in names if name not in taken]
+
+
+class _Columns:
+    """Which column feeds each mapped field of a profile, from a sheet's heading row."""
+
+    def __init__(self, profile: Profile, policy: IntakePolicy, display: str, sheet: str | None, headings: list[str]):
+        position: dict[str, int] = {}
+        for index, heading in enumerate(headings):
+            if not heading:
+                continue
+            key = normal(heading)
+            if key in position:
+                raise IntakeError(display, f"heading {heading!r} appears twice (also column "
+                                           f"{column_letter(position[key])}); keep one", sheet=sheet, row=1,
+                                  column=column_letter(index), heading=heading)
+            position[key] = index
+        self.mapped: list[tuple[compiled.Leaf, int]] = []
+        used = set()
+        for leaf in profile.leaves:
+            index = next((position[normal(h)] for h in leaf.headings if normal(h) in position), None)
+            if index is None:
+                parent = profile.parents.get(leaf.path[0][0])
+                needed = leaf.required and (parent is None or parent[1])
+                if needed:
+                    raise IntakeError(display, f"missing required column {leaf.headings[1]!r} (ServiceTitan field "
+                                               f"{leaf.field}; also accepted: "
+                                               f"{', '.join(repr(h) for h in leaf.headings[2:]) or 'none'}); add it "
+                                               f"or map its heading in policies/intake.yaml", sheet=sheet, row=1)
+                continue
+            self.mapped.append((leaf, index))
+            used.add(index)
+        explicit = {normal(h) for leaf in profile.leaves for h in leaf.headings[1:]}
+        self.dropped = []
+        for index, heading in enumerate(headings):
+            if index in used or not heading:
+                continue
+            why = None if normal(heading) in explicit else policy.refusal(heading)
+            if why:
+                raise IntakeError(display, f"column {heading!r} {why}; delete the column and import again",
+                                  sheet=sheet, row=1, column=column_letter(index), heading=heading)
+            self.dropped.append(heading)
+        self.headings = headings
+        self.column_of = {leaf.path[0][0]: index for leaf, index in self.mapped}
+        # (leaf, column, top-level field, field inside it or None), what each row's cells fill
+        self.plan = [(leaf, index, leaf.path[0][0], leaf.path[1][0] if len(leaf.path) > 1 else None)
+                     for leaf, index in self.mapped]
+
+
+def _record(profile: Profile, columns: _Columns, row: list[Any], display: str, sheet: str | None,
+            number: int) -> dict[str, Any]:
+    record: dict[str, Any] = {}
+    nested: dict[str, dict[str, Any]] = {}
+    width = len(row)
+    for leaf, index, top, sub in columns.plan:
+        value = row[index] if index < width else None
+        try:
+            if value is None or value == "" or (type(value) is str and value.isspace()):
+                filled = compiled.fill_empty(leaf)
+            else:
+                filled = leaf.convert(value)
+        except CellError as exc:
+            raise IntakeError(display, str(exc), sheet=sheet, row=number, column=column_letter(index),
+                              heading=columns.headings[index]) from None
+        if sub is None:
+            if filled is not EMPTY:
+                record[top] = filled
+        else:
+            nested.setdefault(top, {})[sub] = filled
+    for top, values in nested.items():
+        nullable, required, listed = profile.parents[top]
+        if all(v is None or v is EMPTY for v in values.values()):
+            if listed:
+                record[top] = []
+            elif nullable:
+                record[top] = None
+            elif required:
+                raise IntakeError(display, f"{top} is required but its columns are empty", sheet=sheet, row=number,
+                                  column=column_letter(columns.column_of[top]))
+            continue
+        item = {key: value for key, value in values.items() if value is not EMPTY}
+        record[top] = [item] if listed else item
+    for name, value in profile.defaults.items():
+        record.setdefault(name, value)
+    return record
+
+
+class _PageWriter:
+    """Pages of one export into the staging folder, each validated against the published schema as it is written."""
+
+    def __init__(self, profile: Profile, staging: Path, display: str, sheet: str | None, columns: _Columns):
+        self.profile, self.staging, self.display, self.sheet, self.columns = profile, staging, display, sheet, columns
+        self.validator = openapi.PageValidator(profile.api_path)
+        self.files: list[Path] = []
+
+    def write(self, data: list[dict], rows: list[int], *, has_more: bool) -> None:
+        number = len(self.files) + 1
+        if self.profile.envelope == "list":
+            envelope = {"page": number, "pageSize": PAGE_SIZE, "hasMore": has_more, "totalCount": None}
+        else:
+            marker = self.profile.export.rsplit("/", 1)[-1]
+            envelope = {"hasMore": has_more, "continueFrom": f"intake-{marker}-{number + 1:04d}"}
+        for problem in self.validator.validate({**envelope, "data": data})[:1]:
+            raise self._problem(problem, rows)
+        target = self.staging / self.profile.export / f"{number:04d}.json"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with target.open("w", encoding="utf-8") as handle:
+            # One record per line: readable, diffable, and written by json's C encoder.
+            handle.write(json.dumps(envelope, ensure_ascii=False)[:-1] + ', "data": [')
+            handle.write(",".join("\n  " + json.dumps(record, ensure_ascii=False) for record in data))
+            handle.write("\n]}\n" if data else "]}\n")
+        self.files.append(target)
+
+    def _problem(self, problem: openapi.Problem, rows: list[int]) -> IntakeError:
+        match = _PROBLEM.match(problem.json_path)
+        if not match:
+            return IntakeError(self.display, f"the imported page does not fit ServiceTitan's schema at "
+                                             f"{problem.json_path}: {problem.message}; the profile "
+                                             f"{self.profile.name!r} in policies/intake.yaml needs a default or a "
+                                             "column for it", sheet=self.sheet)
+        index, top = int(match.group(1)), match.group(2)
+        column = self.columns.column_of.get(top) if top else None
+        detail = problem.message if top else (f"{problem.message}: map a column to it or give it a default in "
+                                              f"profile {self.profile.name!r} (policies/intake.yaml)")
+        return IntakeError(self.display, f"{top + ': ' if top else ''}{detail} (ServiceTitan's published schema)",
+                           sheet=self.sheet, row=rows[index],
+                           column=column_letter(column) if column is not None else None,
+                           heading=self.columns.headings[column] if column is not None else None)
+
+
+def _import_sheet(profile: Profile, policy: IntakePolicy, sheet: Sheet, display: str, sheet_label: str | None,
+                  staging: Path) -> tuple[SheetImport, _PageWriter]:
+    columns = _Columns(profile, policy, display, sheet_label, sheet.headings)
+    result = SheetImport(sheet.name, profile.name, profile.export, dropped=columns.dropped)
+    writer = _PageWriter(profile, staging, display, sheet_label, columns)
+    first_row: dict[Any, int] = {}
+    data, rows = [], []
+    for number, values in sheet.rows:
+        if len(data) == PAGE_SIZE:  # a row follows, so this page is not the last
+            writer.write(data, rows, has_more=True)
+            data, rows = [], []
+        result.rows_in += 1
+        record = _record(profile, columns, values, display, sheet_label, number)
+        ident = record.get("id")
+        if ident in first_row:
+            id_column = columns.column_of["id"]
+            raise IntakeError(display, f"duplicate id {ident}: row {first_row[ident]} has it too; each record "
+                                       "appears once", sheet=sheet_label, row=number, column=column_letter(id_column),
+                              heading=columns.headings[id_column])
+        first_row[ident] = number
+        data.append(record)
+        rows.append(number)
+    if result.rows_in == 0:
+        raise IntakeError(display, "no data rows below the heading row; export the report again",
+                          sheet=sheet_label, row=2)
+    writer.write(data, rows, has_more=False)
+    result.rows_out = result.rows_in
+    return result, writer
+
+
+def _targets(tenant_dir: Path, export: str) -> list[Path]:
+    return [tenant_dir / "exports" / f"{export}.json", tenant_dir / "exports" / export]
+
+
+def import_files(tenant_dir: Path, sources: list[Path], policy: IntakePolicy, *, reviewed_by_role: str,
+                 received_on: str | None = None, kind: str | None = None, profile: str | None = None,
+                 force: bool = False) -> ImportResult:
+    """Import every file or nothing; returns what was read and written."""
+    if not (tenant_dir / "tenant.yaml").is_file():
+        raise TenantDataError(tenant_dir, "not a tenant folder (no tenant.yaml); make one with "
+                                          "python -m readiness tenant new")
+    candidates = [p for p in policy.profiles if (kind is None or p.kind == kind) and (profile is None or
+                                                                                        p.name == profile)]
+    if not candidates:
+        raise PolicyError(None, f"no import profile for --kind {kind} --profile {profile} in policies/intake.yaml")
+    received_on = received_on or date.today().isoformat()
+    staging = tenant_dir / _STAGING
+    shutil.rmtree(staging, ignore_errors=True)
+    results, writers = [], []
+    try:
+        for source in sources:
+            if not source.is_file():
+                raise IntakeError(source.name, "file not found" if not source.exists() else "not a regular file")
+            done = FileImport(source.name, _sha256(source), "")
+            with Workbook(source) as book:
+                done.kind = book.kind
+                plan, done.ignored_sheets = plan_sheets(book, candidates, kind)
+                for name, chosen, sheet in plan:
+                    if not force:
+                        refuse_existing(_targets(tenant_dir, chosen.export))
+                    if any(w.profile.export == chosen.export for w in writers):
+                        raise IntakeError(source.name, f"a second source for exports/{chosen.export}; import one "
+                                                       "file per export", sheet=name if book.kind == "xlsx" else None)
+                    sheet_import, writer = _import_sheet(chosen, policy, sheet, source.name,
+                                                         name if book.kind == "xlsx" else None, staging)
+                    done.sheets.append(sheet_import)
+                    writers.append(writer)
+            results.append(done)
+        written = [_move_into_place(tenant_dir, writer) for writer in writers]
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    receipt = _write_receipt(tenant_dir, results, reviewed_by_role, received_on)
+    return ImportResult(results, written, receipt)
+
+
+def _move_into_place(tenant_dir: Path, writer: _PageWriter) -> Path:
+    single, folder = _targets(tenant_dir, writer.profile.export)
+    if single.exists():
+        single.unlink()
+    if folder.exists():
+        shutil.rmtree(folder)
+    if len(writer.files) == 1:
+        single.parent.mkdir(parents=True, exist_ok=True)
+        writer.files[0].replace(single)
+        return single
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    writer.files[0].parent.replace(folder)
+    return folder
+
+
+def receipt_path(tenant_dir: Path, received_on: str) -> Path:
+    """``evidence/export-receipt-<date>.md``; a second import the same day adds ``-2``, ``-3``, ... (never over)."""
+    evidence = tenant_dir / "evidence"
+    path, number = evidence / f"export-receipt-{received_on}.md", 1
+    while path.exists():
+        number += 1
+        path = evidence / f"export-receipt-{received_on}-{number}.md"
+    return path
+
+
+def _write_receipt(tenant_dir: Path, results: list[FileImport], role: str, received_on: str) -> Path:
+    path = receipt_path(tenant_dir, received_on)
+    lines = [
+        f"# Export receipt {received_on}",
+        "",
+        "Written by `python -m readiness import`. The files below were received from the customer and imported into",
+        "`exports/` in ServiceTitan's published response shapes; nothing else was kept from them.",
+        "",
+        f"- Date received: {received_on}",
+        f"- Reviewed by (customer role): {role}",
+        "- Transfer: files supplied by the customer; no ServiceTitan login or connection was used by us",
+        "",
+        "## Files received",
+        "",
+        "| File | Sheet | SHA-256 | Rows in | Rows out | Imported into |",
+        "|---|---|---|---|---|---|",
+    ]
+    for done in results:
+        for sheet in done.sheets:
+            lines.append(f"| `{done.name}` | {sheet.sheet if done.kind == 'xlsx' else '(CSV)'} | `{done.sha256}` | "
+                         f"{sheet.rows_in} | {sheet.rows_out} | `exports/{sheet.export}` ({sheet.profile}) |")
+    lines += ["", "## Columns dropped (no ServiceTitan field the product needs)", ""]
+    for done in results:
+        for sheet in done.sheets:
+            dropped = ", ".join(f"`{h}`" for h in sheet.dropped) or "none"
+            lines.append(f"- `{done.name}`{' [' + sheet.sheet + ']' if done.kind == 'xlsx' else ''}: {dropped}")
+        if done.ignored_sheets:
+            lines.append(f"- `{done.name}`: sheets not imported: {', '.join(done.ignored_sheets)}")
+    write_new(path, "\n".join(lines) + "\n")
+    return path
