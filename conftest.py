@@ -88,10 +88,6 @@ def _read_scenario_meta(item: pytest.Item) -> dict | None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     gate = config.stash[GATE]
-    if config.option.verbose <= 0 and config.option.tbstyle == "auto" and any(map(_scenario_meta, items)):
-        # A gate run speaks in findings (the readiness summary), not tracebacks: -v or --tb=... brings them back.
-        config.option.tbstyle = "no"
-        config.pluginmanager.get_plugin("terminalreporter").reportchars = ""
     for item in items:
         meta = _scenario_meta(item)
         if meta is None:
@@ -131,7 +127,7 @@ def tenant(request: pytest.FixtureRequest, gate: GateRun):
     tenant = gate.tenant(request.param)
     meta = _scenario_meta(request.node) or {"tags": []}
     if gate.load_problems(tenant.slug) and CONTRACT_TAG not in meta["tags"]:
-        pytest.fail(f"{NOT_LOADED}; see 'Every tenant file follows its documented contract'", pytrace=False)
+        pytest.fail(gate.not_loaded_reason(tenant.slug), pytrace=False)
     return tenant
 
 
@@ -204,6 +200,7 @@ class ReportHook:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         for name, value in report.user_properties:
             if name == PROPERTY:
+                self._speak_in_findings()
                 self.gate.observe(report.nodeid, report.when, report.outcome, decode(value), _message(report))
         self._progress(self.progress.observe(report.nodeid, report.when, report.duration))
 
@@ -214,6 +211,15 @@ class ReportHook:
                 if terminal._tw.width_of_current_line:  # after -q's progress dots
                     terminal._tw.line()
                 terminal.write_line(line)
+
+    def _speak_in_findings(self) -> None:
+        """Once a scenario reports (here on the controller, with or without xdist), the run is a gate run: it speaks
+        in findings, in the readiness summary, not in tracebacks and pytest's short summary. -v or --tb=... keeps
+        pytest's own."""
+        terminal = self.terminal
+        if terminal is not None and terminal.config.option.verbose <= 0 and terminal.config.option.tbstyle == "auto":
+            terminal.config.option.tbstyle = "no"
+            terminal.reportchars = ""
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:

@@ -263,3 +263,18 @@ def test_titan_map_findings_name_the_line(tmp_path):
     line = next(n for n, text in enumerate((folder / "titan-map.yaml").read_text().splitlines(), 1)
                 if text.startswith("notes:"))
     assert finding.subject == f"titan-map.yaml:{line}"
+
+
+@pytest.mark.parametrize("name, record", [
+    ("tenant/lead-submission", {"lead_id": "l1", "submitted_at": "yesterday"}),
+    ("tenant/lead-submission", {"lead_id": 7, "submitted_at": "2026-11-02T15:04:05Z"}),
+    ("tenant/consent", {"consent_id": "c", "captured_at": "2026-11-02T15:04:05Z", "text_version": "v",
+                        "text_sha256": "XYZ", "method": "web-form-checkbox"}),
+    ("tenant/queue-item", {"item_id": "q", "lead_id": "l", "external_id": "e", "state": "queued", "attempts": -1,
+                           "history": [{"state": "queued", "at": "2026-11-02T15:04:05Z", "by": "intake"}]}),
+])
+def test_the_fast_record_check_refuses_what_the_schema_refuses(name, record):
+    """JSON Lines records pass fastjsonschema's compiled check first; a record it passes must conform."""
+    from readiness.core.documents import first_problem, schema
+
+    assert first_problem(record, schema(name)) is not None

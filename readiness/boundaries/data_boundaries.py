@@ -22,7 +22,7 @@ import re2
 from readiness.boundaries import privacy
 from readiness.boundaries.sensitive import luhn
 from readiness.core.documents import did_you_mean
-from readiness.core.errors import TenantDataError
+from readiness.core.errors import TenantDataError, relative
 from readiness.core.findings import Finding
 from readiness.servicetitan import catalog
 
@@ -72,12 +72,7 @@ def contract_findings(tenant, problems) -> list[Finding]:
     """One finding per tenant file the pre-flight could not load: where (file:line:column), the key, the fix."""
     found = []
     for problem in problems:
-        where = Path(problem.file)
-        try:
-            where = where.resolve().relative_to(Path(tenant.folder).resolve())
-        except ValueError:
-            pass
-        subject = where.as_posix() + "".join(f":{n}" for n in (problem.line, problem.column) if n is not None)
+        subject = relative(problem.file, tenant.folder) + "".join(f":{n}" for n in (problem.line, problem.column) if n is not None)
         detail = f"{problem.key}: {problem.message}" if problem.key else problem.message
         found.append(_finding("tenant-file-invalid", subject, detail))
     return found

@@ -13,6 +13,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Iterator
 
+import fastjsonschema
 import jsonschema
 import yaml
 
@@ -117,7 +118,13 @@ def validate_data(data, schema: dict, path: Path, error: type[ReadinessError], l
 
 def first_problem(data, schema: dict, *, allow_unknown_keys: bool = False) -> tuple[list, str] | None:
     """The key path and one-line explanation of the problem to fix first, or None when ``data`` conforms."""
-    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    validator, fast = _validator(schema)
+    if fast is not None:  # a JSON Lines file checks every record: ~100x faster where it means the same
+        try:
+            fast(data)
+            return None
+        except fastjsonschema.JsonSchemaException:
+            pass  # jsonschema decides, and explains
     errors = list(validator.iter_errors(data))
     unknown = [e for e in errors if e.validator in UNKNOWN_KEY]
     if allow_unknown_keys:
@@ -130,6 +137,35 @@ def first_problem(data, schema: dict, *, allow_unknown_keys: bool = False) -> tu
     else:
         problem = jsonschema.exceptions.best_match(errors)
     return _explain(problem, schema)
+
+
+_VALIDATORS: dict[int, tuple[dict, jsonschema.Draft202012Validator, Any]] = {}
+# Keywords whose meaning differs between draft 2020-12 (jsonschema) and draft 7 (fastjsonschema's newest draft),
+# and formats, which the two check differently ("2026-02-30").
+_NEWER_KEYWORDS = ("format", "unevaluatedProperties", "unevaluatedItems", "dependentRequired", "dependentSchemas",
+                   "prefixItems", "$dynamicRef", "minContains", "maxContains")
+
+
+def _validator(schema: dict):
+    """jsonschema's validator (the authority, and the one that explains), and fastjsonschema's compiled check
+    where the schema means the same in draft 7; one of each per schema object (``schema()`` hands out the same
+    dict each time)."""
+    kept = _VALIDATORS.get(id(schema))
+    if kept is None or kept[0] is not schema:
+        text = json.dumps(schema)
+        same_in_draft7 = not any(f'"{k}"' in text for k in _NEWER_KEYWORDS) and not _ref_with_siblings(schema)
+        fast = fastjsonschema.compile({k: v for k, v in schema.items() if k != "$schema"}) if same_in_draft7 else None
+        kept = _VALIDATORS[id(schema)] = (
+            schema, jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()), fast)
+    return kept[1], kept[2]
+
+
+def _ref_with_siblings(value) -> bool:
+    """Draft 7 ignores a $ref's sibling keywords; 2020-12 applies them."""
+    if isinstance(value, dict):
+        return (("$ref" in value and len(set(value) - {"$ref", "description"}) > 0)
+                or any(_ref_with_siblings(v) for v in value.values()))
+    return isinstance(value, list) and any(_ref_with_siblings(v) for v in value)
 
 
 def did_you_mean(word: str, choices) -> str:

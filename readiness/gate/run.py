@@ -18,7 +18,7 @@ from readiness.report import document, formats, history, packets
 from readiness.sandbox import protocol
 from readiness.access import runbooks
 from readiness.boundaries import data_boundaries, security
-from readiness.core.errors import OptionError, ReadinessError
+from readiness.core.errors import OptionError, ReadinessError, relative
 from readiness.core.findings import Finding
 from readiness.core.policy import PolicySet
 from readiness.gate import waivers
@@ -32,6 +32,7 @@ PROPERTY = "readiness-scenario"
 # do not load is failed unjudged, so one broken file is reported once, by that scenario, never once per scenario.
 CONTRACT_TAG = "tenant-contract"
 NOT_LOADED = "not judged: the tenant did not load"
+CONTRACT_SCENARIO = "Every tenant file follows its documented contract"
 # In --sandbox simulator a @sandbox scenario's result is a dry run, never evidence.
 DRY_RUN_STATUSES = {"passed": "dry-run-passed", "failed": "dry-run-failed"}
 
@@ -149,6 +150,12 @@ class GateRun:
     def load_problems(self, slug: str) -> list[ReadinessError]:
         """One error per file of the tenant that broke its contract in the pre-flight (after ``tenant``)."""
         return self._load_problems.get(slug, [])
+
+    def not_loaded_reason(self, slug: str) -> str:
+        """Why a scenario of a tenant that did not load is unjudged: the broken files, named once, not their errors."""
+        folder = self._tenants_by_slug[slug].folder
+        files = [relative(problem.file, folder) for problem in self.load_problems(slug)]
+        return f"{NOT_LOADED} ({', '.join(files)}); see '{CONTRACT_SCENARIO}'"
 
     def pending_reason(self, tags: set[str]) -> str | None:
         """Why a scenario cannot run in this mode, or None when it runs."""
