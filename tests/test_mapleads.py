@@ -274,11 +274,11 @@ def test_leads_import_reads_json_lines_as_form_tools_export_them(capsys, workspa
     form = tmp_path / "form.jsonl"
     form.write_text(json.dumps({"submitted_at": "2026-12-01T15:04:05Z", "service": "leak-detection",
                                 "contact": {"name": "Pat Example", "phone": "918-555-0142"}, "zip": "74103",
-                                "consent": True, "referrer": "https://example.com/x"}) + "\n")
+                                "consent": True, "user_agent": "Mozilla/5.0 (example)"}) + "\n")
     code, out, _ = import_leads(capsys, workspace, intake_tenant, form)
-    assert code == 0 and "referrer" in out
+    assert code == 0 and "user_agent" in out
     (lead,) = lines(intake_tenant / "leads/submissions.jsonl")
-    assert lead["contact"] == {"name": "Pat Example", "phone": "918-555-0142"} and "referrer" not in lead
+    assert lead["contact"] == {"name": "Pat Example", "phone": "918-555-0142"} and "user_agent" not in json.dumps(lead)
 
 
 @pytest.mark.parametrize("change, message", [
