@@ -6,6 +6,10 @@ Markdown and HTML are exactly what one unsharded run over the same inputs writes
 Reports made under different policies, commits, modes or report versions are refused,
 and so are incomplete or overlapping sets of shards: a merge never silently drops or
 double-counts a tenant.
+
+The shards are checked against the report schema on another core (``readiness.gate.overlap``) while this one
+merges and renders; nothing is written until they pass, and a shard off its schema is named before any other
+refusal.
 """
 
 from __future__ import annotations
@@ -15,9 +19,13 @@ import shutil
 import sys
 from pathlib import Path
 
+from typing import Callable
+
 from readiness.core import evidence
-from readiness.report import history, document
+from readiness.core.documents import read_json, schema, validate_data
 from readiness.core.errors import ReadinessError
+from readiness.gate import overlap
+from readiness.report import document, history
 
 MUST_AGREE = {
     "policy_digest": "policy versions (policy digests)",
@@ -133,14 +141,39 @@ def copy_packets(report_paths: list[Path], out_dir: Path) -> tuple[list[Path], l
     return written, sorted(differing)
 
 
+def start_checking(inputs: list[tuple[Path, dict]]) -> Callable[[], None]:
+    """``document.load``'s schema check of every input, on another core; the returned function waits for it and
+    raises the first input's problem, in the order given."""
+    report_schema = schema("report/readiness")
+
+    def check() -> None:
+        for path, built in inputs:
+            validate_data(built, report_schema, path, ReadinessError)
+
+    return overlap.start(check)
+
+
 def run(args: argparse.Namespace) -> int:
     paths = [Path(p) for p in args.reports]
-    merged = merge([(path, document.load(path)) for path in paths])
-    if args.baseline:
-        merged["baseline"] = history.diff(document.load(args.baseline), merged)
+    inputs = [(path, read_json(path)) for path in paths]
+    inputs_checked = start_checking(inputs)
+    try:
+        merged = merge(inputs)
+        if args.baseline:
+            merged["baseline"] = history.diff(document.load(args.baseline), merged)
+    except Exception:
+        inputs_checked()  # a shard off the report schema is named as such, not by what it broke in the merge
+        raise
+    merged_checked = document.start_validation(merged)
+
+    def validated() -> None:
+        inputs_checked()
+        merged_checked()
+
     out_dir = Path(args.out_dir)
+    written = document.write(merged, out_dir, validated=validated)  # writes nothing before validated() passes
     packets, differing = copy_packets(paths, out_dir)
-    written = packets + document.write(merged, out_dir)
+    written = packets + written
     for name in differing:
         print(f"packet {name} differs between shards (it covers several tenants): not merged; each shard's "
               "report folder keeps its part", file=sys.stderr)
