@@ -9,12 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pytest_bdd.scenario import scenario_wrapper_template_registry
 
 from readiness.core import features
 from readiness.core.errors import ReadinessError
 from readiness.gate.run import PROPERTY, GateRun, Options, ScenarioEvidence, decode, encode
 from readiness.gate.progress import TenantProgress
+from plugins.framework_internals import line_is_open, new_line, scenario_template
 
 ROOT = Path(__file__).parent
 pytest_plugins = ["plugins.gc_tuning", "plugins.step_index", "plugins.tenant_groups", "plugins.idle_hypothesis",
@@ -82,7 +82,7 @@ def _scenario_meta(item: pytest.Item) -> dict | None:
 
 
 def _read_scenario_meta(item: pytest.Item) -> dict | None:
-    template = scenario_wrapper_template_registry.get(getattr(item, "obj", None))
+    template = scenario_template(getattr(item, "obj", None))
     if template is None:
         return None
     tags = set(template.tags) | set(template.feature.tags) | (template.rule.tags if template.rule else set())
@@ -216,8 +216,8 @@ class ReportHook:
         terminal = self.terminal
         for line in lines:
             if line and terminal is not None:
-                if terminal._tw.width_of_current_line:  # after -q's progress dots
-                    terminal._tw.line()
+                if line_is_open(terminal):  # after -q's progress dots
+                    new_line(terminal)
                 terminal.write_line(line)
 
     @pytest.hookimpl(tryfirst=True)
