@@ -7,6 +7,7 @@ and a plugin a test plants with ``-p``, which may rebind the library's functions
 
 from __future__ import annotations
 
+import functools
 import gc
 import json
 import os
@@ -19,11 +20,46 @@ from pathlib import Path
 
 import pytest
 
+from readiness.core import features
+
 pytest_plugins = ["pytester"]
 
 ROOT = Path(__file__).resolve().parent.parent
 # Packages the gate imports from its own root: a Project run must import its copies, not this process's.
 GATE_MODULES = ("steps", "test_gate")
+
+
+def scenario_title(feature: str, *tags: str, step: str | tuple[str, ...] = "") -> str:
+    """The title of the one scenario (or outline) of ``features/<feature>`` that carries every tag in ``tags``
+    (its own, its rule's or its feature's, e.g. ``"req-CLAIM-APPROVAL"``) and has a step containing ``step``
+    (each of them, given several).
+
+    Tests name a scenario this way rather than by its title: a reviewer may reword a title, while tags tie it to
+    the policies and step phrases to the step code."""
+    wanted = (step,) if isinstance(step, str) else step
+    found = [title for title, scenario_tags, steps in _scenarios(feature)
+             if set(tags) <= scenario_tags and all(any(part in text for text in steps) for part in wanted)]
+    assert len(found) == 1, f"{len(found)} scenarios of {feature} carry {tags} and a step with {step!r}: {found}"
+    return found[0]
+
+
+@functools.cache
+def _scenarios(feature: str) -> list[tuple[str, set[str], list[str]]]:
+    document, _ = features.parse_feature(ROOT / "features" / feature)
+    found = []
+
+    def walk(node: dict, inherited: set[str]) -> None:
+        tags = inherited | {tag["name"].lstrip("@") for tag in node.get("tags", [])}
+        for child in node.get("children", []):
+            if "rule" in child:
+                walk(child["rule"], tags)
+            elif "scenario" in child:
+                scenario = child["scenario"]
+                found.append((scenario["name"], tags | {t["name"].lstrip("@") for t in scenario["tags"]},
+                              [s["text"] for s in scenario["steps"]]))
+
+    walk(document["feature"], set())
+    return found
 
 
 @dataclass

@@ -8,9 +8,23 @@ import pytest
 import yaml
 from hypothesis import example, given, settings, strategies
 
+from conftest import scenario_title
 from readiness.boundaries import claims
 
 ROOT = Path(__file__).resolve().parent.parent
+# The gate's claim scenarios, found by what they prove and what they read (titles are the reviewers' words).
+PRODUCT_COPY = "the offline product's customer-facing copy"
+TENANT_DOCUMENTS = "the tenant's customer-reviewed documents"
+PRODUCT_APPROVAL = scenario_title("claims.feature", "req-CLAIM-APPROVAL", step=PRODUCT_COPY)
+PRODUCT_OVERPROMISE = scenario_title("claims.feature", "req-CLAIM-OVERPROMISE", step=PRODUCT_COPY)
+PRODUCT_WEBHOOK = scenario_title("claims.feature", "req-CLAIM-WEBHOOK", step=PRODUCT_COPY)
+TENANT_APPROVAL_SANDBOX = scenario_title("claims.feature", "per-tenant", "req-CLAIM-SANDBOX", step=TENANT_DOCUMENTS)
+TENANT_OVERPROMISE_WEBHOOK = scenario_title("claims.feature", "per-tenant", "req-CLAIM-WEBHOOK", step=TENANT_DOCUMENTS)
+EXAMPLES_CAUGHT = scenario_title("claims.feature", step=("the example claims in the claim policy as written",
+                                                        "the claim boundary catches every one"))
+DISGUISES_CAUGHT = scenario_title("claims.feature", step="disguised with")
+FUTURE_LABEL_EXCUSES_ONLY = scenario_title("claims.feature", step="a Future label excuses only")
+HONEST_WORDING = scenario_title("claims.feature", step="none of them is reported as a forbidden claim")
 
 
 @pytest.fixture(scope="module")
@@ -156,7 +170,7 @@ def page(workspace, name: str, body: str) -> Path:
 def test_gate_fails_on_a_homoglyph_approval_claim(workspace):
     page(workspace, "about.html", "<p>We are a ServiceTitan аpprovеd integration.</p>")
     result = workspace.run(tenants=["comfort-launch"])
-    result.assert_fails("Product copy claims no marketplace listing or partner approval", "CLAIM-APPROVAL")
+    result.assert_fails(PRODUCT_APPROVAL, "CLAIM-APPROVAL")
     [finding] = [f for f in result.report["product"]["findings"] if f["kind"] == "forbidden-claim"]
     assert finding["subject"] == "site/about.html:3"
 
@@ -165,14 +179,14 @@ def test_gate_fails_on_a_homoglyph_approval_claim(workspace):
 def test_gate_fails_on_a_claim_split_by_html_tags(workspace):
     page(workspace, "about.html", "<p>Listed on the Service<span>Titan</span>\n<em>Market</em>place.</p>")
     workspace.run(tenants=["comfort-launch"]).assert_fails(
-        "Product copy claims no marketplace listing or partner approval", "CLAIM-APPROVAL")
+        PRODUCT_APPROVAL, "CLAIM-APPROVAL")
 
 
 @pytest.mark.slow
 def test_gate_fails_on_an_overpromise_outside_a_future_label(workspace):
     page(workspace, "services.html", "<h2>Future</h2><p>Later.</p>\n<h2>Today</h2><p>Real-time sync with ServiceTitan.</p>")
     workspace.run(tenants=["comfort-launch"]).assert_fails(
-        "Product copy presents API-backed capabilities only under a Future label", "CLAIM-OVERPROMISE")
+        PRODUCT_OVERPROMISE, "CLAIM-OVERPROMISE")
 
 
 @pytest.mark.slow
@@ -188,7 +202,7 @@ def test_gate_passes_the_same_capability_under_a_future_label(workspace):
 def test_gate_fails_on_a_production_webhook_endpoint(workspace):
     page(workspace, "developers.html", "<p>Our production webhook endpoint receives every job update.</p>")
     workspace.run(tenants=["comfort-launch"]).assert_fails(
-        "Product copy claims no production webhook endpoint", "CLAIM-WEBHOOK")
+        PRODUCT_WEBHOOK, "CLAIM-WEBHOOK")
 
 
 @pytest.mark.slow
@@ -196,7 +210,7 @@ def test_gate_fails_on_an_overpromise_in_a_tenant_document(workspace):
     note = workspace.tenant("riverside-growth") / "evidence" / "welcome-letter.md"
     note.write_text("# Welcome\n\nYour website leads are\nautomatically booked in ServiceTitan.\n")
     workspace.run(tenants=["riverside-growth"]).assert_fails(
-        "A tenant's documents promise nothing API-backed as current and no webhook endpoint",
+        TENANT_OVERPROMISE_WEBHOOK,
         "CLAIM-OVERPROMISE", tenant="riverside-growth")
 
 
@@ -205,7 +219,7 @@ def test_gate_fails_on_sandbox_evidence_in_a_tenant_document(workspace):
     note = workspace.tenant("comfort-launch") / "evidence" / "titan-map-review-2026-11-18.md"
     note.write_text(note.read_text() + "\nThe mapping was valid&#97;ted in the ServiceTitan sandbox.\n")
     workspace.run(tenants=["comfort-launch"]).assert_fails(
-        "A tenant's documents claim no approval and no sandbox evidence", "CLAIM-SANDBOX", tenant="comfort-launch")
+        TENANT_APPROVAL_SANDBOX, "CLAIM-SANDBOX", tenant="comfort-launch")
 
 
 def _edit_policy(workspace, change) -> None:
@@ -219,7 +233,7 @@ def _edit_policy(workspace, change) -> None:
 def test_gate_fails_when_a_rule_no_longer_catches_its_examples(workspace):
     _edit_policy(workspace, lambda d: d["forbidden"][1].update(patterns=["never-matches-anything"]))
     workspace.run(tenants=["comfort-launch"]).assert_fails(
-        "Every example claim in the claim policy is caught as written", "CLAIM-APPROVAL")
+        EXAMPLES_CAUGHT, "CLAIM-APPROVAL")
 
 
 @pytest.mark.slow
@@ -227,17 +241,17 @@ def test_gate_fails_when_an_allowed_phrase_swallows_claims(workspace):
     _edit_policy(workspace, lambda d: d["allowed"].append(
         {"id": "everything", "pattern": "servicetitan", "reason": "far too broad an allowance"}))
     workspace.run(tenants=["comfort-launch"]).assert_fails(
-        "A claim disguised with <disguise> is still caught", "CLAIM-OVERPROMISE")
+        DISGUISES_CAUGHT, "CLAIM-OVERPROMISE")
 
 
 @pytest.mark.slow
 def test_gate_fails_when_a_future_label_would_excuse_approval(workspace):
     _edit_policy(workspace, lambda d: d["forbidden"][1].update(unless_future=True))
     workspace.run(tenants=["comfort-launch"]).assert_fails(
-        "A Future label does not excuse an approval, sandbox evidence or endpoint address claim", "CLAIM-APPROVAL")
+        FUTURE_LABEL_EXCUSES_ONLY, "CLAIM-APPROVAL")
 
 
 @pytest.mark.slow
 def test_gate_fails_when_honest_wording_is_reported(workspace):
     _edit_policy(workspace, lambda d: d["forbidden"][1]["patterns"].append(r"\btoday\b"))
-    workspace.run(tenants=["comfort-launch"]).assert_fails("Honest wording is not reported", "CLAIM-OVERPROMISE")
+    workspace.run(tenants=["comfort-launch"]).assert_fails(HONEST_WORDING, "CLAIM-OVERPROMISE")
