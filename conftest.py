@@ -9,13 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pytest_bdd.scenario import scenario_wrapper_template_registry
 
 from readiness.core import features
 from readiness.core.errors import ReadinessError
 from readiness.gate.run import CONTRACT_TAG, NOT_LOADED, PROPERTY, GateRun, Options, ScenarioEvidence, decode, encode
 from readiness.gate.progress import TenantProgress, failure_lines, pending_lines
 from readiness_pytest import FORMAT_OPTIONS, PATH_OPTIONS
+from plugins.framework_internals import line_is_open, new_line, scenario_template
 
 ROOT = Path(__file__).parent
 # readiness_pytest declares the options; installed, its pytest11 entry point has loaded it already (same name).
@@ -64,7 +64,7 @@ def _scenario_meta(item: pytest.Item) -> dict | None:
 
 
 def _read_scenario_meta(item: pytest.Item) -> dict | None:
-    template = scenario_wrapper_template_registry.get(getattr(item, "obj", None))
+    template = scenario_template(getattr(item, "obj", None))
     if template is None:
         return None
     tags = set(template.tags) | set(template.feature.tags) | (template.rule.tags if template.rule else set())
@@ -208,8 +208,8 @@ class ReportHook:
         terminal = self.terminal
         for line in lines:
             if line and terminal is not None:
-                if terminal._tw.width_of_current_line:  # after -q's progress dots
-                    terminal._tw.line()
+                if line_is_open(terminal):  # after -q's progress dots
+                    new_line(terminal)
                 terminal.write_line(line)
 
     def _speak_in_findings(self) -> None:

@@ -1,10 +1,9 @@
 """Hypothesis' pytest plugin, set aside at the end of a session in which no hypothesis test ran.
 
-Its end-of-session summary imports all of hypothesis even when nothing used it: a second or more per process,
-paid by the gate (which holds no property test) at its slowest moment, the end, in the controller and again in
-every xdist worker before the run can finish. A process that ran a hypothesis test has imported hypothesis; one
-that has not ran none. An xdist controller runs no test itself but summarises its workers' results, so it keeps
-the plugin.
+Its end-of-session summary imports all of hypothesis even when nothing used it (a second or more per process,
+xdist workers included: docs/scale.md). A process that ran a hypothesis test has imported hypothesis; one that has
+not ran none. An xdist controller runs no test itself but summarises its workers' results, so it keeps the plugin.
+``-p no:plugins.idle_hypothesis`` turns this off.
 """
 
 from __future__ import annotations

@@ -4,13 +4,10 @@ Serially, pytest would run the first feature's scenarios for every tenant, then 
 would finish, and print its progress line, only during the last feature. Grouped, a tenant's line comes as soon as
 it is judged. The gate's scenarios come first, then each tenant's, in their order otherwise unchanged.
 
-Under pytest-xdist, only the worker that runs a tenant's scenarios reads the tenant's files.
-
-pytest-xdist's ``loadgroup`` reads a group from an ``@name`` suffix its worker hook appends to ``Item._nodeid``;
-pytest 9 builds node ids elsewhere, so the suffix never arrives and every test becomes its own group
-(pytest-xdist 3.8). Rather than rely on that, the controller groups by what the node id already says: a
-per-tenant scenario is parametrised by the tenant's slug alone (``test_x[comfort-launch]``), so all of one
-tenant's scenarios share a group. Scenarios without parameters are groups of one and spread freely. An
+Under pytest-xdist, only the worker that runs a tenant's scenarios reads the tenant's files: the controller groups
+tests by the tenant parameter of their node id (``test_x[comfort-launch]``), overriding pytest-xdist's private
+``LoadGroupScheduling._split_scope`` (``plugins/framework_internals.py``), because xdist's own ``@name`` grouping no
+longer reaches pytest 9 (docs/scale.md). Scenarios without parameters are groups of one and spread freely; an
 ``@name`` suffix, once pytest-xdist delivers it again, still wins.
 
 With ``-n`` and no ``--dist`` the gate picks this scheduling; ``--dist loadgroup`` names it too, and any other

@@ -3,8 +3,8 @@
 from types import ModuleType
 
 from pytest_bdd import given, then
-from pytest_bdd.steps import step_function_context_registry
 
+from plugins.framework_internals import step_definitions
 from readiness.core import features
 from readiness.report import controls
 
@@ -70,8 +70,8 @@ def _assert_none(problems, kind):
 
 @given("the step definitions the gate has loaded", target_fixture="step_audit")
 def step_audit(gate, request):
-    # pytest-bdd keeps every definition this process ever registered here (one process may run the gate more
-    # than once); this run's are those of the step modules its plugin manager loaded.
+    # pytest-bdd registers every definition of the process (one process may run the gate more than once);
+    # this run's are those of the step modules its plugin manager loaded.
     loaded = {id(vars(plugin)) for plugin in request.config.pluginmanager.get_plugins() if isinstance(plugin, ModuleType)}
     definitions = [
         features.StepDefinition(
@@ -80,7 +80,7 @@ def step_audit(gate, request):
             where=f"{context.step_func.__module__}.{context.step_func.__name__}",
             matches=context.parser.is_matching,
         )
-        for context in step_function_context_registry.values()
+        for context in step_definitions()
         if context.step_func.__module__.startswith("steps.") and id(context.step_func.__globals__) in loaded
     ]
     return features.audit_steps(gate.scenarios, definitions)

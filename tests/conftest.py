@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+
 pytest_plugins = ["pytester"]
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,11 +8,20 @@ import pytest
 import yaml
 from hypothesis import example, given, settings, strategies
 
-from feature_titles import outline_row, title
+from feature_titles import outline_row, scenario_title
 from readiness.boundaries import claims
 
 ROOT = Path(__file__).resolve().parent.parent
-PRODUCT_COPY = title("claims.feature", "the offline product's customer-facing copy")
+# The gate's claim scenarios, found by what they prove and what they read (titles are the reviewers' words).
+PRODUCT_COPY = scenario_title("claims.feature", step="the offline product's customer-facing copy")
+TENANT_DOCUMENTS = "the tenant's customer-reviewed documents"
+TENANT_APPROVAL_SANDBOX = scenario_title("claims.feature", "per-tenant", "req-CLAIM-SANDBOX", step=TENANT_DOCUMENTS)
+TENANT_OVERPROMISE_WEBHOOK = scenario_title("claims.feature", "per-tenant", "req-CLAIM-WEBHOOK", step=TENANT_DOCUMENTS)
+EXAMPLES_CAUGHT = scenario_title("claims.feature", step=("the example claims in the claim policy as written",
+                                                        "the claim boundary catches every one"))
+DISGUISES_CAUGHT = scenario_title("claims.feature", step="disguised with")
+FUTURE_LABEL_EXCUSES_ONLY = scenario_title("claims.feature", step="a Future label excuses only")
+HONEST_WORDING = scenario_title("claims.feature", step="none of them is reported as a forbidden claim")
 
 
 def assert_copy_fails(result, requirement: str) -> dict:
@@ -204,7 +213,7 @@ def test_gate_fails_on_an_overpromise_in_a_tenant_document(workspace):
     note = workspace.tenant("riverside-growth") / "evidence" / "welcome-letter.md"
     note.write_text("# Welcome\n\nYour website leads are\nautomatically booked in ServiceTitan.\n")
     workspace.run(tenants=["riverside-growth"]).assert_fails(
-        "A tenant's documents promise nothing API-backed as current and no webhook endpoint",
+        TENANT_OVERPROMISE_WEBHOOK,
         "CLAIM-OVERPROMISE", tenant="riverside-growth")
 
 
@@ -213,7 +222,7 @@ def test_gate_fails_on_sandbox_evidence_in_a_tenant_document(workspace):
     note = workspace.tenant("comfort-launch") / "evidence" / "titan-map-review-2026-11-18.md"
     note.write_text(note.read_text() + "\nThe mapping was valid&#97;ted in the ServiceTitan sandbox.\n")
     workspace.run(tenants=["comfort-launch"]).assert_fails(
-        "A tenant's documents claim no approval and no sandbox evidence", "CLAIM-SANDBOX", tenant="comfort-launch")
+        TENANT_APPROVAL_SANDBOX, "CLAIM-SANDBOX", tenant="comfort-launch")
 
 
 def _edit_policy(workspace, change) -> None:
@@ -227,7 +236,7 @@ def _edit_policy(workspace, change) -> None:
 def test_gate_fails_when_a_rule_no_longer_catches_its_examples(workspace):
     _edit_policy(workspace, lambda d: d["forbidden"][1].update(patterns=["never-matches-anything"]))
     workspace.run(tenants=["comfort-launch"]).assert_fails(
-        "Every example claim in the claim policy is caught as written", "CLAIM-APPROVAL")
+        EXAMPLES_CAUGHT, "CLAIM-APPROVAL")
 
 
 @pytest.mark.slow
@@ -235,17 +244,17 @@ def test_gate_fails_when_an_allowed_phrase_swallows_claims(workspace):
     _edit_policy(workspace, lambda d: d["allowed"].append(
         {"id": "everything", "pattern": "servicetitan", "reason": "far too broad an allowance"}))
     workspace.run(tenants=["comfort-launch"]).assert_fails(
-        "A claim disguised with <disguise> is still caught", "CLAIM-OVERPROMISE")
+        DISGUISES_CAUGHT, "CLAIM-OVERPROMISE")
 
 
 @pytest.mark.slow
 def test_gate_fails_when_a_future_label_would_excuse_approval(workspace):
     _edit_policy(workspace, lambda d: d["forbidden"][1].update(unless_future=True))
     workspace.run(tenants=["comfort-launch"]).assert_fails(
-        "A Future label does not excuse an approval, sandbox evidence or endpoint address claim", "CLAIM-APPROVAL")
+        FUTURE_LABEL_EXCUSES_ONLY, "CLAIM-APPROVAL")
 
 
 @pytest.mark.slow
 def test_gate_fails_when_honest_wording_is_reported(workspace):
     _edit_policy(workspace, lambda d: d["forbidden"][1]["patterns"].append(r"\btoday\b"))
-    workspace.run(tenants=["comfort-launch"]).assert_fails("Honest wording is not reported", "CLAIM-OVERPROMISE")
+    workspace.run(tenants=["comfort-launch"]).assert_fails(HONEST_WORDING, "CLAIM-OVERPROMISE")

@@ -522,7 +522,7 @@ CL = "comfort-launch"
 
 @pytest.mark.slow
 def test_bundled_tenants_pass_and_the_report_shows_the_queue(workspace):
-    result = workspace.run("-n", "2")
+    result = workspace.run()  # in process: test_spine and test_scale prove -n 2 writes the same report
     assert result.exit_code == 0, result.output[-3000:]
     report = result.report
     for row in report["scenarios"]:

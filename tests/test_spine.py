@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from feature_titles import outline_row, title
+from feature_titles import outline_row, scenario_title
 
 TRACE = "GATE-TRACE"
 
@@ -158,7 +158,7 @@ def test_scenario_naming_unknown_requirement_fails_the_gate(workspace):
 
 @pytest.mark.slow
 def test_scenario_without_requirement_fails_the_gate(project):
-    untagged = title("claims.feature", "the evidence report's statement of this run's mode")
+    untagged = scenario_title("claims.feature", step="the evidence report's statement of this run's mode")
     feature = project.features / "claims.feature"
     text = feature.read_text()
     assert f"    @req-CLAIM-SANDBOX\n    Scenario: {untagged}\n" in text
@@ -227,7 +227,7 @@ def test_approval_claim_in_product_copy_fails_the_gate(workspace):
     page.write_text(page.read_text().replace("</main>", "<p>We are an official ServiceTitan partner.</p></main>", 1))
     result = workspace.run(tenants=["comfort-launch"])
     assert result.exit_code != 0, result.output[-3000:]
-    row = outline_row(result.report, title("claims.feature", "the offline product's customer-facing copy"),
+    row = outline_row(result.report, scenario_title("claims.feature", step="the offline product's customer-facing copy"),
                       "they are read for claims forbidden by CLAIM-APPROVAL")
     assert row["status"] == "failed" and "CLAIM-APPROVAL" in row["requirements"]
     finding = row["findings"][0]

@@ -6,6 +6,10 @@ Markdown and HTML are exactly what one unsharded run over the same inputs writes
 Reports made under different policies, commits, modes or report versions are refused,
 and so are incomplete or overlapping sets of shards: a merge never silently drops or
 double-counts a tenant.
+
+The shards are checked against the report schema on another core (``readiness.gate.overlap``) while this one
+merges and renders; nothing is written until they pass, and a shard off its schema is named before any other
+refusal.
 """
 
 from __future__ import annotations
@@ -13,11 +17,13 @@ from __future__ import annotations
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from readiness.core import evidence
-from readiness.gate import waivers
-from readiness.report import controls, history, document
+from readiness.core.documents import read_json, schema, validate_data
 from readiness.core.errors import ReadinessError
+from readiness.gate import overlap, waivers
+from readiness.report import controls, document, history
 
 MUST_AGREE = {
     "policy_digest": "policy versions (policy digests)",
@@ -149,10 +155,36 @@ class MergedRun:
         return self.document["gate"]["status"] == "failed"
 
 
+def start_checking(inputs: list[tuple[Path, dict]]) -> Callable[[], None]:
+    """``document.load``'s schema check of every input, on another core; the returned function waits for it and
+    raises the first input's problem, in the order given."""
+    report_schema = schema("report/readiness")
+
+    def check() -> None:
+        for path, built in inputs:
+            validate_data(built, report_schema, path, ReadinessError)
+
+    return overlap.start(check)
+
+
 def merge_files(paths: list[Path], out_dir: Path, baseline: Path | None = None) -> MergedRun:
-    """Merge the shard reports at ``paths`` into ``out_dir`` (with what changed since ``baseline``, when given)."""
-    merged = merge([(path, document.load(path)) for path in paths])
-    if baseline is not None:
-        merged["baseline"] = history.diff(document.load(baseline), merged)
+    """Merge the shard reports at ``paths`` into ``out_dir`` (with what changed since ``baseline``, when given).
+    Nothing, packets included, is written before the shards and the merged report pass the report schema."""
+    inputs = [(path, read_json(path)) for path in paths]
+    inputs_checked = start_checking(inputs)
+    try:
+        merged = merge(inputs)
+        if baseline is not None:
+            merged["baseline"] = history.diff(document.load(baseline), merged)
+    except Exception:
+        inputs_checked()  # a shard off the report schema is named as such, not by what it broke in the merge
+        raise
+    merged_checked = document.start_validation(merged)
+
+    def validated() -> None:
+        inputs_checked()
+        merged_checked()
+
+    written = document.write(merged, out_dir, validated=validated)
     packets, differing = copy_packets(paths, out_dir)
-    return MergedRun(merged, packets + document.write(merged, out_dir), differing)
+    return MergedRun(merged, packets + written, differing)
