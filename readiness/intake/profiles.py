@@ -56,9 +56,8 @@ def _unwrap(schema: dict) -> dict:
 def _integer(value: Any) -> int:
     if type(value) is int:
         return value
-    if type(value) is str and value.isdigit():  # the common case, ASCII digits only (isdigit alone admits "²")
-        if value.isascii():
-            return int(value)
+    if type(value) is str and value.isdigit() and value.isascii():  # the common case (isdigit alone admits "²")
+        return int(value)
     if type(value) is float and value.is_integer():
         return int(value)
     if isinstance(value, str) and re.fullmatch(r"\s*-?\d+(\.0+)?\s*", value):
@@ -71,9 +70,11 @@ def _number(value: Any) -> float:
         return float(value)
     if isinstance(value, str):
         try:
-            return float(Decimal(value.strip().replace(",", "").lstrip("$")))
+            amount = Decimal(value.strip().replace(",", "").lstrip("$"))
         except InvalidOperation:
-            pass
+            amount = None
+        if amount is not None and amount.is_finite():  # JSON has no NaN or Infinity
+            return float(amount)
     raise CellError(f"not a number: {str(value)[:40]!r}")
 
 
@@ -160,9 +161,13 @@ def _text_list(value: Any) -> list[str]:
     return _split(value)
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
 def _json(value: Any) -> Any:
     try:
-        return json.loads(_text(value))
+        return json.loads(_text(value), parse_constant=_no_constant)
     except ValueError as exc:
         raise CellError(f"not JSON text ({exc.args[0][:60]}); this field holds a list or object as JSON") from None
 
@@ -257,6 +262,55 @@ def compile_profile(spec: dict) -> Profile:
             raise ProfileError(["defaults", name], f"ServiceTitan's {spec['export']} record has no field {name!r}")
     return Profile(spec["name"], spec["kind"], spec["export"], spec["sheets"], leaves, dict(spec.get("defaults", {})),
                    envelope, parents)
+
+
+def cell_converter(leaf: Leaf) -> Callable[[Any], Any]:
+    """One function per column, chosen once per sheet: a cell (None, "" and spaces are empty) to its JSON value, or
+    EMPTY when the field is left out; raises CellError. Text and whole numbers, most of a sheet, take no second
+    call."""
+    convert = leaf.convert
+    try:
+        empty = fill_empty(leaf)
+    except CellError as exc:
+        message = str(exc)
+
+        def required(value: Any) -> Any:
+            if value is None or (type(value) is str and (not value or value.isspace())):
+                raise CellError(message)
+            return convert(value)
+
+        return required
+    if convert is _text:
+        def text(value: Any) -> Any:
+            if type(value) is str:
+                return empty if not value or value.isspace() else value
+            return empty if value is None else _text(value)
+
+        return text
+    if convert is _integer:
+        def integer(value: Any) -> Any:
+            if type(value) is str:
+                if value.isdigit() and value.isascii():
+                    return int(value)
+                if not value or value.isspace():
+                    return empty
+            elif value is None:
+                return empty
+            return _integer(value)
+
+        return integer
+
+    def converted(value: Any) -> Any:
+        if value is None or (type(value) is str and (not value or value.isspace())):
+            return empty
+        return convert(value)
+
+    return converted
+
+
+def may_be_left_out(leaf: Leaf) -> bool:
+    """Whether an empty cell leaves the field out of the record (fill_empty gives EMPTY)."""
+    return not (leaf.is_list or leaf.nullable or leaf.required)
 
 
 def fill_empty(leaf: Leaf) -> Any:
