@@ -21,6 +21,7 @@ _US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::
 _ISO_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\Z")
 _TRUE = {"true", "yes", "y", "1", "active", "x"}
 _FALSE = {"false", "no", "n", "0", "inactive", ""}
+_SPELLED = {spelling: word in _TRUE for word in _TRUE | _FALSE for spelling in (word, word.upper(), word.title())}
 EMPTY = object()
 
 
@@ -127,7 +128,7 @@ def _date_time(value: Any) -> str:
     if type(value) in (int, float) and 1 <= value < 2958466:  # Excel serial days (1900-01-01 .. 9999-12-31)
         return _iso(_EXCEL_EPOCH + timedelta(days=value))
     text = str(value).strip()
-    if re.fullmatch(r"\d+(\.\d+)?", text):
+    if re.fullmatch(r"\d+(\.\d+)?", text) and 1 <= float(text) < 2958466:  # a serial written as text
         return _date_time(float(text))
     if match := _US_DATE.match(text):
         month, day, year, hour, minute, second, half = match.groups()
@@ -265,47 +266,42 @@ def compile_profile(spec: dict) -> Profile:
 
 
 def cell_converter(leaf: Leaf) -> Callable[[Any], Any]:
-    """One function per column, chosen once per sheet: a cell (None, "" and spaces are empty) to its JSON value, or
-    EMPTY when the field is left out; raises CellError. Text and whole numbers, most of a sheet, take no second
-    call."""
+    """One function per column, chosen once per sheet: a cell to its JSON value (EMPTY: the field is left out),
+    raising CellError. A cell is empty when None, "" or spaces. The common text cell of each type (digits, a
+    spelled-out boolean, a date already in ServiceTitan's form, any text) is answered in the same call, exactly as
+    its converter would answer it; any other cell goes to the converter."""
     convert = leaf.convert
     try:
-        empty = fill_empty(leaf)
+        empty, missing = fill_empty(leaf), None
     except CellError as exc:
-        message = str(exc)
-
-        def required(value: Any) -> Any:
-            if value is None or (type(value) is str and (not value or value.isspace())):
-                raise CellError(message)
-            return convert(value)
-
-        return required
-    if convert is _text:
-        def text(value: Any) -> Any:
-            if type(value) is str:
-                return empty if not value or value.isspace() else value
-            return empty if value is None else _text(value)
-
-        return text
+        empty, missing = EMPTY, str(exc)
     if convert is _integer:
-        def integer(value: Any) -> Any:
-            if type(value) is str:
-                if value.isdigit() and value.isascii():
-                    return int(value)
-                if not value or value.isspace():
-                    return empty
-            elif value is None:
-                return empty
-            return _integer(value)
+        def common(value: str) -> Any:
+            return int(value) if value.isdigit() and value.isascii() else None
+    elif convert is _boolean:
+        common = _SPELLED.get
+    elif convert is _date_time:
+        def common(value: str) -> Any:
+            return value if _ISO_UTC.match(value) else None
+    elif convert is _text:
+        def common(value: str) -> Any:
+            return value
+    else:
+        def common(value: str) -> Any:
+            return None
 
-        return integer
+    def cell(value: Any) -> Any:
+        if type(value) is str:
+            if value and not value.isspace():
+                found = common(value)
+                return convert(value) if found is None else found
+        elif value is not None:
+            return convert(value)
+        if missing:
+            raise CellError(missing)
+        return empty
 
-    def converted(value: Any) -> Any:
-        if value is None or (type(value) is str and (not value or value.isspace())):
-            return empty
-        return convert(value)
-
-    return converted
+    return cell
 
 
 def may_be_left_out(leaf: Leaf) -> bool:
