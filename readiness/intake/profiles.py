@@ -275,17 +275,37 @@ def cell_converter(leaf: Leaf) -> Callable[[Any], Any]:
         empty, missing = fill_empty(leaf), None
     except CellError as exc:
         empty, missing = EMPTY, str(exc)
-    if convert is _integer:
-        def common(value: str) -> Any:
-            return int(value) if value.isdigit() and value.isascii() else None
-    elif convert is _boolean:
+    if convert is _integer:  # most columns: ids and counts
+        def integer(value: Any) -> Any:
+            if type(value) is str:
+                if value.isdigit() and value.isascii():
+                    return int(value)
+                if value and not value.isspace():
+                    return _integer(value)
+            elif value is not None:
+                return _integer(value)
+            if missing:
+                raise CellError(missing)
+            return empty
+
+        return integer
+    if convert is _text:
+        def text(value: Any) -> Any:
+            if type(value) is str:
+                if value and not value.isspace():
+                    return value
+            elif value is not None:
+                return _text(value)
+            if missing:
+                raise CellError(missing)
+            return empty
+
+        return text
+    if convert is _boolean:
         common = _SPELLED.get
     elif convert is _date_time:
         def common(value: str) -> Any:
             return value if _ISO_UTC.match(value) else None
-    elif convert is _text:
-        def common(value: str) -> Any:
-            return value
     else:
         def common(value: str) -> Any:
             return None

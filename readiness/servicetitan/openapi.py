@@ -154,6 +154,7 @@ def _shape(schema: dict | None):
             return type  # nothing but the type is judged
         if schema.get("format") in ("int32", "int64"):
             return _Ranged(31 if schema["format"] == "int32" else 63)
+        return lambda value: (type(value), checked(value))  # date-time and the like: the type and the format
     properties = {name: _shape(sub) for name, sub in schema.get("properties", {}).items()}
     items = _shape(schema["items"]) if "items" in schema else None
     by_keys: dict[tuple, tuple] = {}  # how to shape an object with these keys, in the object's key order
@@ -188,6 +189,8 @@ def _shape(schema: dict | None):
                 shapes += (True,) if fits else tuple(map(operator.call, exact, numbers))
             return "{", keys, shapes
         if kind is list:
+            if not value:
+                return _NO_ITEMS
             return ("[", frozenset(items(v) for v in value) if items else repr(value))
         return kind, enum is not None and value in enum, checked is not None and checked(value)
 
@@ -195,6 +198,7 @@ def _shape(schema: dict | None):
 
 
 _SCALARS = ("string", "integer", "number", "boolean")
+_NO_ITEMS = ("[", frozenset())  # the shape of an empty list under any schema
 
 
 class _Ranged:
