@@ -457,3 +457,13 @@ def test_each_columns_converter_answers_every_cell_as_the_field_converter_does(p
                 assert got == expected and type(got[1]) is type(expected[1]), (profile.name, leaf.field, value)
                 checked += 1
     assert checked > 5000
+
+
+def test_the_duplicate_id_index_names_the_first_row_of_an_id_across_table_growth():
+    """Ids are kept in 8-byte arrays (flat memory); a repeat, however far back, names the row that had it first,
+    and ids no 64-bit array holds (left to the schema's int64 check) are still compared."""
+    index = importer._IdIndex()
+    ids = [(n * 7919) % 100_003 - 50_000 for n in range(40_000)]  # distinct, negative and positive, past growth
+    assert all(index.add(ident, row) is None for row, ident in enumerate(ids, start=2))
+    assert index.add(ids[0], 99_999) == 2 and index.add(ids[-1], 99_999) == len(ids) + 1
+    assert index.add(1 << 70, 5) is None and index.add(1 << 70, 9) == 5

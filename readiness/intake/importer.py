@@ -323,10 +323,10 @@ class _IdIndex:
     per row, so memory stays nearly flat however long the file. An id that is no 64-bit integer (the schema
     refuses it when its page is validated) is kept in a dict."""
 
-    _LOAD = 16  # ids per bucket (on average) before the table doubles; a bucket is searched in C
+    _LOAD = 32  # ids per bucket (on average) before the table doubles; a bucket is searched in C
 
     def __init__(self):
-        self._mask = 1023
+        self._mask = 255
         self._ids = [array("q") for _ in range(self._mask + 1)]
         self._rows = [array("q") for _ in range(self._mask + 1)]
         self._count = 0
