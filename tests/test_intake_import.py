@@ -421,3 +421,49 @@ def test_a_growth_tenant_without_outcome_exports_yet_gets_missing_export_finding
         ("package-export-missing", f"fresh-growth exports/{path}.json")
         for path in ("crm/export/bookings", "jpm/export/jobs", "accounting/export/invoices",
                      "accounting/export/payments")}
+
+
+CELLS = ["", " ", "\t", None, "0", "42", "007", " 42", "-3", "4.0", "4.5", "²", "١٢", "1e3", "9" * 25, "TRUE",
+         "false", "Yes", "no", "N", "X", "active", "Inactive", "maybe", "249.00", "$1,249.5", "NaN", "Infinity",
+         "2026-11-04T17:15:00Z", "2026-13-45T00:00:00Z", "11/04/2026 5:15 PM", "45234.5", "2026-11-04",
+         "Demo job 1.", '{"jobId": 7}', "1; 2|3", 12, 4.0, True, 45234.25]
+
+
+def _reference(leaf, value):
+    """What a cell of ``leaf`` becomes by the converters' definitions (fill_empty for an empty cell)."""
+    from readiness.intake import profiles
+    if value is None or value == "" or (type(value) is str and value.isspace()):
+        return profiles.fill_empty(leaf)
+    return leaf.convert(value)
+
+
+def test_each_columns_converter_answers_every_cell_as_the_field_converter_does(policy):
+    """The per-column converters (chosen once per sheet, common cells answered inline) agree with the field
+    converters and fill_empty on every kind of cell, errors included, for every mapped field of every profile."""
+    from readiness.intake import profiles
+    checked = 0
+    for profile in policy.profiles:
+        for leaf in profile.leaves:
+            fast = profiles.cell_converter(leaf)
+            for value in CELLS:
+                try:
+                    expected = ("ok", _reference(leaf, value))
+                except profiles.CellError as exc:
+                    expected = ("error", str(exc))
+                try:
+                    got = ("ok", fast(value))
+                except profiles.CellError as exc:
+                    got = ("error", str(exc))
+                assert got == expected and type(got[1]) is type(expected[1]), (profile.name, leaf.field, value)
+                checked += 1
+    assert checked > 5000
+
+
+def test_the_duplicate_id_index_names_the_first_row_of_an_id_across_table_growth():
+    """Ids are kept in 8-byte arrays (flat memory); a repeat, however far back, names the row that had it first,
+    and ids no 64-bit array holds (left to the schema's int64 check) are still compared."""
+    index = importer._IdIndex()
+    ids = [(n * 7919) % 100_003 - 50_000 for n in range(40_000)]  # distinct, negative and positive, past growth
+    assert all(index.add(ident, row) is None for row, ident in enumerate(ids, start=2))
+    assert index.add(ids[0], 99_999) == 2 and index.add(ids[-1], 99_999) == len(ids) + 1
+    assert index.add(1 << 70, 5) is None and index.add(1 << 70, 9) == 5

@@ -21,6 +21,7 @@ _US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::
 _ISO_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\Z")
 _TRUE = {"true", "yes", "y", "1", "active", "x"}
 _FALSE = {"false", "no", "n", "0", "inactive", ""}
+_SPELLED = {spelling: word in _TRUE for word in _TRUE | _FALSE for spelling in (word, word.upper(), word.title())}
 EMPTY = object()
 
 
@@ -56,9 +57,8 @@ def _unwrap(schema: dict) -> dict:
 def _integer(value: Any) -> int:
     if type(value) is int:
         return value
-    if type(value) is str and value.isdigit():  # the common case, ASCII digits only (isdigit alone admits "²")
-        if value.isascii():
-            return int(value)
+    if type(value) is str and value.isdigit() and value.isascii():  # the common case (isdigit alone admits "²")
+        return int(value)
     if type(value) is float and value.is_integer():
         return int(value)
     if isinstance(value, str) and re.fullmatch(r"\s*-?\d+(\.0+)?\s*", value):
@@ -71,9 +71,11 @@ def _number(value: Any) -> float:
         return float(value)
     if isinstance(value, str):
         try:
-            return float(Decimal(value.strip().replace(",", "").lstrip("$")))
+            amount = Decimal(value.strip().replace(",", "").lstrip("$"))
         except InvalidOperation:
-            pass
+            amount = None
+        if amount is not None and amount.is_finite():  # JSON has no NaN or Infinity
+            return float(amount)
     raise CellError(f"not a number: {str(value)[:40]!r}")
 
 
@@ -126,7 +128,7 @@ def _date_time(value: Any) -> str:
     if type(value) in (int, float) and 1 <= value < 2958466:  # Excel serial days (1900-01-01 .. 9999-12-31)
         return _iso(_EXCEL_EPOCH + timedelta(days=value))
     text = str(value).strip()
-    if re.fullmatch(r"\d+(\.\d+)?", text):
+    if re.fullmatch(r"\d+(\.\d+)?", text) and 1 <= float(text) < 2958466:  # a serial written as text
         return _date_time(float(text))
     if match := _US_DATE.match(text):
         month, day, year, hour, minute, second, half = match.groups()
@@ -160,9 +162,13 @@ def _text_list(value: Any) -> list[str]:
     return _split(value)
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
 def _json(value: Any) -> Any:
     try:
-        return json.loads(_text(value))
+        return json.loads(_text(value), parse_constant=_no_constant)
     except ValueError as exc:
         raise CellError(f"not JSON text ({exc.args[0][:60]}); this field holds a list or object as JSON") from None
 
@@ -257,6 +263,70 @@ def compile_profile(spec: dict) -> Profile:
             raise ProfileError(["defaults", name], f"ServiceTitan's {spec['export']} record has no field {name!r}")
     return Profile(spec["name"], spec["kind"], spec["export"], spec["sheets"], leaves, dict(spec.get("defaults", {})),
                    envelope, parents)
+
+
+def cell_converter(leaf: Leaf) -> Callable[[Any], Any]:
+    """One function per column, chosen once per sheet: a cell to its JSON value (EMPTY: the field is left out),
+    raising CellError. A cell is empty when None, "" or spaces. The common text cell of each type (digits, a
+    spelled-out boolean, a date already in ServiceTitan's form, any text) is answered in the same call, exactly as
+    its converter would answer it; any other cell goes to the converter."""
+    convert = leaf.convert
+    try:
+        empty, missing = fill_empty(leaf), None
+    except CellError as exc:
+        empty, missing = EMPTY, str(exc)
+    if convert is _integer:  # most columns: ids and counts
+        def integer(value: Any) -> Any:
+            if type(value) is str:
+                if value.isdigit() and value.isascii():
+                    return int(value)
+                if value and not value.isspace():
+                    return _integer(value)
+            elif value is not None:
+                return _integer(value)
+            if missing:
+                raise CellError(missing)
+            return empty
+
+        return integer
+    if convert is _text:
+        def text(value: Any) -> Any:
+            if type(value) is str:
+                if value and not value.isspace():
+                    return value
+            elif value is not None:
+                return _text(value)
+            if missing:
+                raise CellError(missing)
+            return empty
+
+        return text
+    if convert is _boolean:
+        common = _SPELLED.get
+    elif convert is _date_time:
+        def common(value: str) -> Any:
+            return value if _ISO_UTC.match(value) else None
+    else:
+        def common(value: str) -> Any:
+            return None
+
+    def cell(value: Any) -> Any:
+        if type(value) is str:
+            if value and not value.isspace():
+                found = common(value)
+                return convert(value) if found is None else found
+        elif value is not None:
+            return convert(value)
+        if missing:
+            raise CellError(missing)
+        return empty
+
+    return cell
+
+
+def may_be_left_out(leaf: Leaf) -> bool:
+    """Whether an empty cell leaves the field out of the record (fill_empty gives EMPTY)."""
+    return not (leaf.is_list or leaf.nullable or leaf.required)
 
 
 def fill_empty(leaf: Leaf) -> Any:

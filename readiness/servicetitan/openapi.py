@@ -153,23 +153,44 @@ def _shape(schema: dict | None):
         if checked is None:
             return type  # nothing but the type is judged
         if schema.get("format") in ("int32", "int64"):
-            # The range openapi-schema-validator's is_int32/is_int64 check, compared inline (one per id per record).
-            low, high = ~(1 << (31 if schema["format"] == "int32" else 63)), 1 << (31 if schema["format"] == "int32"
-                                                                                   else 63)
-            return lambda value: (type(value), type(value) is not int or low < value < high)
+            return _Ranged(31 if schema["format"] == "int32" else 63)
+        return lambda value: (type(value), checked(value))  # date-time and the like: the type and the format
     properties = {name: _shape(sub) for name, sub in schema.get("properties", {}).items()}
     items = _shape(schema["items"]) if "items" in schema else None
-    by_keys: dict[tuple, tuple] = {}  # the shape functions of an object's keys, in the object's key order
+    by_keys: dict[tuple, tuple] = {}  # how to shape an object with these keys, in the object's key order
+
+    def plan(keys: tuple) -> tuple:
+        """The shape functions of the keys (an int32/int64 field's type only) and, per range, the ranged fields."""
+        functions = [properties.get(key, _unknown) for key in keys]
+        ranges: dict[int, list[tuple[str, _Ranged]]] = {}
+        for key, function in zip(keys, functions):
+            if isinstance(function, _Ranged):
+                ranges.setdefault(function.high, []).append((key, function))
+        ranged = tuple((_items([key for key, _ in fields]), high, tuple(function for _, function in fields))
+                       for high, fields in ranges.items())
+        return tuple(type if isinstance(f, _Ranged) else f for f in functions), ranged
 
     def shape(value):
         kind = type(value)
         if kind is dict:
             keys = tuple(value)
-            functions = by_keys.get(keys)
-            if functions is None:
-                functions = by_keys[keys] = tuple(properties.get(key, _unknown) for key in keys)
-            return "{", keys, tuple(map(operator.call, functions, value.values()))
+            found = by_keys.get(keys)
+            if found is None:
+                found = by_keys[keys] = plan(keys)
+            functions, ranged = found
+            shapes = tuple(map(operator.call, functions, value.values()))
+            for pick, high, exact in ranged:
+                # The ids of a record, checked together in C: all within the range, or each one's own verdict.
+                numbers = pick(value)
+                try:
+                    fits = max(map(abs, filter(None, numbers)), default=0) < high
+                except TypeError:  # a value that is no number: its type decides, as each one's verdict says
+                    fits = False
+                shapes += (True,) if fits else tuple(map(operator.call, exact, numbers))
+            return "{", keys, shapes
         if kind is list:
+            if not value:
+                return _NO_ITEMS
             return ("[", frozenset(items(v) for v in value) if items else repr(value))
         return kind, enum is not None and value in enum, checked is not None and checked(value)
 
@@ -177,6 +198,26 @@ def _shape(schema: dict | None):
 
 
 _SCALARS = ("string", "integer", "number", "boolean")
+_NO_ITEMS = ("[", frozenset())  # the shape of an empty list under any schema
+
+
+class _Ranged:
+    """The shape of an int32 or int64 field: its type and, for an integer, whether it is within the range
+    openapi-schema-validator's is_int32/is_int64 check (an object's ranged fields are checked together)."""
+
+    def __init__(self, bits: int):
+        self.low, self.high = ~(1 << bits), 1 << bits
+
+    def __call__(self, value) -> tuple:
+        return type(value), type(value) is not int or self.low < value < self.high
+
+
+def _items(keys: list[str]):
+    """The values of ``keys`` in a dict, as a tuple (operator.itemgetter; one key gives a tuple too)."""
+    if len(keys) == 1:
+        only = keys[0]
+        return lambda value: (value[only],)
+    return operator.itemgetter(*keys)
 
 
 def _unknown(value) -> tuple:
