@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from readiness.core.policy import PolicySet
-from readiness.report import controls
+from readiness.report import controls, packets
 from yaml_edit import edit_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,7 +54,7 @@ def test_a_planned_requirement_does_not_make_its_control_met(policies):
 def test_the_packet_shows_the_mapping_and_the_gaps(policies):
     from readiness.boundaries import security
 
-    [text] = security.render_packet(policies, []).values()
+    [text] = packets.security_packet(policies, []).values()
     section = text.split("## 7. By control", 1)[1]
     assert "`ISA-SOC2-TYPE2` An independent SOC 2 Type II report | none | gap:" in section
     assert "`CC6.1`" in section and "`SEC-NO-CREDENTIALS`" in section

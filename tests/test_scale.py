@@ -408,7 +408,7 @@ def test_a_baseline_that_is_not_a_report_is_a_clear_error(runs, tmp_path):
     ws, _, _ = runs
     (tmp_path / "old.json").write_text('{"schema_version": "1.0"}')
     result = gate(ws, "bad-baseline", f"--baseline={tmp_path / 'old.json'}")
-    assert result.exit_code != 0 and "old.json" in result.output and "required property" in result.output
+    assert result.exit_code != 0 and "old.json" in result.output and "missing required key 'generated_at'" in result.output
 
 
 # --- reproducible evidence ------------------------------------------------------------------------------------

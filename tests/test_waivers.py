@@ -135,7 +135,7 @@ def _load_error(tenant, policies, scenarios, *entries) -> PolicyError:
 def test_a_waiver_for_a_never_waivable_finding_is_a_policy_error(scratch_tenant, policies, scenarios, kind, why):
     error = _load_error(scratch_tenant, policies, scenarios,
                         _waiver(RUN_DAY + timedelta(days=10), finding={"kind": kind, "subject": "*"}))
-    assert f"finding kind {kind} is never waivable ({why})" in str(error) and error.line == 4  # the finding: line
+    assert f"finding kind {kind} is never waivable ({why})" in str(error) and error.line == 3  # the finding: line
 
 
 @pytest.mark.parametrize(("requirement", "scenario", "why"), [
@@ -187,7 +187,7 @@ def test_the_gate_refuses_to_run_with_a_never_waivable_waiver(workspace):
     result = workspace.run(tenants=["riverside-growth"])
     assert result.exit_code == 4, result.output[-2000:]  # a usage error: nothing is judged, nothing written
     [line] = [l for l in result.output.splitlines() if "never waivable" in l]
-    assert "waivers.yaml:4: waivers[0].finding: finding kind credential" in line and "Traceback" not in result.output
+    assert "waivers.yaml:3: waivers[0].finding: finding kind credential" in line and "Traceback" not in result.output
 
 
 # --- applying: only findings and assertion failures, never silently ---------------------------------------------------

@@ -66,7 +66,9 @@ def location(root: Path | RecordSet, api_path: str) -> Path:
 def has_export(root: Path | RecordSet, api_path: str) -> bool:
     if isinstance(root, RecordSet):
         return api_path in root.records
-    return (root / f"{api_path}.json").is_file() or (root / api_path).is_dir()
+    pages = root / api_path
+    # a page folder without a numbered page holds no export: it is missing, not unreadable
+    return (root / f"{api_path}.json").is_file() or (pages.is_dir() and any(_PAGE.match(p.name) for p in pages.iterdir()))
 
 
 def read_page(path: Path) -> dict[str, Any]:
