@@ -52,8 +52,6 @@ def test_a_planned_requirement_does_not_make_its_control_met(policies):
 
 
 def test_the_packet_shows_the_mapping_and_the_gaps(policies):
-    from readiness.boundaries import security
-
     [text] = packets.security_packet(policies, []).values()
     section = text.split("## 7. By control", 1)[1]
     assert "`ISA-SOC2-TYPE2` An independent SOC 2 Type II report | none | gap:" in section
