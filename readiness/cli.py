@@ -18,6 +18,8 @@ from datetime import date
 from pathlib import Path
 from typing import Callable
 
+import yaml
+
 from readiness.boundaries import credentials
 from readiness.core.errors import ReadinessError, TenantDataError
 from readiness.core.policy import PolicySet
@@ -198,7 +200,17 @@ def _synth(args: argparse.Namespace) -> int:
 
 
 def _gate_command(tenant_dir: Path) -> str:
-    return f"python -m pytest --tenants-dir={tenant_dir.parent.as_posix()} --tenant={tenant_dir.name}"
+    """The gate on one tenant, writing its report beside the repository's own (never over it)."""
+    return (f"pytest --tenants-dir={tenant_dir.parent.as_posix()} --tenant={tenant_dir.name} "
+            f"--report-dir=reports/{tenant_dir.name}")
+
+
+def _after_exports(tenant_dir: Path) -> str:
+    """What follows an import: drafting the Titan Map while it maps nothing yet, else the gate."""
+    titan_map = yaml.safe_load((tenant_dir / "titan-map.yaml").read_text(encoding="utf-8")) or {}
+    if not any(isinstance(entries, list) and entries for entries in titan_map.values()):
+        return f"python -m readiness map draft {tenant_dir.as_posix()} --website SERVICES.yaml"
+    return _gate_command(tenant_dir)
 
 
 def _owner(text: str) -> tuple[str, tuple[str, ...]]:
@@ -247,7 +259,7 @@ def _tenant_new(args: argparse.Namespace) -> int:
     folder = args.tenants_dir / args.slug
     print(f"wrote {len(written)} files in {folder.as_posix()}: {', '.join(p.relative_to(folder).as_posix() for p in written)}")
     print(f"what the customer must bring: {(folder / scaffold.CHECKLIST).as_posix()}")
-    print(f"next: python -m readiness import {folder.as_posix()} FILE... --kind KIND --reviewed-by-role ROLE")
+    print(f"next: python -m readiness import {folder.as_posix()} FILE... --reviewed-by-role ROLE")
     return 0
 
 
@@ -282,7 +294,7 @@ def _import(args: argparse.Namespace) -> int:
         if done.ignored_sheets:
             print(f"{done.name}: sheets not imported: {', '.join(done.ignored_sheets)}")
     print(f"receipt: {result.receipt.as_posix()}")
-    print(f"next: {_gate_command(args.tenant_dir)}  (evidence/CHECKLIST.md lists what is still to bring)")
+    print(f"next: {_after_exports(args.tenant_dir)}  (evidence/CHECKLIST.md lists what is still to bring)")
     return 0
 
 
@@ -301,7 +313,7 @@ def _conform(args: argparse.Namespace) -> int:
         print(f"next: fix the files named above (or import them again with --force), then "
               f"python -m readiness conform {args.tenant_dir.as_posix()}")
         return 1
-    print(f"next: {_gate_command(args.tenant_dir)}")
+    print(f"next: {_after_exports(args.tenant_dir)}")
     return 0
 
 
@@ -391,7 +403,7 @@ def _leads(args: argparse.Namespace) -> int:
         print(f"dropped (outside the lead envelope, never written): {', '.join(result.dropped)}")
     for log in result.logs:
         print(f"listed for the office to enter by hand: {log.as_posix()}")
-    print(f"next: {_gate_command(args.tenant_dir)} --report-dir=reports/{args.tenant_dir.name}")
+    print(f"next: {_gate_command(args.tenant_dir)}")
     return 0
 
 

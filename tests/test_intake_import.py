@@ -297,7 +297,7 @@ def test_an_import_never_overwrites_without_force_and_a_second_receipt_is_number
     assert code == 2 and "already exists" in err and "--force" in err
     code, out, _ = run_cli(capsys, "import", target, second, "--kind", "job-types", "--reviewed-by-role", "Owner",
                            "--received-on", "2026-12-01", "--force")
-    assert code == 0 and "next: python -m pytest" in out
+    assert code == 0 and f"next: python -m readiness map draft {target.as_posix()} --website" in out  # maps nothing yet
     assert [r["id"] for r in records(target / "exports", "jpm/job-types")] == [2]
     assert sorted(p.name for p in (target / "evidence").glob("export-receipt-*")) == [
         "export-receipt-2026-12-01-2.md", "export-receipt-2026-12-01.md"]
@@ -353,7 +353,7 @@ def test_a_profile_naming_a_field_servicetitan_does_not_publish_is_a_policy_erro
 def test_conform_passes_the_demo_tenants_and_names_file_and_json_path_of_a_planted_departure(tmp_path, capsys):
     for slug in DEMO_TENANTS:
         code, out, _ = run_cli(capsys, "conform", ROOT / "fixtures/tenants" / slug)
-        assert code == 0 and "all conform" in out and "next: python -m pytest" in out
+        assert code == 0 and "all conform" in out and f"next: pytest --tenants-dir={(ROOT / 'fixtures/tenants').as_posix()} --tenant={slug} --report-dir=reports/{slug}" in out
     tenant = tmp_path / "riverside-growth"
     import shutil
 

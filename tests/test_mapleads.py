@@ -235,7 +235,7 @@ def test_leads_import_fills_ids_consent_and_queue_and_drops_what_the_envelope_do
     form.write_text(FORM_CSV)
     code, out, _ = import_leads(capsys, workspace, intake_tenant, form)
     assert code == 0 and "dropped (outside the lead envelope, never written): ip_address, user_agent" in out
-    assert "next: python -m pytest --tenants-dir=" in out
+    assert f"next: pytest --tenants-dir={intake_tenant.parent.as_posix()} --tenant={intake_tenant.name} --report-dir=" in out
     first, second = lines(intake_tenant / "leads/submissions.jsonl")
     assert first["lead_id"] == "lead-rg-0001" and second["lead_id"] == f"{leads.LEAD_ID_PREFIX}-rg-0002"
     assert first["contact"] == {"name": "Pat Example", "phone": "918-555-0142", "email": "pat@example.com"}
