@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from readiness.core import evidence# noqa: E402
-from readiness.report import document
+from readiness.report import controls, document, merge
 from readiness.sync.handoff import external_id  # noqa: E402
 from readiness.gate.shard import shard_of  # noqa: E402
 
@@ -154,10 +154,13 @@ def split(full: dict, shards: int) -> list[dict]:
         built = document.build(
             mode=full["mode"], scenarios=records,
             requirements=[{"id": r["id"], "text": r["text"], "planned": r["planned"]} for r in full["requirements"]],
-            tenants=[{k: t[k] for k in ("slug", "name", "package")} for t in full["tenants"] if t["slug"] in slugs],
+            tenants=[{k: v for k, v in t.items() if k not in merge.DERIVED_TENANT_KEYS}
+                     for t in full["tenants"] if t["slug"] in slugs],
             evidence=manifest, evidence_root=evidence.root_digest(manifest), commit=full["commit"],
             policy_digest=full["policy_digest"], generated_at=full["generated_at"],
             gate_problems=full["gate"]["problems"], shard={"index": index, "count": shards},
+            waivers=[w for w in full["waivers"] if (w["tenant"] in slugs if w["tenant"] else index == 1)],
+            controls=controls.policy_of(full["controls"]),
         )
         parts.append(built)
     return parts

@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from agency_scale import split  # noqa: E402
 from readiness.core import evidence  # noqa: E402
-from readiness.report import document  # noqa: E402
+from readiness.report import controls, document, merge  # noqa: E402
 
 ENV = {**os.environ, "SOURCE_DATE_EPOCH": "1795953600"}
 FLOOR = """
@@ -54,7 +54,8 @@ def synthetic(bundled: dict, count: int) -> dict:
         demo, slug = demos[number % len(demos)], f"agency-{number:04d}"
         scenarios += json.loads(json.dumps([r for r in bundled["scenarios"] if r["tenant"] == demo]).replace(demo, slug))
         row = next(t for t in bundled["tenants"] if t["slug"] == demo)
-        tenants.append({"slug": slug, "name": f"{row['name']} #{number:04d}", "package": row["package"]})
+        tenants.append({**{k: v for k, v in row.items() if k not in merge.DERIVED_TENANT_KEYS},
+                        "slug": slug, "name": f"{row['name']} #{number:04d}"})
         manifest += [{"path": e["path"].replace(per_demo(demo), f"/{slug}/"), "sha256": e["sha256"]}
                      for e in bundled["evidence"] if per_demo(demo) in e["path"]]
     manifest.sort(key=lambda e: e["path"])
@@ -63,7 +64,7 @@ def synthetic(bundled: dict, count: int) -> dict:
         requirements=[{"id": r["id"], "text": r["text"], "planned": r["planned"]} for r in bundled["requirements"]],
         tenants=tenants, evidence=manifest, evidence_root=evidence.root_digest(manifest), commit=bundled["commit"],
         policy_digest=bundled["policy_digest"], generated_at=bundled["generated_at"],
-        gate_problems=bundled["gate"]["problems"])
+        gate_problems=bundled["gate"]["problems"], controls=controls.policy_of(bundled["controls"]))
 
 
 def timed(command: list[str]) -> tuple[float, float]:

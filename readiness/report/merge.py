@@ -32,7 +32,7 @@ MUST_AGREE = {
     "schema_version": "report schema versions",
 }
 # Keys document.build derives; the rest of a tenant row is what the gate knew about the tenant.
-_DERIVED_TENANT_KEYS = ("status", "scenario_counts", "findings", "sections")
+DERIVED_TENANT_KEYS = ("status", "scenario_counts", "findings", "sections")
 
 
 def scenario_identity(record: dict) -> tuple:
@@ -92,7 +92,7 @@ def merge(inputs: list[tuple[Path, dict]]) -> dict:
                                            f"{scenarios[key][0].as_posix()}: the reports overlap")
             scenarios[key] = (path, record)
         for row in built["tenants"]:
-            tenants[row["slug"]] = {k: v for k, v in row.items() if k not in _DERIVED_TENANT_KEYS}
+            tenants[row["slug"]] = {k: v for k, v in row.items() if k not in DERIVED_TENANT_KEYS}
         for entry in built["evidence"]:
             known = hashes.setdefault(entry["path"], (entry["sha256"], path))
             if known[0] != entry["sha256"]:
