@@ -228,6 +228,15 @@ def test_a_bad_file_is_one_clear_error_and_imports_nothing(tmp_path, capsys, pol
                                                          "titan-map.yaml"]
 
 
+def test_a_file_whose_columns_match_no_layout_says_so_in_one_line(tmp_path, capsys):
+    target = new_tenant(capsys, tmp_path / "tenants")
+    notes = tmp_path / "notes.txt"
+    notes.write_text("hostname\nbuild-box-01\n")
+    code, out, err = run_cli(capsys, "import", target, notes, "--reviewed-by-role", "Office Manager")
+    assert code == 2 and err.count("\n") == 1 and "no column matches an import layout" in err, err
+    assert "Traceback" not in out + err and not any((target / "exports").iterdir())
+
+
 @pytest.mark.parametrize(("heading", "words"), [
     ("Customer E-mail", "holds e-mail addresses"), ("Service Address", "holds postal addresses"),
     ("Mobile", "holds phone numbers"), ("Cardholder Name", "holds payment details"),

@@ -127,6 +127,9 @@ def _matched_columns(profile: Profile, headings: list[str]) -> int:
 def _by_headings(candidates: list[Profile], display: str, sheet: str, headings: list[str]) -> Profile:
     scored = sorted(((_matched_columns(p, headings), p.name, p) for p in candidates), key=lambda t: (-t[0], t[1]))
     best = scored[0][0]
+    if best == 0 and len(candidates) > 1:  # with one layout named, its missing columns say more
+        raise IntakeError(display, "no column matches an import layout (policies/intake.yaml); is this the "
+                                   "customer's ServiceTitan export? name its layout with --kind", sheet=sheet)
     if len(scored) > 1 and scored[1][0] == best:
         names = ", ".join(p.name for score, _, p in scored if score == best)
         raise IntakeError(display, f"the columns fit several layouts ({names}); name one with --profile, or give "
