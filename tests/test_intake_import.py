@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import zipfile
 from pathlib import Path
@@ -291,7 +292,7 @@ def test_delimiters_bom_excel_serials_us_dates_money_and_dropped_columns(tmp_pat
     receipt = result.receipt.read_text()
     assert result.receipt.name == "export-receipt-2026-12-01.md"
     assert "`Technician Notes Count`" in receipt and "Controller" in receipt
-    assert "Jobs Report.csv" in receipt and importer._sha256(jobs) in receipt
+    assert "Jobs Report.csv" in receipt and hashlib.sha256(jobs.read_bytes()).hexdigest() in receipt
 
 
 def test_an_import_never_overwrites_without_force_and_a_second_receipt_is_numbered(tmp_path, capsys, policy):
@@ -385,7 +386,7 @@ def test_the_receipt_is_hashed_in_the_evidence_manifest_and_the_import_satisfies
                                    received_on="2026-12-01")
     gate = workspace.run(tenants=["imported"])
     manifest = {entry["path"]: entry["sha256"] for entry in gate.report["evidence"]}
-    assert manifest["<tenants-dir>/imported/evidence/export-receipt-2026-12-01.md"] == importer._sha256(result.receipt)
+    assert manifest["<tenants-dir>/imported/evidence/export-receipt-2026-12-01.md"] == hashlib.sha256(result.receipt.read_bytes()).hexdigest()
     subjects = {f["subject"] for row in gate.failed() for f in row["findings"]}
     assert "imported exports/jpm/job-types.json" not in subjects
     assert "imported exports/settings/business-units.json" in subjects

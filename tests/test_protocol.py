@@ -355,13 +355,19 @@ def deactivate_mapped_job_type(records: list[dict], job_type: int) -> None:
     next(r for r in records if r["id"] == job_type)["active"] = False
 
 
-def test_import_finds_a_planted_drift_through_readiness_drift(tmp_path):
+def tenant_with_inactive_mapped_job_type(tmp_path):
+    """A copy of riverside-growth whose exported job types show the Titan Map's first job type deactivated."""
     tenant = tenant_copy(tmp_path, "riverside-growth")
     job_type = tenant.titan_map["services"][0]["job_type"]["id"]
     path = tenant.export_file("jpm/job-types")
     body = json.loads(path.read_text())
     deactivate_mapped_job_type(body["data"], job_type)
     path.write_text(json.dumps(body))
+    return tenant, job_type
+
+
+def test_import_finds_a_planted_drift_through_readiness_drift(tmp_path):
+    tenant, job_type = tenant_with_inactive_mapped_job_type(tmp_path)
     outcome = run_on(tenant, "IMPORT-01")
     assert not failed(outcome), failed(outcome)
     inactive = [f for f in outcome.findings if f.kind == "drift-inactive"]
@@ -435,12 +441,7 @@ def test_an_attribution_post_with_a_field_off_the_web_session_allow_list_is_not_
 
 def test_an_import_without_active_any_misses_the_inactive_mapped_job_type(tmp_path, monkeypatch):
     """Why IMPORT-01 asks for active=Any: a list hides the deactivated job type, so its drift is never found."""
-    tenant = tenant_copy(tmp_path, "riverside-growth")
-    job_type = tenant.titan_map["services"][0]["job_type"]["id"]
-    path = tenant.export_file("jpm/job-types")
-    body = json.loads(path.read_text())
-    deactivate_mapped_job_type(body["data"], job_type)
-    path.write_text(json.dumps(body))
+    tenant, job_type = tenant_with_inactive_mapped_job_type(tmp_path)
     monkeypatch.setattr(protocol, "CLIENT_FACTORY", BAD_CLIENTS["forgets-active-any"])
     outcome = run_on(tenant, "IMPORT-01")
     assert not outcome.verdict("all-records-requested").passed and not outcome.verdict("drift-matches").passed

@@ -58,6 +58,17 @@ class RecordSet:
         return Path(self.origin) / api_path
 
 
+def recorded_paths(root: Path) -> list[str]:
+    """Every export path recorded under ``root``: each ``<path>.json``, and each folder whose files are all
+    numbered pages (``<path>/0001.json`` ...); read each one's bodies with ``page_files``."""
+    paths = set()
+    for file in root.rglob("*.json"):
+        relative = file.relative_to(root)
+        pages = _PAGE.match(file.name) and all(_PAGE.match(p.name) for p in file.parent.glob("*.json"))
+        paths.add((relative.parent if pages else relative.with_suffix("")).as_posix())
+    return sorted(paths)
+
+
 def location(root: Path | RecordSet, api_path: str) -> Path:
     """Where an export is (or would be), for error messages."""
     return root.path(api_path) if isinstance(root, RecordSet) else root / f"{api_path}.json"

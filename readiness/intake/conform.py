@@ -7,15 +7,13 @@ are all numbered pages (``0001.json`` ...) stands for one path, each page one bo
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+from readiness.core import exportfeed
 from readiness.core.errors import TenantDataError, relative
 from readiness.servicetitan import openapi
-
-_PAGE = re.compile(r"^\d+\.json$")
 
 
 @dataclass(frozen=True)
@@ -31,10 +29,11 @@ class Nonconformity:
 def recorded_bodies(tenant_dir: Path) -> Iterator[tuple[Path, str]]:
     """``(page file, export path)`` for every body under ``exports/``, pages of one path in number order."""
     exports = tenant_dir / "exports"
-    for file in sorted(exports.rglob("*.json"), key=lambda p: (p.parent.as_posix(), len(p.name), p.name)):
-        parts = file.relative_to(exports).parts
-        numbered = _PAGE.match(parts[-1]) and all(_PAGE.match(p.name) for p in file.parent.glob("*.json"))
-        yield file, "/".join(parts[:-1] if numbered else (*parts[:-1], parts[-1][: -len(".json")]))
+    if not exports.is_dir():
+        return
+    for export_path in exportfeed.recorded_paths(exports):
+        for file in exportfeed.page_files(exports, export_path):
+            yield file, export_path
 
 
 def check_tenant(tenant_dir: Path) -> tuple[int, list[Nonconformity]]:

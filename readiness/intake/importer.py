@@ -9,7 +9,6 @@ bad file imports nothing. Every import writes ``evidence/export-receipt-<date>.m
 from __future__ import annotations
 
 import difflib
-import hashlib
 import operator
 import re
 import shutil
@@ -22,6 +21,7 @@ from typing import Any, Callable, Iterable
 import orjson
 
 from readiness.boundaries.data_boundaries import ExportFieldJudge
+from readiness.core.evidence import sha256_file
 from readiness.core.errors import PolicyError, TenantDataError
 from readiness.intake import profiles as compiled
 from readiness.intake.files import refuse_existing, write_new
@@ -98,13 +98,6 @@ class ImportResult:
     written: list[Path]
     receipt: Path
 
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _sheet_key(name: str) -> str:
@@ -416,7 +409,7 @@ def import_files(tenant_dir: Path, sources: list[Path], policy: IntakePolicy, *,
         for source in sources:
             if not source.is_file():
                 raise IntakeError(source.name, "file not found" if not source.exists() else "not a regular file")
-            done = FileImport(source.name, _sha256(source), "")
+            done = FileImport(source.name, sha256_file(source), "")
             with Workbook(source) as book:
                 done.kind = book.kind
                 plan, done.ignored_sheets = plan_sheets(book, candidates, kind)
