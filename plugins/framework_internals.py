@@ -9,6 +9,9 @@
 - ``pytest_bdd.scenario.find_fixturedefs_for_step(step, fixturemanager, node)`` (pytest-bdd 9), looked up as a
   module global and called by keyword by ``inject_fixturedefs_for_step``: ``plugins/step_index.py`` replaces it
   with a memoised lookup (``BDD_SCENARIO`` is the module it is replaced in).
+- ``pytest_bdd.compat.get_fixture_names(fixturemanager)`` and ``getfixturedefs(fixturemanager, name, node)``
+  (pytest-bdd 9): every registered fixture name (pytest keeps the registry private) and the definitions of one
+  that a test can see. ``plugins/step_index.py`` walks them once per test module (``visible_step_definitions``).
 - ``xdist.scheduler.LoadGroupScheduling._split_scope(nodeid)`` (pytest-xdist 3): the group of a test;
   ``plugins/tenant_groups.py`` overrides it to group a tenant's scenarios.
 - ``TerminalReporter._tw.width_of_current_line`` (pytest 9): whether ``-q``'s progress dots left a line open, so
@@ -21,6 +24,7 @@ import sys
 from typing import Any
 
 import pytest_bdd.scenario  # noqa: F401  (the module: pytest_bdd exports a function under the same name)
+from pytest_bdd.compat import get_fixture_names, getfixturedefs
 from pytest_bdd.scenario import scenario_wrapper_template_registry
 from pytest_bdd.steps import step_function_context_registry
 
@@ -35,6 +39,15 @@ def scenario_template(function: Any):
 def step_definitions() -> list:
     """The ``StepFunctionContext`` of every step definition registered in this process (of every run in it)."""
     return list(step_function_context_registry.values())
+
+
+def visible_step_definitions(fixturemanager, node) -> list[tuple[Any, Any]]:
+    """Every step definition ``node`` can see, as (fixture definition, ``StepFunctionContext``), in the order
+    pytest-bdd 9's ``find_fixturedefs_for_step`` tries them: fixture names as registered, then pytest's own order."""
+    return [(fixturedef, context)
+            for name in get_fixture_names(fixturemanager=fixturemanager)
+            for fixturedef in getfixturedefs(fixturemanager, name, node) or []
+            if (context := step_function_context_registry.get(fixturedef.func)) is not None]
 
 
 def line_is_open(terminal) -> bool:

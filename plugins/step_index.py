@@ -1,7 +1,8 @@
 """Step lookup memoised per scenario module, in place of pytest-bdd 9's ``find_fixturedefs_for_step``.
 
-pytest-bdd finds a step's definition by walking every registered fixture name, for every step, twice. The answer
-depends only on the step's type and text and on what the test's module can see, so it is computed once per
+pytest-bdd finds a step's definition by walking every registered fixture name, for every step, twice, asking
+pytest each time which definitions of that name the test can see. What a test module can see is walked once per
+module here, and the answer for a step depends only on its type and text, so it is computed once per
 (module, type, text) and reused: the same definitions, in the same order (why it matters: docs/scale.md).
 
 It replaces a pytest-bdd internal (``plugins/framework_internals.py``), so it applies only to the pytest-bdd major
@@ -15,19 +16,25 @@ from importlib.metadata import version
 
 import pytest
 
-from plugins.framework_internals import BDD_SCENARIO
+from plugins.framework_internals import BDD_SCENARIO, visible_step_definitions
 
 SUPPORTED_MAJOR = "9"
+VISIBLE = pytest.StashKey[dict]()
 LOOKUPS = pytest.StashKey[dict]()
 REPLACED = pytest.StashKey[object]()
 _walk_every_fixture = BDD_SCENARIO.find_fixturedefs_for_step
 
 
 def find_fixturedefs_for_step(step, fixturemanager, node):
+    module = node.parent.nodeid if node.parent else ""
     lookups = fixturemanager.config.stash.setdefault(LOOKUPS, {})
-    key = (node.parent.nodeid if node.parent else "", step.type, step.name)
+    key = (module, step.type, step.name)
     if key not in lookups:
-        lookups[key] = tuple(_walk_every_fixture(step, fixturemanager, node))
+        visible = fixturemanager.config.stash.setdefault(VISIBLE, {})
+        if module not in visible:
+            visible[module] = visible_step_definitions(fixturemanager, node)
+        lookups[key] = tuple(fixturedef for fixturedef, context in visible[module]
+                             if context.type in (None, step.type) and context.parser.is_matching(step.name))
     return iter(lookups[key])
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from readiness.boundaries import screenshots
 
 pytest_plugins = ["pytester"]
 
@@ -149,6 +150,16 @@ def _as_a_fresh_process(cwd: Path):
         os.environ.update(saved_env)
         sys.modules.update(held)
         gc.unfreeze()  # plugins.gc_tuning froze the run's objects; this process runs the gate many times
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_ocr_cache(tmp_path_factory: pytest.TempPathFactory):
+    """pytester gives each gate run a new HOME, where the OCR cache (~/.cache) would start empty: the gate runs of
+    one test process share one cache instead, so each bundled screenshot is read once per process. Tests of OCR
+    itself set a cache of their own."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(screenshots.CACHE_VARIABLE, str(tmp_path_factory.mktemp("ocr-cache")))
+        yield
 
 
 @pytest.fixture

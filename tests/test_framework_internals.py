@@ -105,6 +105,12 @@ def test_pytest_bdd_still_looks_up_step_definitions_through_the_function_the_ste
     caller = inspect.unwrap(framework_internals.BDD_SCENARIO.inject_fixturedefs_for_step)
     assert "find_fixturedefs_for_step" in caller.__code__.co_names
     assert "find_fixturedefs_for_step(step=step, fixturemanager=fixturemanager, node=node)" in inspect.getsource(caller)
+    # The step index walks what pytest-bdd's lookup walks, with the same two helpers, once per test module.
+    walk = step_index._walk_every_fixture.__code__.co_names
+    assert "get_fixture_names" in walk and "getfixturedefs" in walk and "step_function_context_registry" in walk
+    assert list(inspect.signature(framework_internals.get_fixture_names).parameters) == ["fixturemanager"]
+    assert list(inspect.signature(framework_internals.getfixturedefs).parameters) == [
+        "fixturemanager", "fixturename", "node"]
 
 
 def test_the_memoised_step_lookup_finds_what_pytest_bdd_finds_and_the_registries_describe_the_project(demo):

@@ -13,7 +13,9 @@ import shutil
 import sys
 from pathlib import Path
 
+import pytesseract
 import pytest
+from PIL import Image
 
 from readiness.boundaries import credentials, screenshots
 from readiness.core.policy import PolicySet
@@ -156,6 +158,17 @@ def test_what_ocr_read_is_kept_by_the_files_sha256(tmp_path, monkeypatch):
     assert oct(cached.stat().st_mode & 0o777) == "0o600"
     screenshots.read(image, "5.4.0")  # another Tesseract reads again
     assert len(calls) == 2
+
+
+def test_tesseract_runs_on_one_thread_and_the_environment_is_left_as_it_was(tmp_path, monkeypatch):
+    seen = []
+    monkeypatch.delenv("OMP_THREAD_LIMIT", raising=False)
+    monkeypatch.setattr(pytesseract, "image_to_data", lambda image, output_type: seen.append(
+        os.environ.get("OMP_THREAD_LIMIT")) or {key: [] for key in ("text", "left", "top", "height")})
+    image = tmp_path / "shot.png"
+    Image.new("RGB", (4, 4)).save(image)
+    assert screenshots.read(image, "5.3.0").words == ()
+    assert seen == ["1"] and "OMP_THREAD_LIMIT" not in os.environ
 
 
 def word(text: str, left: int, top: int, line: int) -> screenshots.Word:

@@ -146,12 +146,16 @@ def audit_steps(
     """Gherkin steps no definition matches, and definitions no Gherkin step uses."""
     used: set[int] = set()
     missing: dict[tuple[str, str], str] = {}
+    judged: set[tuple[str, str]] = set()  # scenarios repeat steps: each distinct step is matched once
     for spec in scenarios:
         for step in spec.steps:
+            if (step.type, step.text) in judged:
+                continue
+            judged.add((step.type, step.text))
             hits = [i for i, d in enumerate(definitions) if d.type in (None, step.type) and d.matches(step.text)]
             used.update(hits)
             if not hits:
-                missing.setdefault((step.type, step.text), spec.where)
+                missing[step.type, step.text] = spec.where
     missing_lines = [f"{where}: {kind.capitalize()} {text}" for (kind, text), where in sorted(missing.items())]
     unused = [d for i, d in enumerate(definitions) if i not in used]
     return missing_lines, unused
