@@ -155,23 +155,6 @@ def test_a_cucumber_report_tool_reads_it(formats, tmp_path):
     assert (str(summary["failed"]), str(summary["passed"]), str(summary["pending"])) in counts, counts
 
 
-# --- the same bytes from a serial run and a parallel one ------------------------------------------------------------
-
-@pytest.mark.slow  # two gate runs, one under xdist
-def test_serial_and_parallel_runs_write_the_same_bytes(workspace, monkeypatch):
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
-    written = {}
-    for mode, extra in (("serial", ()), ("parallel", ("-n", "2"))):
-        out = workspace.base / mode
-        result = workspace.run(f"--sarif={out / 'r.sarif'}", f"--oscal={out / 'oscal.json'}",
-                               f"--cucumber={out / 'cucumber.json'}", *extra)
-        assert result.exit_code == 0, result.output[-3000:]
-        written[mode] = {name: (out / name).read_bytes() for name in ("r.sarif", "oscal.json", "cucumber.json")}
-    for name in written["serial"]:
-        assert written["serial"][name] == written["parallel"][name], name
-    assert json.loads(written["parallel"]["cucumber.json"])  # pytest-bdd's own writes [] under xdist
-
-
 def test_oscal_counts_a_simulator_dry_run_as_an_open_risk():
     from readiness.report import oscal
 

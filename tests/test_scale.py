@@ -33,6 +33,7 @@ pytestmark = pytest.mark.xdist_group("scale")
 
 EPOCH = "1795953600"  # 2026-11-29T12:00Z: after the fixtures were captured, inside their retention windows
 REPORT_FILES = ("readiness.json", "readiness.md", "readiness.html")
+FORMAT_FILES = {"--sarif": "readiness.sarif", "--oscal": "oscal.json", "--cucumber": "cucumber.json"}
 TENANT_SCENARIO = "A tenant's documents claim no approval and no sandbox evidence"
 PLANTED_FILE = "evidence/titan-map-review-2026-11-18.md"
 SLUGS = tuple(sorted(p.parent.name for p in (Path(__file__).parents[1] / "fixtures/tenants").glob("*/tenant.yaml")))
@@ -45,8 +46,13 @@ def gate(ws: Workspace, name: str, *args: str) -> GateResult:
     return GateResult(result.exit_code, result.output, report_dir)
 
 
-def report_bytes(result: GateResult) -> dict[str, bytes]:
-    return {name: (result.report_dir / name).read_bytes() for name in REPORT_FILES}
+def report_bytes(result: GateResult, names=REPORT_FILES) -> dict[str, bytes]:
+    return {name: (result.report_dir / name).read_bytes() for name in names}
+
+
+def with_formats(ws: Workspace, name: str) -> list[str]:
+    """The options that make a run also write SARIF, OSCAL and cucumber JSON into its report folder."""
+    return [f"{option}={ws.base / name / file}" for option, file in FORMAT_FILES.items()]
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +61,7 @@ def runs(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SOURCE_DATE_EPOCH", EPOCH)
         ws = Workspace(tmp_path_factory.mktemp("scale"))
-        serial = gate(ws, "serial", "-vv")
+        serial = gate(ws, "serial", "-vv", *with_formats(ws, "serial"))
         assert serial.exit_code == 0, serial.output[-3000:]
         yield ws, serial, patch
 
@@ -63,11 +69,13 @@ def runs(tmp_path_factory):
 # --- parallel runs --------------------------------------------------------------------------------------------
 
 @pytest.mark.slow
-def test_two_workers_write_the_serial_report(runs):
+def test_two_workers_write_the_serial_report_and_formats_byte_for_byte(runs):
     ws, serial, _ = runs
-    parallel = gate(ws, "parallel", "-n", "2", "-vv")
+    parallel = gate(ws, "parallel", "-n", "2", "-vv", *with_formats(ws, "parallel"))
     assert parallel.exit_code == 0, parallel.output[-3000:]
-    assert report_bytes(parallel) == report_bytes(serial)
+    every_file = (*REPORT_FILES, *FORMAT_FILES.values())
+    assert report_bytes(parallel, every_file) == report_bytes(serial, every_file)
+    assert json.loads(report_bytes(parallel, ["cucumber.json"])["cucumber.json"])  # pytest-bdd's own writes [] under xdist
     assert "scheduling tests via TenantGroupScheduling" in parallel.output  # the default under -n
     for slug in SLUGS:  # each tenant's scenarios ran on one worker
         workers = set(re.findall(r"\[(gw\d+)\] \[ *\d+%%\] \w+ test_gate\.py::\w+\[%s\]" % re.escape(slug), parallel.output))
