@@ -2,7 +2,8 @@
 
 A gate run happens in this process (pytest's ``pytester``, which undoes the run's imports and ``sys.path``
 changes), except where a separate process is the point: pytest-xdist (``-n``), whose workers are processes anyway,
-and a plugin a test plants with ``-p``, which may rebind the library's functions for the rest of its process.
+and a plugin a test plants with ``-p``, which may rebind the library's functions for the rest of its process
+(unless it undoes that itself: ``SELF_RESTORING_PLUGINS``).
 """
 
 from __future__ import annotations
@@ -119,12 +120,16 @@ class Project(Workspace):
         return super().run(*args, tenants=tenants, timeout=timeout, cwd=self.root)
 
 
+# Planted plugins that undo what they change when their run ends, so their runs can stay in this process.
+SELF_RESTORING_PLUGINS = ("tests.protocol_clients",)
+
+
 def _needs_own_process(args: tuple[str, ...]) -> bool:
-    """xdist (``-n``) starts processes anyway; a planted ``-p plugin`` may rebind library functions for good."""
+    """xdist (``-n``) starts processes anyway; another planted ``-p plugin`` may rebind library functions for good."""
     for flag, value in zip(args, (*args[1:], "")):
         if flag in ("-n", "--numprocesses") or flag.startswith(("--numprocesses=", "-n=")):
             return True
-        if flag == "-p" and not value.startswith("no:"):
+        if flag == "-p" and not value.startswith("no:") and value not in SELF_RESTORING_PLUGINS:
             return True
     return False
 

@@ -114,7 +114,9 @@ BAD_CLIENTS = {
 def pytest_configure(config):
     name = os.environ.get("READINESS_BAD_CLIENT")
     if name:
-        protocol.CLIENT_FACTORY = BAD_CLIENTS[name]
+        patch = pytest.MonkeyPatch()
+        patch.setattr(protocol, "CLIENT_FACTORY", BAD_CLIENTS[name])
+        config.add_cleanup(patch.undo)  # so a gate run in the test's own process leaves the product's client
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)  # a wrapper: it runs before the report hook writes and audits

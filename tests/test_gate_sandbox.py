@@ -86,7 +86,9 @@ def scenario_of(test_id: str) -> str:
 def test_a_wrong_client_makes_its_protocol_scenario_fail_naming_the_check(workspace, monkeypatch, client, test_id,
                                                                           check):
     monkeypatch.setenv("READINESS_BAD_CLIENT", client)
+    product_client = protocol.CLIENT_FACTORY
     result = workspace.run(SIMULATOR, *PLUGIN, "-m", f"sbx-{test_id}", tenants=["riverside-growth"])
+    assert protocol.CLIENT_FACTORY is product_client  # the run (in this process) put the product's client back
     row = assert_dry_run_fails(result, scenario_of(test_id), "SANDBOX-PROTOCOL")
     assert "simtok." not in result.output and "cs1." not in result.output
     assert protocol.CHECKS[check] in row["reason"], row["reason"]

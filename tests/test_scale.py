@@ -99,19 +99,13 @@ def test_a_serial_run_judges_one_tenant_after_another_and_says_so_as_each_finish
 
 
 @pytest.mark.slow
-def test_memoised_step_lookup_writes_the_report_pytest_bdd_would(runs):
+def test_without_the_speed_plugins_the_gate_writes_the_same_report(runs):
+    """The memoised step lookup, the garbage-collector tuning and the idle Hypothesis plugin change no result."""
     ws, serial, _ = runs
-    unmemoised = gate(ws, "unmemoised", "-p", "no:plugins.step_index")
-    assert unmemoised.exit_code == 0, unmemoised.output[-3000:]
-    assert report_bytes(unmemoised) == report_bytes(serial)
-
-
-@pytest.mark.slow
-def test_run_tuning_plugins_change_no_result(runs):
-    ws, serial, _ = runs
-    untuned = gate(ws, "untuned", "-p", "no:plugins.gc_tuning", "-p", "no:plugins.idle_hypothesis")
-    assert untuned.exit_code == 0, untuned.output[-3000:]
-    assert report_bytes(untuned) == report_bytes(serial)
+    plain = gate(ws, "plain", "-p", "no:plugins.step_index", "-p", "no:plugins.gc_tuning",
+                 "-p", "no:plugins.idle_hypothesis")
+    assert plain.exit_code == 0, plain.output[-3000:]
+    assert report_bytes(plain) == report_bytes(serial)
 
 
 class _Config:
