@@ -7,6 +7,7 @@ step is bound to a definition and every definition is used.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
@@ -57,28 +58,38 @@ class ScenarioSpec:
 
 
 def parse_feature(path: Path) -> tuple[dict, list[ScenarioSpec]]:
-    """The Gherkin document and one ScenarioSpec per pickle (each Examples row is its own scenario)."""
+    """The Gherkin document and one ScenarioSpec per pickle (each Examples row is its own scenario).
+
+    The document is shared between callers of the same text: read it, never change it."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ReadinessError(path, f"cannot read feature: {exc}") from None
     try:
-        document = Parser().parse(text)
+        parsed, pickles = _parsed(text)
     except (CompositeParserException, ParserException) as exc:
         first = exc.errors[0] if isinstance(exc, CompositeParserException) else exc
         line = first.location.get("line") if getattr(first, "location", None) else None
         raise ReadinessError(path, f"invalid Gherkin: {str(first).split(': ', 1)[-1]}", line=line) from None
-    document["uri"] = relative(path)
-    specs = []
-    for pickle in Compiler().compile(document):
-        line = pickle["location"]["line"]
+    document = {**parsed, "uri": relative(path)}
+    return document, [ScenarioSpec(document["uri"], name, line, tags, list(steps))
+                      for name, line, tags, steps in pickles]
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed(text: str) -> tuple[dict, tuple]:
+    # Each text is parsed once per process: a gate run reads every feature three times (its scenarios, the living
+    # documentation, cucumber JSON), and the project's own tests run the gate again and again over the same ones.
+    document = Parser().parse(text)
+    pickles = []
+    for pickle in Compiler().compile({**document, "uri": ""}):
         steps, previous = [], "given"
         for step in pickle["steps"]:
             previous = _STEP_TYPES.get(step["type"], previous)
             steps.append(StepSpec(previous, step["text"]))
         tags = tuple(sorted({t["name"].lstrip("@") for t in pickle["tags"]}))
-        specs.append(ScenarioSpec(document["uri"], pickle["name"], line, tags, steps))
-    return document, specs
+        pickles.append((pickle["name"], pickle["location"]["line"], tags, tuple(steps)))
+    return document, tuple(pickles)
 
 
 def feature_files(features_dir: Path) -> list[Path]:
