@@ -15,6 +15,7 @@ version) in ``$READINESS_CACHE_DIR`` (default ``~/.cache/st-readiness``): an unc
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -72,8 +73,12 @@ class Reading:
 
 def tesseract_version() -> str | None:
     """Tesseract's version, or None when it is not installed (nothing can be read)."""
-    if shutil.which("tesseract") is None:
-        return None
+    executable = shutil.which("tesseract")
+    return None if executable is None else _version_of(executable)
+
+
+@functools.cache  # asked once per tenant: pytesseract starts `tesseract --version` each time (16 ms)
+def _version_of(executable: str) -> str | None:
     import pytesseract
 
     try:
