@@ -7,7 +7,7 @@ report into SHARDS shard reports exactly as agency_scale.py does, and times, in 
 
   - the merge, as a subprocess (interpreter start included), checked equal to the unsharded report;
   - its floor: a subprocess that only reads every shard report and writes the merged ``readiness.json``
-    with the same ``json.dumps`` (what any merge must do);
+    with the merge's own encoder (orjson, as ``document.json_text``): what any merge must do;
   - the CPU of the merge's own process and of the processes it forked (work on the second core).
 
     python benchmarks/merge_shards.py [--tenants 200] [--shards 50] [--repeat 3]
@@ -37,9 +37,11 @@ ENV = {**os.environ, "SOURCE_DATE_EPOCH": "1795953600"}
 FLOOR = """
 import json, sys
 from pathlib import Path
+import orjson
 reports = [json.loads(Path(p).read_text(encoding="utf-8")) for p in sys.argv[2:]]
 Path(sys.argv[1]).mkdir(parents=True, exist_ok=True)
-Path(sys.argv[1], "readiness.json").write_text(json.dumps(reports, indent=2, ensure_ascii=False) + "\\n")
+options = orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS | orjson.OPT_APPEND_NEWLINE
+Path(sys.argv[1], "readiness.json").write_bytes(orjson.dumps(reports, option=options))
 """
 
 

@@ -6,30 +6,22 @@ modules hold no argument parsing. Errors of input are one line on stderr with ex
 never a traceback.
 
 To add a command: write ``_<name>_arguments(parser)`` and ``_<name>(args) -> int`` below and
-append one ``Command`` to ``COMMANDS`` (the order there is the order ``--help`` lists them).
+append one ``Command`` to ``COMMANDS`` (the order there is the order ``--help`` lists them). Both functions
+import the library modules they use themselves: only the chosen command's arguments are added, so a command
+loads only what it runs (a merge of shard reports does not pay for the simulator's or the importer's imports).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
-import yaml
-
-from readiness.boundaries import credentials
-from readiness.core.errors import ReadinessError, TenantDataError
-from readiness.core.policy import PolicySet
-from readiness.core.tenants import FixtureTenant
-from readiness.gate import synth
-from readiness.intake import conform, importer, leads, scaffold
-from readiness.mapping import draft
-from readiness.report import document, history, merge, pdf, verify
-from readiness.sandbox import simulator
-from readiness.sync import queue
+from readiness.core.errors import ReadinessError
 
 
 @dataclass(frozen=True)
@@ -39,6 +31,12 @@ class Command:
     add_arguments: Callable[[argparse.ArgumentParser], None]
     run: Callable[[argparse.Namespace], int]
     description: str | None = None
+    documented_by: str | None = None  # the library module whose docstring's first line describes the command
+
+    def describe(self) -> str:
+        if self.documented_by:
+            return importlib.import_module(self.documented_by).__doc__.splitlines()[0]
+        return self.description or self.help
 
 
 def _policies_dir_argument(parser: argparse.ArgumentParser) -> None:
@@ -54,6 +52,9 @@ def _scan_credentials_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _scan_credentials(args: argparse.Namespace) -> int:
+    from readiness.boundaries import credentials
+    from readiness.core.policy import PolicySet
+
     policies = PolicySet.load(args.policies_dir)
     policy = credentials.CredentialPolicy.from_policies(policies)
     result = credentials.scan(args.paths, policy)
@@ -72,6 +73,11 @@ def _queue_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _queue(args: argparse.Namespace) -> int:
+    from readiness.core.errors import TenantDataError
+    from readiness.core.policy import PolicySet
+    from readiness.core.tenants import FixtureTenant
+    from readiness.sync import queue
+
     if not (args.tenant_folder / "tenant.yaml").is_file():
         raise TenantDataError(args.tenant_folder / "tenant.yaml", "not a tenant folder (no tenant.yaml)")
     policy = queue.QueuePolicy.from_policies(PolicySet.load(args.policies_dir))
@@ -92,6 +98,8 @@ def _queue(args: argparse.Namespace) -> int:
 
 
 def _simulator_arguments(parser: argparse.ArgumentParser) -> None:
+    from readiness.sandbox import simulator
+
     parser.add_argument("--tenant", required=True, type=Path, metavar="DIR", help="fixture tenant folder")
     parser.add_argument("--host", default="127.0.0.1", help="loopback address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8765, help="port (default 8765)")
@@ -100,6 +108,8 @@ def _simulator_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _simulator(args: argparse.Namespace) -> int:
+    from readiness.sandbox import simulator
+
     simulator.serve(args.tenant, host=args.host, port=args.port, token_lifetime=args.token_lifetime)
     return 0
 
@@ -115,6 +125,8 @@ def _merge_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _merge(args: argparse.Namespace) -> int:
+    from readiness.report import merge
+
     merged = merge.merge_files(args.reports, args.out_dir, args.baseline)
     for name in merged.differing_packets:
         print(f"packet {name} differs between shards (it covers several tenants): not merged; each shard's "
@@ -138,6 +150,8 @@ def _diff_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _diff(args: argparse.Namespace) -> int:
+    from readiness.report import document, history
+
     changes = history.diff(document.load(args.old), document.load(args.new))
     print(history.render_markdown(changes), end="")
     print(f"written: {', '.join(p.as_posix() for p in history.write(changes, args.out_dir or args.new.parent))}")
@@ -148,6 +162,8 @@ def _diff(args: argparse.Namespace) -> int:
 
 
 def _verify_arguments(parser: argparse.ArgumentParser) -> None:
+    from readiness.report import verify
+
     parser.add_argument("report_dir", metavar="REPORT_DIR", type=Path, help="folder holding readiness.json")
     for option in verify.ROOT_OPTIONS:
         parser.add_argument(f"--{option}", default=None, metavar="PATH", type=Path,
@@ -156,6 +172,8 @@ def _verify_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _verify(args: argparse.Namespace) -> int:
+    from readiness.report import document, verify
+
     built = document.load(args.report_dir / "readiness.json")
     roots = {option: value for option in verify.ROOT_OPTIONS
              if (value := getattr(args, option.replace("-", "_"))) is not None}
@@ -168,12 +186,16 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _pdf_arguments(parser: argparse.ArgumentParser) -> None:
+    from readiness.report import pdf
+
     parser.add_argument("report_dir", metavar="REPORT_DIR", type=Path, help="folder holding readiness.html")
     parser.add_argument("--output", metavar="FILE", type=Path, default=None,
                         help=f"where to write the PDF (default: REPORT_DIR/{pdf.TARGET})")
 
 
 def _pdf(args: argparse.Namespace) -> int:
+    from readiness.report import pdf
+
     print(f"wrote {pdf.print_report(args.report_dir, args.output)}")
     return 0
 
@@ -191,6 +213,8 @@ def _synth_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _synth(args: argparse.Namespace) -> int:
+    from readiness.gate import synth
+
     folder = synth.generate(args.out, args.jobs, args.seed, slug=args.slug, page_size=args.page_size)
     print(f"wrote {folder} (planted set: {folder / synth.MANIFEST})")
     return 0
@@ -207,6 +231,8 @@ def _gate_command(tenant_dir: Path) -> str:
 
 def _after_exports(tenant_dir: Path) -> str:
     """What follows an import: drafting the Titan Map while it maps nothing yet, else the gate."""
+    import yaml
+
     titan_map = yaml.safe_load((tenant_dir / "titan-map.yaml").read_text(encoding="utf-8")) or {}
     if not any(isinstance(entries, list) and entries for entries in titan_map.values()):
         return f"python -m readiness map draft {tenant_dir.as_posix()} --website SERVICES.yaml"
@@ -221,6 +247,8 @@ def _owner(text: str) -> tuple[str, tuple[str, ...]]:
 
 
 def _tenant_new_arguments(parser: argparse.ArgumentParser) -> None:
+    from readiness.intake import scaffold
+
     parser.add_argument("action", choices=["new"], help="new: write a tenant folder to fill")
     parser.add_argument("slug", metavar="SLUG", help="tenant folder name: lower-case words joined by '-'")
     parser.add_argument("--package", required=True, choices=["launch", "growth"], help="the package bought")
@@ -242,6 +270,9 @@ def _tenant_new_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _tenant_new(args: argparse.Namespace) -> int:
+    from readiness.core.policy import PolicySet
+    from readiness.intake import importer, scaffold
+
     tenant_id = args.tenant_id
     if tenant_id is None:
         if not sys.stdin.isatty():
@@ -280,6 +311,9 @@ def _import_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _import(args: argparse.Namespace) -> int:
+    from readiness.core.policy import PolicySet
+    from readiness.intake import importer
+
     policy = importer.IntakePolicy.from_policies(PolicySet.load(args.policies_dir))
     if args.kind is not None and args.kind not in policy.kinds:
         raise ReadinessError(None, f"--kind {args.kind}: choose one of {', '.join(policy.kinds)}")
@@ -303,6 +337,8 @@ def _conform_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _conform(args: argparse.Namespace) -> int:
+    from readiness.intake import conform
+
     count, problems = conform.check_tenant(args.tenant_dir)
     for problem in problems:
         print(problem)
@@ -358,6 +394,8 @@ def _map_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _map(args: argparse.Namespace) -> int:
+    from readiness.mapping import draft
+
     if args.map_action == "draft":
         result = draft.draft(args.tenant_dir, args.website, force=args.force)
         print(f"wrote {result.path.as_posix()}: {result.entries} entries, {result.proposed} with a proposed match, "
@@ -381,6 +419,8 @@ def _map(args: argparse.Namespace) -> int:
 
 
 def _leads_arguments(parser: argparse.ArgumentParser) -> None:
+    from readiness.intake import leads
+
     actions = parser.add_subparsers(dest="leads_action", required=True, metavar="ACTION")
     importing = actions.add_parser(
         "import", help="form submissions (CSV or JSON lines) -> leads, consent records and queue items",
@@ -394,6 +434,8 @@ def _leads_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _leads(args: argparse.Namespace) -> int:
+    from readiness.intake import leads
+
     result = leads.import_submissions(args.tenant_dir, args.file, product_dir=args.product_dir,
                                       policies_dir=args.policies_dir)
     queued = ", ".join(f"{n} {state}" for state, n in sorted(result.states.items())) or "none"
@@ -422,40 +464,46 @@ COMMANDS: list[Command] = [
             description="Serve a fixture tenant on 127.0.0.1 through ServiceTitan's paths and shapes. Results "
                         "against it are dry runs, never evidence."),
     Command("merge", "merge shard reports into one readiness.json, .md and .html", _merge_arguments, _merge,
-            description=merge.__doc__.splitlines()[0]),
+            documented_by="readiness.report.merge"),
     Command("diff", "what changed between two readiness.json reports", _diff_arguments, _diff,
-            description=history.__doc__.splitlines()[0]),
+            documented_by="readiness.report.history"),
     Command("verify", "re-hash a report's inputs and list what changed since it was made", _verify_arguments, _verify,
-            description=verify.__doc__.splitlines()[0]),
+            documented_by="readiness.report.verify"),
     Command("pdf", "print the evidence report (readiness.html) to readiness.pdf with headless Chromium",
-            _pdf_arguments, _pdf, description=pdf.__doc__.splitlines()[0]),
+            _pdf_arguments, _pdf, documented_by="readiness.report.pdf"),
     Command("synth", "write a synthetic tenant with a known planted set of drift and unmatched leads",
-            _synth_arguments, _synth, description=synth.__doc__.splitlines()[0]),
+            _synth_arguments, _synth, documented_by="readiness.gate.synth"),
     Command("tenant", "tenant new SLUG: write a new tenant folder and the checklist of what the customer brings",
-            _tenant_new_arguments, _tenant_new, description=scaffold.__doc__.splitlines()[0]),
+            _tenant_new_arguments, _tenant_new, documented_by="readiness.intake.scaffold"),
     Command("import", "import a customer's CSV or XLSX exports into a tenant's exports/, in ServiceTitan's shapes",
-            _import_arguments, _import, description=importer.__doc__.splitlines()[0]),
+            _import_arguments, _import, documented_by="readiness.intake.importer"),
     Command("conform", "check a tenant's exports/ against ServiceTitan's published schemas",
-            _conform_arguments, _conform, description=conform.__doc__.splitlines()[0]),
+            _conform_arguments, _conform, documented_by="readiness.intake.conform"),
     Command("map", "map draft | map confirm: draft the Titan Map from the website's list; confirm reviewed entries",
-            _map_arguments, _map, description=draft.__doc__.splitlines()[0]),
+            _map_arguments, _map, documented_by="readiness.mapping.draft"),
     Command("leads", "leads import: the website's form submissions -> leads, consent records and queue items",
-            _leads_arguments, _leads, description=leads.__doc__.splitlines()[0]),
+            _leads_arguments, _leads, documented_by="readiness.intake.leads"),
 ]
 
 
-def parser() -> argparse.ArgumentParser:
+def parser(argv: Sequence[str]) -> argparse.ArgumentParser:
+    """The command line for ``argv``: every command is listed, and only the one ``argv`` names (its first word;
+    the top level has no option but --help) gets its description and arguments, so only its modules load."""
+    chosen = next((word for word in argv if not word.startswith("-")), None)
     top = argparse.ArgumentParser(prog="python -m readiness", description=__doc__.splitlines()[0])
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:
-        sub = commands.add_parser(command.name, help=command.help, description=command.description or command.help)
-        command.add_arguments(sub)
+        sub = commands.add_parser(command.name, help=command.help)
+        if command.name == chosen:
+            sub.description = command.describe()
+            command.add_arguments(sub)
         sub.set_defaults(run=command.run)
     return top
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = parser(argv).parse_args(argv)
     try:
         return args.run(args)
     except ReadinessError as exc:

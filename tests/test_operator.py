@@ -278,3 +278,22 @@ def test_the_fast_record_check_refuses_what_the_schema_refuses(name, record):
     from readiness.core.documents import first_problem, schema
 
     assert first_problem(record, schema(name)) is not None
+
+
+@pytest.mark.parametrize("date, fine", [("2026-02-28", True), ("2026-02-30", False), ("28/02/2026", False)])
+def test_the_fast_check_reads_formats_as_jsonschema_does(date, fine):
+    """fastjsonschema's own "date" pattern takes 2026-02-30; the compiled check asks jsonschema's format checker."""
+    import fastjsonschema
+
+    from readiness.core.documents import _validator, first_problem, schema
+
+    note = schema("tenant/evidence-note")
+    _, fast = _validator(note)
+    assert fast is not None, "the evidence note's schema should take the fast path"
+    record = {"title": "Titan Map review", "kind": "other", "date": date}
+    assert (first_problem(record, note) is None) is fine
+    if fine:
+        fast(record)
+    else:
+        with pytest.raises(fastjsonschema.JsonSchemaException):
+            fast(record)

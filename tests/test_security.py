@@ -144,7 +144,8 @@ def _whole_text_hits(text: str) -> list[privacy.Hit]:
 
 PIECES = ["(303) 555-0108", "+1 303.555.0108", "1418 N. Quillfeather Lane", "dana.demo@example.com", "303", "555", "0108", "(303)", "+1", "1418", "7", "Quillfeather", "Lane", "st", "Court", "N.", "O'Neil",
           "dana.demo", "@", "example.com", "x_y", "é", " ", "\n", "-", ".", "_", "+", "%", "'", '"', "<b>", "</b>",
-          ",", ":", ";", "=", "|", "/", "{", "}", "[", "]", "&amp;", "#", "!", "?", "*", "\\", "a", "Z", "9"]
+          ",", ":", ";", "=", "|", "/", "{", "}", "[", "]", "&amp;", "#", "!", "?", "*", "\\", "a", "Z", "9",
+          "٥", "\xa0"]  # a digit and a space outside ASCII
 
 
 @settings(max_examples=300, deadline=None)

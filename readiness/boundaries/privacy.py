@@ -39,24 +39,34 @@ def find(text: str) -> list[Hit]:
     """Every e-mail address, phone number and street address in ``text``, by kind, then by position.
 
     Reports repeat the same fragments for every tenant, so the text is judged segment by segment and each
-    distinct segment once (see ``_SEGMENT``): the same hits as running the patterns over the whole text.
+    distinct segment once (see ``_SEPARATORS``): the same hits as running the patterns over the whole text.
     """
     hits = []
-    for segment in _SEGMENT.finditer(text):
-        part, offset = segment.group(), segment.start()
+    judged_until = 0
+    for core in _CORE.finditer(text):
+        if core.start() < judged_until:
+            continue  # its segment was judged with an earlier core
+        start = core.start()
+        while start and text[start - 1] not in _SEPARATORS:
+            start -= 1
+        end = _SEGMENT_REST.match(text, core.end()).end()
+        part = text[start:end]
         found = _segment_hits(part) if len(part) <= _MEMO_LENGTH else _scan(part)
-        if found:
-            hits += [Hit(kind, offset + start, offset + end) for kind, start, end in found]
+        hits += [Hit(kind, start + first, start + last) for kind, first, last in found]
+        judged_until = end
     hits.sort(key=lambda hit: (_KIND_ORDER[hit.kind], hit.start))
     return hits
 
 
 # No match can hold one of these characters, and none is a word character or one the patterns look behind or
-# ahead for: a segment between them is judged alone exactly as inside the whole text. Every match needs a
-# digit or an "@", so only segments holding one are judged; the pattern starts only where a segment starts
-# and never backtracks, so finding them is one pass over the text.
-_SEPARATORS = r'"<>{}\[\],;=|/\\:!?*&#'
-_SEGMENT = re.compile(rf"(?<![^{_SEPARATORS}])[^{_SEPARATORS}\d@]*+[\d@][^{_SEPARATORS}]*+")
+# ahead for: a segment (a longest run of other characters) is judged alone exactly as inside the whole text.
+_SEPARATORS = '"<>{}[],;=|/\\:!?*&#'
+_SEGMENT_REST = re.compile(f"[^{re.escape(_SEPARATORS)}]*")
+# What every match holds, and no separator: an "@" and a domain character (e-mail), 3 digits, a separator and 4
+# digits (phone), a digit, white space and a capital (street address, see _CAPITALISED). Only a segment holding
+# one is judged; one pass of this expression finds them (the text's other digits, in ids, dates, hashes and
+# counts, are passed over in C, not segment by segment in Python).
+_CORE = re.compile(r"[@\d](?:(?<=@)[A-Za-z0-9-]|(?<=\d)(?:\d\d[\s.-]\d{4}|\s+[A-Z]))")
 _MEMO_LENGTH = 4096  # longer segments are rare and not worth remembering
 _KIND_ORDER = {kind: order for order, kind in enumerate(KINDS)}
 

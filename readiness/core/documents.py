@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import difflib
 import json
-from functools import cache
+import re
+from functools import cache, partial
 from importlib import resources
 from pathlib import Path
 from typing import Any, Iterator
@@ -140,10 +141,12 @@ def first_problem(data, schema: dict, *, allow_unknown_keys: bool = False) -> tu
 
 
 _VALIDATORS: dict[int, tuple[dict, jsonschema.Draft202012Validator, Any]] = {}
-# Keywords whose meaning differs between draft 2020-12 (jsonschema) and draft 7 (fastjsonschema's newest draft),
-# and formats, which the two check differently ("2026-02-30").
-_NEWER_KEYWORDS = ("format", "unevaluatedProperties", "unevaluatedItems", "dependentRequired", "dependentSchemas",
+# Keywords whose meaning differs between draft 2020-12 (jsonschema) and draft 7 (fastjsonschema's newest draft).
+_NEWER_KEYWORDS = ("unevaluatedProperties", "unevaluatedItems", "dependentRequired", "dependentSchemas",
                    "prefixItems", "$dynamicRef", "minContains", "maxContains")
+# Both check every format with jsonschema's checker: fastjsonschema's own regular expressions differ (its "date"
+# takes "2026-02-30"), and a format jsonschema's checker does not know passes in both.
+_FORMATS = jsonschema.FormatChecker()
 
 
 def _validator(schema: dict):
@@ -154,9 +157,12 @@ def _validator(schema: dict):
     if kept is None or kept[0] is not schema:
         text = json.dumps(schema)
         same_in_draft7 = not any(f'"{k}"' in text for k in _NEWER_KEYWORDS) and not _ref_with_siblings(schema)
-        fast = fastjsonschema.compile({k: v for k, v in schema.items() if k != "$schema"}) if same_in_draft7 else None
+        formats = {name: partial(_FORMATS.conforms, format=name)
+                   for name in re.findall(r'"format": "([^"]+)"', text)}
+        fast = (fastjsonschema.compile({k: v for k, v in schema.items() if k != "$schema"}, formats=formats)
+                if same_in_draft7 else None)
         kept = _VALIDATORS[id(schema)] = (
-            schema, jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()), fast)
+            schema, jsonschema.Draft202012Validator(schema, format_checker=_FORMATS), fast)
     return kept[1], kept[2]
 
 

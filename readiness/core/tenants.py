@@ -146,7 +146,7 @@ class FixtureTenant:
         return self._jsonl("queue/sync-queue.jsonl")
 
     def files(self) -> list[Path]:
-        return sorted(p for p in self.folder.rglob("*") if p.is_file())
+        return self.derived("files", lambda: sorted(p for p in self.folder.rglob("*") if p.is_file()))
 
     def preflight(self) -> list[ReadinessError]:
         """Read and check every file of the tenant once, before any scenario judges it: one error per broken file

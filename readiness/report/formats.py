@@ -4,10 +4,9 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from readiness.report import cucumber, sarif
+from readiness.report import cucumber, document, sarif
 
 
 def render(name: str, built: dict, policies, features_dir: Path) -> object:
@@ -34,7 +33,6 @@ def write(built: dict, policies, options) -> list[Path]:
             continue
         path = Path(target)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(render(name, built, policies, options.features_dir), indent=2,
-                                   ensure_ascii=False) + "\n", encoding="utf-8")
+        path.write_text(document.json_text(render(name, built, policies, options.features_dir)), encoding="utf-8")
         written.append(path)
     return written

@@ -135,6 +135,6 @@ def write(changes: dict, out_dir: Path | str) -> list[Path]:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     json_path, md_path = out_dir / "readiness-diff.json", out_dir / "readiness-diff.md"
-    json_path.write_text(json.dumps(changes, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    json_path.write_text(document.json_text(changes), encoding="utf-8")
     md_path.write_text(render_markdown(changes), encoding="utf-8")
     return [json_path, md_path]

@@ -16,6 +16,7 @@ script adds a search box when scripts run.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from pathlib import Path, PurePosixPath
@@ -44,6 +45,7 @@ TAG_WORDS = {
 }
 
 
+@functools.cache  # asked once per scenario record (the report links each to its page): thousands for an agency
 def page_name(feature_path: str) -> str:
     """``features/claims.feature`` -> ``claims.html``; sub-folders join with ``--``."""
     parts = list(PurePosixPath(feature_path).with_suffix("").parts)
@@ -133,13 +135,10 @@ def _scenario_rows(view: dict) -> list[dict]:
     return rows
 
 
-def write(report: dict, out_dir: Path | str, environment: Environment, root: Path | str | None = None) -> list[Path]:
-    """Write ``<out_dir>/features/*.html`` for ``report``; feature paths are read relative to ``root`` (cwd)."""
+def render(report: dict, environment: Environment, root: Path | str | None = None) -> dict[str, str]:
+    """The text of each page of ``features/`` (``index.html`` and one per feature) by file name; feature paths are
+    read relative to ``root`` (cwd)."""
     root = Path(root) if root is not None else Path.cwd()
-    folder = Path(out_dir) / FOLDER
-    folder.mkdir(parents=True, exist_ok=True)
-    for stale in folder.glob("*.html"):  # pages of renamed or removed features must not linger
-        stale.unlink()
     requirements = {r["id"]: r for r in report["requirements"]}
     tenant_names = {t["slug"]: t["name"] for t in report["tenants"]}
     context = {"report": report, "requirements": requirements, "tenant_names": tenant_names,
@@ -147,15 +146,27 @@ def write(report: dict, out_dir: Path | str, environment: Environment, root: Pat
                "description_lines": description_lines,
                "req_prefix": features.REQ_PREFIX, "protocol_prefix": features.PROTOCOL_PREFIX}
     views = [feature_view(report, path, root) for path in feature_paths(report)]
-    written = []
     page_template = environment.get_template("livingdoc/feature.html.j2")
-    for view in views:
-        path = folder / view["page"]
-        path.write_text(page_template.render(view=view, **context), encoding="utf-8")
-        written.append(path)
-    index = folder / "index.html"
+    pages = {view["page"]: page_template.render(view=view, **context) for view in views}
     rows = {view["path"]: _scenario_rows(view) for view in views}
-    index.write_text(environment.get_template("livingdoc/index.html.j2").render(views=views, rows=rows, **context),
-                     encoding="utf-8")
-    written.append(index)
+    pages["index.html"] = environment.get_template("livingdoc/index.html.j2").render(views=views, rows=rows, **context)
+    return pages
+
+
+def save(pages: dict[str, str], out_dir: Path | str) -> list[Path]:
+    """Write ``render``'s pages to ``<out_dir>/features/``, in place of the pages there before."""
+    folder = Path(out_dir) / FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("*.html"):  # pages of renamed or removed features must not linger
+        stale.unlink()
+    written = []
+    for name, text in pages.items():
+        path = folder / name
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
     return written
+
+
+def write(report: dict, out_dir: Path | str, environment: Environment, root: Path | str | None = None) -> list[Path]:
+    """Write ``<out_dir>/features/*.html`` for ``report``; feature paths are read relative to ``root`` (cwd)."""
+    return save(render(report, environment, root), out_dir)
