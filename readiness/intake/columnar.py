@@ -44,18 +44,17 @@ from readiness.servicetitan import openapi
 _EMPTY = r"^[\s\x1c-\x1f]*$"  # the row path's empty cell: "" or str.isspace(), which is Rust's \s plus U+001C-F
 _WHOLE = r"^\s*-?[0-9]+(\.0+)?\s*$"
 _AMOUNT = r"^-?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$"
-_ISO_UTC = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]Z$"
+_ISO_UTC = r"^([1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]Z$"
 _SERIAL = r"^[0-9]{1,7}$"  # a whole Excel serial written as text (1 .. 2958465: 1900-01-01 .. 9999-12-31)
 # Text that orjson writes between quotes unchanged: no quote, backslash or control character, and (for the quick
 # pass) no leading space, which could make the cell empty.
-_NEEDS_ESCAPE = r'["\\\x00-\x1f]'
 _QUICK_TEXT_ODD = r'^[\s\x1c-\x1f]|["\\\x00-\x1f]'
 _ESCAPES = {"\\": "\\\\", '"': '\\"', **{chr(c): orjson.dumps(chr(c)).decode()[1:-1] for c in range(32)}}
 _JSON_TYPE = {compiled._integer: "integer", compiled._number: "number", compiled._boolean: "boolean",
               compiled._text: "string", compiled._date_time: "string"}
 _EMPTY_ONLY = {compiled._json, compiled._integer_list, compiled._text_list}
-_SPELLED_TRUE = sorted(word for word, truth in compiled._SPELLED.items() if word and truth)
-_SPELLED_FALSE = sorted(word for word, truth in compiled._SPELLED.items() if word and not truth)
+_WORDS = {word: "true" if word in compiled._TRUE else "false" for word in compiled._TRUE | compiled._FALSE if word}
+_SPELLED_WORDS = {spelling: "true" if truth else "false" for spelling, truth in compiled._SPELLED.items() if spelling}
 
 
 class Deferred(Exception):
@@ -66,51 +65,49 @@ def _quoted(text: pl.Expr) -> pl.Expr:
     return pl.concat_str(pl.lit('"'), text, pl.lit('"'))
 
 
-def _column(leaf: Leaf, schema: dict, cell: pl.Expr, thorough: bool) -> tuple[pl.Expr, pl.Expr, pl.Expr | None]:
-    """One column's cells as JSON text (as orjson writes the row path's value), whether each cell is odd (the
-    row path must answer it), and for an integer column the numbers. The quick pass takes the common form of each
-    type in few operations; the thorough one, run on a batch the quick pass found odd cells in, every form this
-    path takes."""
+def _column(leaf: Leaf, schema: dict, cell: pl.Expr, thorough: bool) -> tuple[list, pl.Expr, pl.Expr | None]:
+    """One column's cells as pieces of JSON text (literal strings and expressions; together what orjson writes for
+    the row path's value), whether each cell is odd (the row path must answer it), and for an integer column the
+    numbers. ``cell`` is null for an empty cell. The quick pass takes the common form of each type in few
+    operations; the thorough one, run on a batch where the quick pass found an odd cell, every form this path
+    takes. A row with an odd cell is never written, so its text does not matter."""
     try:
         filled = compiled.fill_empty(leaf)
-        writable = filled is not EMPTY
+        writable = filled is not EMPTY and "enum" not in schema  # an enum holds neither "" nor null
     except CellError:
         filled, writable = None, False
-    empty = cell.is_null() | (cell.str.contains(_EMPTY) if thorough else cell.str.len_bytes() == 0)
-    number = None
+    empty_text = orjson.dumps(filled).decode()
+    number, pieces = None, None
     convert = leaf.convert
     if convert in _EMPTY_ONLY:  # a list or JSON text: only its empty cell is answered here
-        text, fits = pl.lit(""), pl.lit(False)
+        text, fits, pieces = None, pl.lit(False), [empty_text]
     elif convert is compiled._integer:
         if thorough:
             number = cell.str.strip_chars().str.replace(r"\.0+$", "").cast(pl.Int64, strict=False)
             fits = cell.str.contains(_WHOLE) & number.is_not_null()
-        else:  # polars reads digits with an optional sign; the row path takes no "+"
-            number = cell.cast(pl.Int64, strict=False)
-            fits = number.is_not_null() & ~cell.str.starts_with("+")
+            text = number.cast(pl.String)
+        else:  # digits as orjson writes the number (no sign "+", no leading zero): the cell is its own text
+            number = cell.cast(pl.Int64, strict=False)  # digits with an optional sign
+            fits = number.is_not_null() & ~(cell.str.starts_with("+") | cell.str.starts_with("-0")
+                                             | (cell.str.starts_with("0") & (cell.str.len_bytes() > 1)))
+            text = cell
         if schema.get("format") == "int32":
             fits = fits & number.is_between(-(1 << 31), (1 << 31) - 1)
-        text = number.cast(pl.String)
-    elif convert is compiled._number:  # polars' float text is orjson's (ryu's shortest form)
+    elif convert is compiled._number:  # polars' float text is orjson's (the shortest that reads back the same)
         amount = cell.str.strip_chars().str.replace_all(",", "", literal=True).str.strip_chars_start("$") \
             if thorough else cell
         converted = amount.cast(pl.Float64, strict=False)
-        # What polars reads as a finite number is a decimal Decimal() reads the same (checked on the forms the
-        # tests generate); the thorough pass also spells out the form it takes.
+        # What polars reads as a finite number, Decimal() reads as the same number (the tests generate the forms);
+        # the thorough pass also spells out the form it takes.
         fits = converted.is_finite() & (amount.str.contains(_AMOUNT) if thorough else pl.lit(True))
         text = converted.cast(pl.String)
     elif convert is compiled._boolean:
-        if thorough:
-            word = cell.str.strip_chars().str.to_lowercase()
-            truth = word.is_in(sorted(compiled._TRUE))
-            fits = word.is_in(sorted((compiled._TRUE | compiled._FALSE) - {""}))
-        else:
-            truth = cell.is_in(_SPELLED_TRUE)
-            fits = truth | cell.is_in(_SPELLED_FALSE)
-        text = pl.when(truth).then(pl.lit("true")).otherwise(pl.lit("false"))
+        word = cell.str.strip_chars().str.to_lowercase() if thorough else cell
+        spelled = _WORDS if thorough else _SPELLED_WORDS
+        text = word.replace_strict(spelled, default=None, return_dtype=pl.String)
+        fits = text.is_not_null()
     elif convert is compiled._date_time:
-        is_iso = (cell.str.contains(_ISO_UTC) & ~cell.str.starts_with("0000")
-                  & cell.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False).is_not_null())
+        is_iso = cell.str.contains(_ISO_UTC) & cell.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False).is_not_null()
         if thorough:
             serial = cell.cast(pl.Int64, strict=False)
             is_serial = cell.str.contains(_SERIAL) & serial.is_between(1, 2958465)
@@ -118,18 +115,26 @@ def _column(leaf: Leaf, schema: dict, cell: pl.Expr, thorough: bool) -> tuple[pl
             text = _quoted(pl.when(is_iso).then(cell).otherwise(as_date))
             fits = is_iso | is_serial
         else:
-            text, fits = _quoted(cell), is_iso
-    else:  # text, as written
-        if thorough:
-            text = _quoted(cell.str.replace_many(_ESCAPES))
-            fits = pl.lit(True)
-        else:
-            text, fits = _quoted(cell), ~cell.str.contains(_QUICK_TEXT_ODD)
+            text, fits = None, is_iso
+            pieces = ['"', cell, '"'] if not writable else [_quoted(cell).fill_null(empty_text)]
+    elif thorough:  # text, as written
+        text, fits = _quoted(cell.str.replace_many(_ESCAPES)), pl.lit(True)
+    else:
+        text, fits = None, ~cell.str.contains(_QUICK_TEXT_ODD)
+        pieces = ['"', cell.fill_null(""), '"'] if filled == "" or not writable else \
+            [_quoted(cell).fill_null(empty_text)]
     if "enum" in schema:
         fits = fits & cell.is_in(schema["enum"])
-    text = pl.when(empty).then(pl.lit(orjson.dumps(filled).decode())).otherwise(text)
-    odd = pl.when(empty).then(pl.lit(not writable)).otherwise(~fits).fill_null(True)
-    return text, odd, number
+    if thorough:
+        empty = cell.is_null() | cell.str.contains(_EMPTY)
+        pieces = pieces or [pl.when(empty).then(pl.lit(empty_text)).otherwise(text)]
+        odd = pl.when(empty).then(pl.lit(not writable)).otherwise(~fits.fill_null(False))
+    else:
+        pieces = pieces or [text.fill_null(empty_text) if writable else text]
+        odd = cell.is_not_null() & ~fits.fill_null(False)
+        if not writable:
+            odd = odd | cell.is_null()
+    return pieces, odd, number
 
 
 def _static_refusal(profile: Profile, mapped: list[tuple[Leaf, int]], record_schema: dict) -> str | None:
@@ -161,14 +166,21 @@ def _query_columns(profile: Profile, columns, record_schema: dict, names: list[s
         field = leaf.path[0][0]
         mapped.add(field)
         schema = compiled._unwrap(record_schema["properties"][field])
-        text, odd, number = _column(leaf, schema, pl.col(names[index]), thorough)
-        parts += [pl.lit(("{" if position == 0 else ",") + orjson.dumps(field).decode() + ":"), text]
+        pieces, odd, number = _column(leaf, schema, pl.col(names[index]), thorough)
+        parts += [("{" if position == 0 else ",") + orjson.dumps(field).decode() + ":", *pieces]
         odds.append(odd)
         if field == "id":
             ident = number
     defaults = {name: value for name, value in profile.defaults.items() if name not in mapped}
-    parts.append(pl.lit(("," + orjson.dumps(defaults).decode()[1:] if defaults else "}")))
-    return [ident.alias(ID), pl.any_horizontal(odds).alias(ODD), pl.concat_str(parts).alias(LINE)]
+    parts.append("," + orjson.dumps(defaults).decode()[1:] if defaults else "}")
+    merged = []  # neighbouring literals as one
+    for part in parts:
+        if isinstance(part, str) and merged and isinstance(merged[-1], str):
+            merged[-1] += part
+        else:
+            merged.append(part)
+    line = pl.concat_str([pl.lit(part) if isinstance(part, str) else part for part in merged])
+    return [ident.alias(ID), pl.any_horizontal(odds).fill_null(True).alias(ODD), line.alias(LINE)]
 
 
 ID, ODD, LINE = "__id", "__odd", "__line"
@@ -191,43 +203,59 @@ def import_sheet(path: Path, dialect, headings: list[str], profile: Profile, col
         raise Deferred(f"polars cannot read the heading row: {exc}") from None
     if [heading.strip() for heading in seen] != headings:
         raise Deferred("polars reads the heading row differently")
-    blank = pl.all_horizontal(pl.all().fill_null("") == "")  # csv.reader's blank line or all-empty row: skipped
-    # A lone CR ends a row for csv.reader, not for polars; without doubled quotes (csv.Sniffer says so when its
-    # sample has none), csv.reader reads a quote inside a quoted field differently.
-    split_apart = pl.any_horizontal(pl.all().str.contains("\r" if dialect.doublequote else '[\r"]').fill_null(False))
+    if _lone_carriage_return(path):  # a row end for csv.reader, not for polars
+        raise Deferred("a carriage return that does not end a line")
     quick = _query_columns(profile, columns, record_schema, names, thorough=False)
     thorough = _query_columns(profile, columns, record_schema, names, thorough=True)
+    if not dialect.doublequote:  # csv.Sniffer's guess when its sample has no quotes: csv.reader then reads a
+        # quote inside a quoted field differently from polars
+        quick[1] = quick[1] | pl.any_horizontal(pl.all().str.contains('"', literal=True)).fill_null(False)
+        thorough[1] = quick[1]
     query = (pl.scan_csv(path, separator=dialect.delimiter, has_header=True, new_columns=names, infer_schema=False,
-                         empty_string_is_null=False, encoding="utf8")
-             .filter(~blank)
-             .select(*quick, split_apart.alias("__split"), *names))
+                         encoding="utf8")  # an empty cell is null
+             .filter(~pl.all_horizontal(pl.all().is_null()))  # csv.reader's blank line or all-empty row: skipped
+             .select(*quick, *names))
     ids, pending, rows = [], [], 0
     try:
         for batch in query.collect_batches(chunk_size=page_size):
-            if batch.height == 0:
-                continue
-            if batch["__split"].any():
-                raise Deferred("a carriage return or quote inside a cell")
             if batch[ODD].any():  # a cell in another form than the common one: every form this path takes
                 batch = batch.select(names).select(thorough)
                 if batch[ODD].any():
                     raise Deferred("a cell the columnar path does not answer")
             ids.append(batch[ID])
-            pending += batch[LINE].to_list()
+            pending.append(batch[LINE])
             rows += batch.height
-            while len(pending) > page_size:  # a row follows, so this page is not the last
-                writer.write_encoded(_page(pending[:page_size]), has_more=True)
-                del pending[:page_size]
+            waiting = sum(len(lines) for lines in pending)
+            while waiting > page_size:  # a row follows, so this page is not the last
+                lines = pl.concat(pending)
+                writer.write_encoded(_page(lines.head(page_size)), has_more=True)
+                pending, waiting = [lines.slice(page_size)], waiting - page_size
     except (pl.exceptions.PolarsError, pl.exceptions.PanicException) as exc:
         raise Deferred(f"polars cannot read the file: {exc}") from None
     if rows == 0:
         raise Deferred("no data rows")
     if pl.concat(ids).is_duplicated().any():
         raise Deferred("an id appears twice")
-    writer.write_encoded(_page(pending), has_more=False)
+    writer.write_encoded(_page(pl.concat(pending)), has_more=False)
     return rows
 
 
-def _page(lines: list[str]) -> bytes:
-    """The records of a page as the row path writes them: each on its own line."""
-    return ("\n  " + ",\n  ".join(lines)).encode()
+def _lone_carriage_return(path: Path) -> bool:
+    """Whether the file holds a CR not followed by LF, read a megabyte at a time."""
+    carried = b""
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            chunk = carried + chunk
+            carried = b"\r" if chunk.endswith(b"\r") else b""
+            chunk = chunk[: len(chunk) - len(carried)]
+            if chunk.count(b"\r") != chunk.count(b"\r\n"):
+                return True
+    return bool(carried)
+
+
+def _page(lines: pl.Series) -> memoryview:
+    """The records of a page as the row path writes them, each on its own line (written by polars, unquoted)."""
+    buffer = io.BytesIO(b"\n  ")
+    buffer.seek(0, io.SEEK_END)
+    lines.to_frame().write_csv(buffer, include_header=False, quote_style="never", line_terminator=",\n  ")
+    return buffer.getbuffer()[:-4]  # without the last separator
