@@ -65,17 +65,23 @@ def _quoted(text: pl.Expr) -> pl.Expr:
     return pl.concat_str(pl.lit('"'), text, pl.lit('"'))
 
 
-def _column(leaf: Leaf, schema: dict, cell: pl.Expr, thorough: bool) -> tuple[list, pl.Expr, pl.Expr | None]:
+def _column(leaf: Leaf, schema: dict, cell: pl.Expr, thorough: bool,
+            may_omit: bool) -> tuple[list, pl.Expr, pl.Expr | None, pl.Expr]:
     """One column's cells as pieces of JSON text (literal strings and expressions; together what orjson writes for
     the row path's value), whether each cell is odd (the row path must answer it), and for an integer column the
-    numbers. ``cell`` is null for an empty cell. The quick pass takes the common form of each type in few
+    numbers, and whether each cell is empty. ``cell`` is null for an empty cell. The quick pass takes the common form of each type in few
     operations; the thorough one, run on a batch where the quick pass found an odd cell, every form this path
     takes. A row with an odd cell is never written, so its text does not matter."""
     try:
         filled = compiled.fill_empty(leaf)
-        writable = filled is not EMPTY and "enum" not in schema  # an enum holds neither "" nor null
     except CellError:
-        filled, writable = None, False
+        filled = EMPTY
+    # An empty cell the row path refuses, or that fills a value the schema refuses (an enum holds neither "" nor
+    # null, a required date-time is never ""), makes the row odd; one that leaves the field out is written as
+    # nothing when the caller can leave it out.
+    refused = "enum" in schema or (filled == "" and leaf.convert is compiled._date_time)
+    writable = (filled is not EMPTY and not refused) or (filled is EMPTY and may_omit)
+    filled = None if filled is EMPTY else filled
     empty_text = orjson.dumps(filled).decode()
     number, pieces = None, None
     convert = leaf.convert
@@ -125,8 +131,8 @@ def _column(leaf: Leaf, schema: dict, cell: pl.Expr, thorough: bool) -> tuple[li
             [_quoted(cell).fill_null(empty_text)]
     if "enum" in schema:
         fits = fits & cell.is_in(schema["enum"])
+    empty = cell.is_null() | cell.str.contains(_EMPTY) if thorough else cell.is_null()
     if thorough:
-        empty = cell.is_null() | cell.str.contains(_EMPTY)
         pieces = pieces or [pl.when(empty).then(pl.lit(empty_text)).otherwise(text)]
         odd = pl.when(empty).then(pl.lit(not writable)).otherwise(~fits.fill_null(False))
     else:
@@ -134,7 +140,7 @@ def _column(leaf: Leaf, schema: dict, cell: pl.Expr, thorough: bool) -> tuple[li
         odd = cell.is_not_null() & ~fits.fill_null(False)
         if not writable:
             odd = odd | cell.is_null()
-    return pieces, odd, number
+    return pieces, odd, number, empty
 
 
 def _static_refusal(profile: Profile, mapped: list[tuple[Leaf, int]], record_schema: dict) -> str | None:
@@ -158,17 +164,25 @@ def _static_refusal(profile: Profile, mapped: list[tuple[Leaf, int]], record_sch
     return None
 
 
-def _query_columns(profile: Profile, columns, record_schema: dict, names: list[str], thorough: bool) -> list[pl.Expr]:
-    """The id, whether the row is odd, and the record as a line of JSON (the profile's defaults last)."""
+def _query_columns(profile: Profile, columns, record_schema: dict, names: list[str], thorough: bool,
+                   also_odd: list[pl.Expr]) -> tuple[list[pl.Expr], list[tuple[str, pl.Expr]]]:
+    """The id, whether the row is odd, and the record as a line of JSON (the profile's defaults last); and each
+    column's heading and odd cells, to name the first odd column."""
     parts, odds, ident = [], [], None
     mapped = set()
     for position, (leaf, index) in enumerate(columns.mapped):
         field = leaf.path[0][0]
         mapped.add(field)
         schema = compiled._unwrap(record_schema["properties"][field])
-        pieces, odd, number = _column(leaf, schema, pl.col(names[index]), thorough)
-        parts += [("{" if position == 0 else ",") + orjson.dumps(field).decode() + ":", *pieces]
-        odds.append(odd)
+        may_omit = position > 0 and compiled.may_be_left_out(leaf)
+        pieces, odd, number, empty = _column(leaf, schema, pl.col(names[index]), thorough, may_omit)
+        key = ("{" if position == 0 else ",") + orjson.dumps(field).decode() + ":"
+        if may_omit:  # an empty cell leaves the field out of the record
+            keyed = pl.concat_str([pl.lit(part) if isinstance(part, str) else part for part in [key, *pieces]])
+            parts.append(pl.when(empty).then(pl.lit("")).otherwise(keyed))
+        else:
+            parts += [key, *pieces]
+        odds.append((columns.headings[index], odd))
         if field == "id":
             ident = number
     defaults = {name: value for name, value in profile.defaults.items() if name not in mapped}
@@ -180,7 +194,8 @@ def _query_columns(profile: Profile, columns, record_schema: dict, names: list[s
         else:
             merged.append(part)
     line = pl.concat_str([pl.lit(part) if isinstance(part, str) else part for part in merged])
-    return [ident.alias(ID), pl.any_horizontal(odds).fill_null(True).alias(ODD), line.alias(LINE)]
+    odd = pl.any_horizontal([odd for _, odd in odds] + also_odd).fill_null(True)
+    return [ident.alias(ID), odd.alias(ODD), line.alias(LINE)], odds
 
 
 ID, ODD, LINE = "__id", "__odd", "__line"
@@ -205,12 +220,11 @@ def import_sheet(path: Path, dialect, headings: list[str], profile: Profile, col
         raise Deferred("polars reads the heading row differently")
     if _lone_carriage_return(path):  # a row end for csv.reader, not for polars
         raise Deferred("a carriage return that does not end a line")
-    quick = _query_columns(profile, columns, record_schema, names, thorough=False)
-    thorough = _query_columns(profile, columns, record_schema, names, thorough=True)
-    if not dialect.doublequote:  # csv.Sniffer's guess when its sample has no quotes: csv.reader then reads a
-        # quote inside a quoted field differently from polars
-        quick[1] = quick[1] | pl.any_horizontal(pl.all().str.contains('"', literal=True)).fill_null(False)
-        thorough[1] = quick[1]
+    # csv.Sniffer says no doubled quotes when its sample has no quote; csv.reader then reads a quote inside a
+    # quoted field differently from polars.
+    also_odd = [] if dialect.doublequote else [pl.any_horizontal(pl.all().str.contains('"', literal=True)).fill_null(False)]
+    quick, _ = _query_columns(profile, columns, record_schema, names, False, also_odd)
+    thorough, odd_cells = _query_columns(profile, columns, record_schema, names, True, also_odd)
     query = (pl.scan_csv(path, separator=dialect.delimiter, has_header=True, new_columns=names, infer_schema=False,
                          encoding="utf8")  # an empty cell is null
              .filter(~pl.all_horizontal(pl.all().is_null()))  # csv.reader's blank line or all-empty row: skipped
@@ -219,9 +233,11 @@ def import_sheet(path: Path, dialect, headings: list[str], profile: Profile, col
     try:
         for batch in query.collect_batches(chunk_size=page_size):
             if batch[ODD].any():  # a cell in another form than the common one: every form this path takes
-                batch = batch.select(names).select(thorough)
+                cells = batch.select(names)
+                batch = cells.select(thorough)
                 if batch[ODD].any():
-                    raise Deferred("a cell the columnar path does not answer")
+                    where = next((heading for heading, odd in odd_cells if cells.select(odd.any()).item()), None)
+                    raise Deferred(f"a cell the columnar path does not answer (column {where!r})")
             ids.append(batch[ID])
             pending.append(batch[LINE])
             rows += batch.height
