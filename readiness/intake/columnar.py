@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import Any
+from typing import Iterator
 
 import orjson
 import polars as pl
@@ -41,6 +41,8 @@ from readiness.intake import profiles as compiled
 from readiness.intake.profiles import EMPTY, CellError, Leaf, Profile
 from readiness.servicetitan import openapi
 
+_BLOCK = 1 << 20  # bytes of the file read at a time: about 5,000 jobs, a page
+ID, ODD, LINE = "__id", "__odd", "__line"  # a batch's ids, whether each row holds an odd cell, its record as JSON
 _EMPTY = r"^[\s\x1c-\x1f]*$"  # the row path's empty cell: "" or str.isspace(), which is Rust's \s plus U+001C-F
 _WHOLE = r"^\s*-?[0-9]+(\.0+)?\s*$"
 _AMOUNT = r"^-?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$"
@@ -198,9 +200,6 @@ def _query_columns(profile: Profile, columns, record_schema: dict, names: list[s
     return [ident.alias(ID), odd.alias(ODD), line.alias(LINE)], odds
 
 
-ID, ODD, LINE = "__id", "__odd", "__line"
-
-
 def import_sheet(path: Path, dialect, headings: list[str], profile: Profile, columns, writer,
                  page_size: int) -> int:
     """Write the sheet's pages through ``writer`` (the row path's page writer) and return the rows read; raises
@@ -218,55 +217,97 @@ def import_sheet(path: Path, dialect, headings: list[str], profile: Profile, col
         raise Deferred(f"polars cannot read the heading row: {exc}") from None
     if [heading.strip() for heading in seen] != headings:
         raise Deferred("polars reads the heading row differently")
-    if _lone_carriage_return(path):  # a row end for csv.reader, not for polars
-        raise Deferred("a carriage return that does not end a line")
     # csv.Sniffer says no doubled quotes when its sample has no quote; csv.reader then reads a quote inside a
     # quoted field differently from polars.
-    also_odd = [] if dialect.doublequote else [pl.any_horizontal(pl.all().str.contains('"', literal=True)).fill_null(False)]
+    also_odd = [] if dialect.doublequote else [
+        pl.any_horizontal(pl.all().str.contains('"', literal=True)).fill_null(False)]
     quick, _ = _query_columns(profile, columns, record_schema, names, False, also_odd)
     thorough, odd_cells = _query_columns(profile, columns, record_schema, names, True, also_odd)
-    query = (pl.scan_csv(path, separator=dialect.delimiter, has_header=True, new_columns=names, infer_schema=False,
-                         encoding="utf8")  # an empty cell is null
-             .filter(~pl.all_horizontal(pl.all().is_null()))  # csv.reader's blank line or all-empty row: skipped
-             .select(*quick, *names))
+    schema = {name: pl.String for name in names}
     ids, pending, rows = [], [], 0
-    try:
-        for batch in query.collect_batches(chunk_size=page_size):
-            if batch[ODD].any():  # a cell in another form than the common one: every form this path takes
-                cells = batch.select(names)
-                batch = cells.select(thorough)
-                if batch[ODD].any():
-                    where = next((heading for heading, odd in odd_cells if cells.select(odd.any()).item()), None)
-                    raise Deferred(f"a cell the columnar path does not answer (column {where!r})")
-            ids.append(batch[ID])
-            pending.append(batch[LINE])
-            rows += batch.height
-            waiting = sum(len(lines) for lines in pending)
-            while waiting > page_size:  # a row follows, so this page is not the last
-                lines = pl.concat(pending)
-                writer.write_encoded(_page(lines.head(page_size)), has_more=True)
-                pending, waiting = [lines.slice(page_size)], waiting - page_size
-    except (pl.exceptions.PolarsError, pl.exceptions.PanicException) as exc:
-        raise Deferred(f"polars cannot read the file: {exc}") from None
+    for block in _record_blocks(path):
+        try:  # an empty cell is null
+            cells = pl.read_csv(block, has_header=False, schema=schema, separator=dialect.delimiter,
+                                encoding="utf8")
+        except (pl.exceptions.PolarsError, pl.exceptions.PanicException) as exc:
+            raise Deferred(f"polars cannot read the file: {str(exc).splitlines()[0]}") from None
+        cells = cells.filter(~pl.all_horizontal(pl.all().is_null()))  # csv.reader skips an all-empty row
+        batch = cells.select(quick)
+        if batch[ODD].any():  # a cell in another form than the common one: every form this path takes
+            batch = cells.select(thorough)
+            if batch[ODD].any():
+                where = next((heading for heading, odd in odd_cells if cells.select(odd.any()).item()), None)
+                raise Deferred(f"a cell the columnar path does not answer (column {where!r})")
+        ids.append(batch[ID])
+        pending.append(batch[LINE])
+        rows += batch.height
+        waiting = sum(len(lines) for lines in pending)
+        while waiting > page_size:  # a row follows, so this page is not the last
+            lines = pl.concat(pending)
+            writer.write_encoded(_page(lines.head(page_size)), has_more=True)
+            pending, waiting = [lines.slice(page_size)], waiting - page_size
     if rows == 0:
         raise Deferred("no data rows")
-    if pl.concat(ids).is_duplicated().any():
+    # Sorted, a repeated id sits next to itself: 8 bytes a row (twice while sorting), where a hash table of the
+    # ids would take several times that.
+    ordered = pl.concat(ids, rechunk=True).sort()
+    del ids
+    if (ordered.slice(1) == ordered.slice(0, len(ordered) - 1)).any():
         raise Deferred("an id appears twice")
     writer.write_encoded(_page(pl.concat(pending)), has_more=False)
     return rows
 
 
-def _lone_carriage_return(path: Path) -> bool:
-    """Whether the file holds a CR not followed by LF, read a megabyte at a time."""
-    carried = b""
+def _record_blocks(path: Path) -> Iterator[bytes]:
+    """The file's records after the heading row, in blocks of about a megabyte (so memory does not grow with the
+    file; polars' own streaming CSV source holds the whole file). A block ends at a line end outside quotes: one
+    with an even count of quote characters before it (doubled quotes inside a quoted field count twice), so polars
+    reads each block as it would read the whole file. Blank lines a block starts with are dropped (csv.reader skips
+    them; polars takes its column count from a block's first line). Raises Deferred for a carriage return that
+    does not end a line: a row end for csv.reader, not for polars."""
+    block, heading = b"", True
     with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            chunk = carried + chunk
-            carried = b"\r" if chunk.endswith(b"\r") else b""
-            chunk = chunk[: len(chunk) - len(carried)]
-            if chunk.count(b"\r") != chunk.count(b"\r\n"):
-                return True
-    return bool(carried)
+        while True:
+            data = handle.read(_BLOCK)
+            block += data
+            if heading:
+                end = _record_end(block, first=True)
+                if end is None:
+                    if data:
+                        continue
+                    return  # no line end after the heading row: no records
+                block, heading = block[end:], False
+            end = _record_end(block, first=False) if data else len(block)
+            if end is None:  # a record longer than the block: read on
+                continue
+            records, block = block[:end], block[end:]
+            if records.count(b"\r") != records.count(b"\r\n"):
+                raise Deferred("a carriage return that does not end a line")
+            records = records.lstrip(b"\r\n")
+            if records:
+                yield records
+            if not data:
+                return
+
+
+def _record_end(block: bytes, first: bool) -> int | None:
+    """The position after the first (``first``) or last line end of ``block`` outside quotes, or None."""
+    if first:
+        position, quotes = 0, 0
+        while (found := block.find(b"\n", position)) >= 0:
+            quotes += block.count(b'"', position, found)
+            if quotes % 2 == 0:
+                return found + 1
+            position = found + 1
+        return None
+    quotes_after, end = 0, len(block)
+    total = block.count(b'"')
+    while (found := block.rfind(b"\n", 0, end)) >= 0:
+        quotes_after += block.count(b'"', found, end)
+        if (total - quotes_after) % 2 == 0:
+            return found + 1
+        end = found
+    return None
 
 
 def _page(lines: pl.Series) -> memoryview:
