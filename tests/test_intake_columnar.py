@@ -7,7 +7,10 @@ from __future__ import annotations
 import collections
 import contextlib
 import csv
+import datetime
 import io
+import json
+import sys
 import tempfile
 from pathlib import Path
 
@@ -16,10 +19,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from readiness.core.errors import ReadinessError
+from readiness.core.exportfeed import page_files
 from readiness.core.policy import PolicySet
-from readiness.intake import columnar, conform, importer, layouts
+from readiness.intake import columnar, conform, importer, layouts, profiles
+from readiness.servicetitan import openapi
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from intake_import import job  # the benchmark's generated job: one source of it
 DEMO_TENANTS = ("comfort-launch", "riverside-growth", "summit-multi-bu", "lakeside-connected")
 # The profiles whose fields each come from one column (docs/intake.md, Performance); the others (campaigns,
 # pricebook services, invoices, payments) fill an object or list item from several columns and stay row-wise.
@@ -66,10 +73,8 @@ def both_paths(policy, source: Path, **options) -> tuple[tuple, tuple]:
 
 
 def export_records(tenant: Path, export: str) -> list[dict]:
-    import json
-
-    from readiness.core.exportfeed import page_files
-    return [record for page in page_files(tenant / "exports", export) for record in json.loads(page.read_text())["data"]]
+    return [record for page in page_files(tenant / "exports", export)
+            for record in json.loads(page.read_text())["data"]]
 
 
 # -- every profile it covers, on the demo tenants' exports -----------------------------------------------------------
@@ -104,9 +109,6 @@ def test_the_demo_tenants_exports_import_byte_for_byte_the_same_and_the_scope_is
 
 
 def test_a_multi_page_jobs_file_is_taken_whole_by_the_columnar_path_with_the_same_pages(policy, tmp_path):
-    import sys
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    from intake_import import job  # the benchmark's generated jobs
     jobs = {p.name: p for p in policy.profiles}["jobs"]
     path = tmp_path / "jobs.csv"
     layouts.write_csv(path, jobs, (job(n) for n in range(2 * importer.PAGE_SIZE + 7)))
@@ -141,7 +143,6 @@ EMPTY = st.sampled_from(["", " ", "  \t", "\u00a0", "\x1f"])
 
 def good_cells(leaf, schema: dict) -> st.SearchStrategy:
     """Cells the row path converts for this field, in the forms customers write (empty where the schema lets it)."""
-    from readiness.intake import profiles
     if "enum" in schema:
         usual = st.sampled_from(schema["enum"])
     else:
@@ -151,7 +152,8 @@ def good_cells(leaf, schema: dict) -> st.SearchStrategy:
                                         st.sampled_from(["249", "$1,249.50", "1,249.5", ".5", "1e3", " 7 "])),
             profiles._boolean: BOOLEAN.filter(lambda cell: cell not in ("maybe", "tru\u0435", "\u017fes")),
             profiles._date_time: st.one_of(
-                st.datetimes().map(lambda moment: moment.isoformat(timespec="seconds") + "Z"),
+                st.datetimes(min_value=datetime.datetime(1, 1, 1)).map(
+                    lambda moment: moment.isoformat(timespec="seconds") + "Z"),
                 st.integers(1, 2958465).map(str), st.sampled_from(["46330.5", "11/02/2026 3:53 PM"])),
             profiles._text: TEXT,
         }.get(leaf.convert, st.just(""))
@@ -165,7 +167,6 @@ def good_cells(leaf, schema: dict) -> st.SearchStrategy:
 
 
 def bad_cells(leaf) -> st.SearchStrategy:
-    from readiness.intake import profiles
     return {profiles._integer: WHOLE, profiles._number: AMOUNT, profiles._boolean: BOOLEAN, profiles._date_time: DATE,
             profiles._text: TEXT}.get(leaf.convert, JSON_TEXT) | EMPTY
 
@@ -175,8 +176,6 @@ def customer_csvs(draw, policy):
     """A CSV a customer might send for one profile: headings in any order (a dropped column now and then), rows of
     cells in the forms customers write, with now and then (or often, in a noisy file) a bad cell or a repeated id;
     any delimiter, BOM or not, CRLF or LF, and now and then a blank line, a short or long row, a lone CR."""
-    from readiness.intake import profiles
-    from readiness.servicetitan import openapi
     profile = draw(st.sampled_from([p for p in policy.profiles if p.name in FLAT_PROFILES]))
     record = openapi.schema_for(profile.api_path)["properties"]["data"]["items"]["properties"]
     leaves = draw(st.permutations(profile.leaves))
@@ -193,7 +192,8 @@ def customer_csvs(draw, policy):
             if leaf.path[0][0] == "id":
                 row.append(draw(st.integers(1, number + 1).map(str)) if bad else str(1000 + number))
             else:
-                row.append(draw(bad_cells(leaf) if bad else good_cells(leaf, profiles._unwrap(record[leaf.path[0][0]]))))
+                schema = profiles._unwrap(record[leaf.path[0][0]])
+                row.append(draw(bad_cells(leaf) if bad else good_cells(leaf, schema)))
         if extra:
             row.append(draw(st.sampled_from(["4", "", "n/a"])))
         rows.append(row)

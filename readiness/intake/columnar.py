@@ -1,31 +1,34 @@
 """The columnar path of a CSV import: the same import as the row path (``importer``), a column at a time in polars.
 
-Why: the row path spends a Python call per cell (about 30 µs a row for a job), 14x what ``csv.reader`` takes to
-split the file. Here polars reads the CSV in Rust batch by batch (memory stays flat), converts each column with
-vectorised expressions, checks the published schema's constraints column-wise and encodes the records with its
-own JSON writer, whose output for the values this path produces is byte for byte orjson's (the tests hold it).
+Why: the row path spends Python calls on every cell (about 30 µs a row for a job), 14x what ``csv.reader`` takes
+to split the file. Here the file is read a megabyte of whole records at a time (memory does not grow with the
+file), polars parses each block and builds every record's JSON text with vectorised string expressions (each
+column converted as the profile's field type says and checked against the published schema: type, int32/int64
+range, date-time, enum, required), and the pages are written by polars too. polars' own JSON writer is not used:
+building the text is twice as fast, and for the values this path writes the text is byte for byte orjson's
+(integers as written, floats in the shortest form that reads back the same, text with no character to escape).
 
 The same import, not a second one: the sheet's columns are chosen, refused and dropped by the row path's own
 ``importer._Columns`` (the same policy data, the same one-line errors), the same page writer writes the pages,
-and every value this path writes is one the row path's converters would write for that cell. It only takes what
-it can answer exactly; anything else raises :class:`Deferred` and the sheet is imported by the row path from its
-first row, which imports it or names file, row and column as before. Deferred, before any row is read:
+the receipt is the same, and every value written is the one the row path's converters give that cell. The path
+takes only what it can answer exactly; anything else raises :class:`Deferred`, and the row path imports the
+sheet from its first row, which imports it or names file, row and column as before. Deferred before any row:
 
-- a profile with a field filled from several columns (an object or list item: campaigns, invoices, payments,
-  pricebook services), no ``id`` column, or a field whose converter's JSON type is not the schema's;
-- a CSV dialect other than ``"``-quoted with doubled quotes and no space skipping, or headings polars reads
-  differently from ``csv.reader``.
+- a profile that fills an object or list item from several columns (campaigns, pricebook services, invoices,
+  payments), that has no id column, or whose field is not the JSON type its converter gives;
+- a CSV dialect other than ``"``-quoted fields without space skipping, or a heading row polars reads differently.
 
-Deferred while reading (any cell of the sheet):
+Deferred while reading, for any cell of the sheet (a batch with a cell outside the quick pass's common forms is
+read again by the thorough pass, which takes the other forms below; what neither takes defers):
 
-- a cell in a form this path does not convert: a whole number other than ``-?digits(.0+)`` in spaces, an amount
-  other than digits with ``$``, ``,``, ``.`` and an exponent, a boolean other than the spelled words, a date other
-  than ``2026-11-04T17:15:00Z`` or a whole Excel serial (``MM/DD/YYYY``, fractional serials and other ISO forms go
-  the row path), any non-empty cell of a list or JSON field;
-- a cell that does not convert, an int32/int64 out of range, a value outside its enum, an empty cell in a field
-  that is required (not text) or left out when empty, an id seen twice, no data rows;
-- a carriage return inside any cell (polars and ``csv.reader`` split lone-CR files differently), a row longer
-  than the heading row, quoting polars refuses, text that is not UTF-8.
+- a cell this path does not convert: a list or JSON cell that is not empty, a date other than
+  ``2026-11-04T17:15:00Z`` or a whole Excel serial (``11/04/2026 5:15 PM``, fractional serials, offsets go the row
+  path), a whole number other than ``-?digits(.0+)`` in spaces, an amount other than digits with ``$``, ``,``,
+  ``.`` and an exponent, a boolean other than the spelled words (``TRUE``, ``Active``, ``no``, ``x``...);
+- a cell that does not convert, an int32 out of range, a value outside its enum, an empty cell the schema refuses
+  (a required number, flag or date; an enum), an id seen twice, no data rows;
+- a carriage return not followed by a line feed (a row end for ``csv.reader``, not for polars), a row longer than
+  the heading row or a block whose first row is shorter, quoting polars refuses, text that is not UTF-8.
 """
 
 from __future__ import annotations
@@ -46,7 +49,8 @@ ID, ODD, LINE = "__id", "__odd", "__line"  # a batch's ids, whether each row hol
 _EMPTY = r"^[\s\x1c-\x1f]*$"  # the row path's empty cell: "" or str.isspace(), which is Rust's \s plus U+001C-F
 _WHOLE = r"^\s*-?[0-9]+(\.0+)?\s*$"
 _AMOUNT = r"^-?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$"
-_ISO_UTC = r"^([1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]Z$"
+_ISO_UTC = (r"^([1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+            r"T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]Z$")  # as RFC 3339 has it (no year 0000, no leap second)
 _SERIAL = r"^[0-9]{1,7}$"  # a whole Excel serial written as text (1 .. 2958465: 1900-01-01 .. 9999-12-31)
 # Text that orjson writes between quotes unchanged: no quote, backslash or control character, and (for the quick
 # pass) no leading space, which could make the cell empty.
@@ -70,10 +74,10 @@ def _quoted(text: pl.Expr) -> pl.Expr:
 def _column(leaf: Leaf, schema: dict, cell: pl.Expr, thorough: bool,
             may_omit: bool) -> tuple[list, pl.Expr, pl.Expr | None, pl.Expr]:
     """One column's cells as pieces of JSON text (literal strings and expressions; together what orjson writes for
-    the row path's value), whether each cell is odd (the row path must answer it), and for an integer column the
-    numbers, and whether each cell is empty. ``cell`` is null for an empty cell. The quick pass takes the common form of each type in few
-    operations; the thorough one, run on a batch where the quick pass found an odd cell, every form this path
-    takes. A row with an odd cell is never written, so its text does not matter."""
+    the row path's value), whether each cell is odd (the row path must answer it), the numbers of an integer
+    column, and whether each cell is empty. ``cell`` is null for an empty cell. The quick pass takes the common
+    form of each type in few operations; the thorough one, run on a batch where the quick pass found an odd cell,
+    every form this path takes. A row with an odd cell is never written, so its text does not matter."""
     try:
         filled = compiled.fill_empty(leaf)
     except CellError:
@@ -115,7 +119,8 @@ def _column(leaf: Leaf, schema: dict, cell: pl.Expr, thorough: bool,
         text = word.replace_strict(spelled, default=None, return_dtype=pl.String)
         fits = text.is_not_null()
     elif convert is compiled._date_time:
-        is_iso = cell.str.contains(_ISO_UTC) & cell.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False).is_not_null()
+        real_day = cell.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False).is_not_null()  # not 2026-02-30
+        is_iso = cell.str.contains(_ISO_UTC) & real_day
         if thorough:
             serial = cell.cast(pl.Int64, strict=False)
             is_serial = cell.str.contains(_SERIAL) & serial.is_between(1, 2958465)
