@@ -96,16 +96,14 @@ def test_the_demo_tenants_exports_import_byte_for_byte_the_same_and_the_scope_is
             taken[path_taken].add(profile.name)
             if reason:
                 deferred[profile.name] = reason
-    # The demo jobs and bookings go column-wise; a profile filling an object from several columns never does, and
-    # the other flat ones defer at the first list or JSON cell (not converted column-wise).
-    assert taken["columnar"] == {"jobs", "bookings"}
+    # The demo jobs, bookings, job types and zones go column-wise; a profile filling an object from several
+    # columns never does, and the other flat ones defer at the first JSON cell (not converted column-wise).
+    assert taken["columnar"] == {"jobs", "bookings", "job-types", "zones"}
     assert {name for name, reason in deferred.items() if reason.startswith("a field is filled from several")} \
         == {"campaigns", "pricebook-services", "invoices", "payments"}
     assert {name: reason for name, reason in deferred.items() if name in FLAT_PROFILES} == {
         "business-units": "a cell the columnar path does not answer (column 'Tenant')",
-        "job-types": "a cell the columnar path does not answer (column 'Business Unit Ids')",
-        "membership-types": "a cell the columnar path does not answer (column 'Duration Billing')",
-        "zones": "a cell the columnar path does not answer (column 'Zips')"}
+        "membership-types": "a cell the columnar path does not answer (column 'Duration Billing')"}
 
 
 def test_a_multi_page_jobs_file_is_taken_whole_by_the_columnar_path_with_the_same_pages(policy, tmp_path):
@@ -156,6 +154,11 @@ def good_cells(leaf, schema: dict) -> st.SearchStrategy:
                     lambda moment: moment.isoformat(timespec="seconds") + "Z"),
                 st.integers(1, 2958465).map(str), st.sampled_from(["46330.5", "11/02/2026 3:53 PM"])),
             profiles._text: TEXT,
+            profiles._integer_list: st.builds(
+                str.join, st.sampled_from(["; ", "|", ",", " , "]),
+                st.lists(st.one_of(st.integers(0, 10 ** 6).map(str), st.sampled_from(["007", " 5 ", ""])),
+                         max_size=3)),
+            profiles._text_list: st.builds(str.join, st.sampled_from(["; ", "|", ","]), st.lists(TEXT, max_size=3)),
         }.get(leaf.convert, st.just(""))
     try:
         filled = profiles.fill_empty(leaf)

@@ -21,7 +21,8 @@ sheet from its first row, which imports it or names file, row and column as befo
 Deferred while reading, for any cell of the sheet (a batch with a cell outside the quick pass's common forms is
 read again by the thorough pass, which takes the other forms below; what neither takes defers):
 
-- a cell this path does not convert: a list or JSON cell that is not empty, a date other than
+- a cell this path does not convert: a JSON cell that is not empty, a list of whole numbers with an item other
+  than plain digits, a date other than
   ``2026-11-04T17:15:00Z`` or a whole Excel serial (``11/04/2026 5:15 PM``, fractional serials, offsets go the row
   path), a whole number other than ``-?digits(.0+)`` in spaces, an amount other than digits with ``$``, ``,``,
   ``.`` and an exponent, a boolean other than the spelled words (``TRUE``, ``Active``, ``no``, ``x``...);
@@ -56,7 +57,8 @@ _ESCAPED = r'["\\\x00-\x1f]'  # what orjson escapes in text: a quote, a backslas
 _ESCAPES = {"\\": "\\\\", '"': '\\"', **{chr(c): orjson.dumps(chr(c)).decode()[1:-1] for c in range(32)}}
 _JSON_TYPE = {compiled._integer: "integer", compiled._number: "number", compiled._boolean: "boolean",
               compiled._text: "string", compiled._date_time: "string"}
-_EMPTY_ONLY = {compiled._json, compiled._integer_list, compiled._text_list}
+_EMPTY_ONLY = {compiled._json}
+_LISTS = {compiled._integer_list: "integer", compiled._text_list: "string"}  # the JSON type of their items
 _WORDS = {word: "true" if word in compiled._TRUE else "false" for word in compiled._TRUE | compiled._FALSE if word}
 _SPELLED_WORDS = {spelling: "true" if truth else "false" for spelling, truth in compiled._SPELLED.items() if spelling}
 
@@ -89,8 +91,24 @@ def _column(leaf: Leaf, schema: dict, cell: pl.Expr, thorough: bool,
     empty_text = orjson.dumps(filled).decode()
     number, pieces = None, None
     convert = leaf.convert
-    if convert in _EMPTY_ONLY:  # a list or JSON text: only its empty cell is answered here
+    if convert in _EMPTY_ONLY:  # JSON text: only its empty cell is answered here
         text, fits, pieces = None, pl.lit(False), [empty_text]
+    elif convert in (compiled._integer_list, compiled._text_list):  # items split at ";", else "|", else ","
+        separator = (pl.when(cell.str.contains(";", literal=True)).then(pl.lit(";"))
+                     .when(cell.str.contains("|", literal=True)).then(pl.lit("|")).otherwise(pl.lit(",")))
+        items = cell.str.split(separator).list.eval(pl.element().str.strip_chars()) \
+            .list.eval(pl.element().filter(pl.element() != ""))
+        strippable = ~cell.str.contains(r"[\x1c-\x1f]")  # Python strips these around an item, polars does not
+        if convert is compiled._integer_list:  # plain digits only, each as orjson writes it
+            plain = pl.element().cast(pl.Int64, strict=False).is_not_null() & ~(
+                pl.element().str.starts_with("+") | pl.element().str.starts_with("-0")
+                | (pl.element().str.starts_with("0") & (pl.element().str.len_bytes() > 1)))
+            fits = strippable & items.list.eval(plain).list.all()
+            text = pl.concat_str(pl.lit("["), items.list.join(","), pl.lit("]"))
+        else:
+            quoted = items.list.eval(_quoted(pl.element().str.replace_many(_ESCAPES)))
+            fits = strippable
+            text = pl.concat_str(pl.lit("["), quoted.list.join(","), pl.lit("]"))
     elif convert is compiled._integer:
         if thorough:
             number = cell.str.strip_chars().str.replace(r"\.0+$", "").cast(pl.Int64, strict=False)
@@ -159,6 +177,12 @@ def _static_refusal(profile: Profile, mapped: list[tuple[Leaf, int]], record_sch
     for leaf, _ in mapped:
         schema = compiled._unwrap(record_schema["properties"][leaf.path[0][0]])
         if leaf.convert in _EMPTY_ONLY:
+            continue
+        if leaf.convert in _LISTS:
+            item = compiled._unwrap(schema.get("items", {}))
+            if item.get("type") != _LISTS[leaf.convert] or set(item) - {"type", "format"} or \
+                    item.get("format") not in (None, "int64"):
+                return f"{leaf.field}: list items other than whole numbers (int64) or text"
             continue
         if _JSON_TYPE.get(leaf.convert) != schema.get("type"):
             return f"{leaf.field}: its converter's JSON type is not the schema's"
