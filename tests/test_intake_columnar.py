@@ -178,7 +178,8 @@ def bad_cells(leaf) -> st.SearchStrategy:
 def customer_csvs(draw, policy):
     """A CSV a customer might send for one profile: headings in any order (a dropped column now and then), rows of
     cells in the forms customers write, with now and then (or often, in a noisy file) a bad cell or a repeated id;
-    any delimiter, BOM or not, CRLF or LF, and now and then a blank line, a short or long row, a lone CR."""
+    any delimiter, BOM or not, CRLF or LF, and now and then a blank line, a short or long row, a lone CR, a stray
+    quote (in the heading row too)."""
     profile = draw(st.sampled_from([p for p in policy.profiles if p.name in FLAT_PROFILES]))
     record = openapi.schema_for(profile.api_path)["properties"]["data"]["items"]["properties"]
     leaves = draw(st.permutations(profile.leaves))
@@ -207,13 +208,15 @@ def customer_csvs(draw, policy):
     writer.writerow(headings)
     writer.writerows(rows)
     body = text.getvalue()
-    damage = draw(st.sampled_from([None, None, None, None, None, "blank line", "short row", "long row", "lone CR"]))
+    damage = draw(st.sampled_from([None, None, None, None, None, "blank line", "short row", "long row", "lone CR",
+                                   "stray quote"]))
     lines = body.split(ending)
     if damage and len(lines) > 2:
-        at = draw(st.integers(1, len(lines) - 2))
+        at = draw(st.integers(0 if damage == "stray quote" else 1, len(lines) - 2))
+        middle = len(lines[at]) // 2
         lines[at] = {"blank line": "", "short row": delimiter.join(lines[at].split(delimiter)[:2]),
-                     "long row": lines[at] + delimiter + "9", "lone CR": lines[at].replace(delimiter, "\r", 1)
-                     }[damage]
+                     "long row": lines[at] + delimiter + "9", "lone CR": lines[at].replace(delimiter, "\r", 1),
+                     "stray quote": lines[at][:middle] + '"' + lines[at][middle:]}[damage]
         body = ending.join(lines)
     bom = draw(st.booleans())
     block = draw(st.sampled_from([1 << 20, 64, 7]))  # bytes read at a time: records and quotes across blocks

@@ -34,6 +34,7 @@ read again by the thorough pass, which takes the other forms below; what neither
 
 from __future__ import annotations
 
+import csv
 import io
 from pathlib import Path
 from typing import Iterator
@@ -253,13 +254,15 @@ def import_sheet(path: Path, dialect, headings: list[str], profile: Profile, col
     thorough, odd_cells = _query_columns(profile, columns, record_schema, names, True, also_odd)
     schema = {name: pl.String for name in names}
     ids, pending, rows = [], [], 0
-    for block in _record_blocks(path):
+    for block in _record_blocks(path, dialect, headings):
         try:  # an empty cell is null
             cells = pl.read_csv(block, has_header=False, schema=schema, separator=dialect.delimiter,
                                 encoding="utf8")
         except (pl.exceptions.PolarsError, pl.exceptions.PanicException) as exc:
             raise Deferred(f"polars cannot read the file: {str(exc).splitlines()[0]}") from None
-        cells = cells.filter(~pl.all_horizontal(pl.all().is_null()))  # csv.reader skips an all-empty row
+        blank = cells.select(pl.all_horizontal(pl.all().is_null())).to_series()
+        if blank.any():  # csv.reader skips an all-empty row
+            cells = cells.filter(~blank)
         batch = cells.select(quick)
         if batch[ODD].any():  # a cell in another form than the common one: every form this path takes
             batch = cells.select(thorough)
@@ -286,13 +289,14 @@ def import_sheet(path: Path, dialect, headings: list[str], profile: Profile, col
     return rows
 
 
-def _record_blocks(path: Path) -> Iterator[bytes]:
+def _record_blocks(path: Path, dialect, headings: list[str]) -> Iterator[bytes]:
     """The file's records after the heading row, in blocks of about _BLOCK bytes (so memory does not grow with the
     file; polars' own streaming CSV source holds the whole file). A block ends at a line end outside quotes: one
     with an even count of quote characters before it (doubled quotes inside a quoted field count twice), so polars
     reads each block as it would read the whole file. Blank lines a block starts with are dropped (csv.reader skips
     them; polars takes its column count from a block's first line). Raises Deferred for a carriage return that
-    does not end a line: a row end for csv.reader, not for polars."""
+    does not end a line (a row end for csv.reader, not for polars), and when the heading row so found is not the
+    one row csv.reader reads there (a stray quote would make the count of quotes mislead)."""
     block, heading = b"", True
     with path.open("rb") as handle:
         while True:
@@ -304,6 +308,9 @@ def _record_blocks(path: Path) -> Iterator[bytes]:
                     if data:
                         continue
                     return  # no line end after the heading row: no records
+                with io.StringIO(block[:end].decode("utf-8-sig", errors="replace"), newline="") as text:
+                    if [[cell.strip() for cell in row] for row in csv.reader(text, dialect)] != [headings]:
+                        raise Deferred("the heading row does not end where csv.reader ends it")
                 block, heading = block[end:], False
             end = _record_end(block, first=False) if data else len(block)
             if end is None:  # a record longer than the block: read on
