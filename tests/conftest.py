@@ -8,6 +8,7 @@ and a plugin a test plants with ``-p``, which may rebind the library's functions
 
 from __future__ import annotations
 
+import fcntl
 import gc
 import json
 import os
@@ -17,6 +18,7 @@ import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -122,6 +124,28 @@ class Project(Workspace):
 
 # Planted plugins that undo what they change when their run ends, so their runs can stay in this process.
 SELF_RESTORING_PLUGINS = ("tests.protocol_clients",)
+
+
+def once_per_session(tmp_path_factory: pytest.TempPathFactory, name: str,
+                     make: Callable[[Path], GateResult]) -> GateResult:
+    """``make(folder)`` once per test session, shared by every module and pytest-xdist worker that asks for ``name``.
+
+    Module-scoped fixtures run once per worker, so an expensive shared gate run would run on each. The workers of
+    one session share the parent of their temporary folders and the run id xdist gives them: a lock lets the first
+    worker run it while the others wait and reuse its result (read-only)."""
+    run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    base = tmp_path_factory.getbasetemp()
+    folder = (base.parent / f"{name}-{run_id}") if run_id else (base / name)
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = folder / "result.json"
+        if not done.exists():
+            result = make(folder / "workspace")
+            done.write_text(json.dumps({"exit_code": result.exit_code, "output": result.output,
+                                        "report_dir": str(result.report_dir)}), encoding="utf-8")
+        saved = json.loads(done.read_text(encoding="utf-8"))
+    return GateResult(saved["exit_code"], saved["output"], Path(saved["report_dir"]))
 
 
 def _needs_own_process(args: tuple[str, ...]) -> bool:

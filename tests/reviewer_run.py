@@ -5,12 +5,9 @@ Imported by test_livingdoc.py, test_report_html.py and test_browser.py (pytest p
 
 from __future__ import annotations
 
-import fcntl
-import json
-import os
 from pathlib import Path
 
-from conftest import ROOT, GateResult, Workspace
+from conftest import ROOT, GateResult, Workspace, once_per_session
 
 SCRIPT_TENANT = "riverside-growth"
 FAILING_TENANT = "comfort-launch"
@@ -21,24 +18,8 @@ CLAIM_SCENARIO = "A tenant's documents claim no approval and no sandbox evidence
 
 
 def shared_planted_run(tmp_path_factory) -> GateResult:
-    """``planted_run`` once per test session, shared by every module and every pytest-xdist worker.
-
-    Workers of one session share the parent of their temporary folders and the run id xdist gives them;
-    a lock lets the first worker run the gate while the others wait and reuse its report (read-only).
-    """
-    run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID")
-    base = tmp_path_factory.getbasetemp()
-    folder = (base.parent / f"reviewer-run-{run_id}") if run_id else (base / "reviewer-run")
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / "lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        done = folder / "result.json"
-        if not done.exists():
-            result = planted_run(folder / "workspace")
-            done.write_text(json.dumps({"exit_code": result.exit_code, "output": result.output,
-                                        "report_dir": str(result.report_dir)}), encoding="utf-8")
-        saved = json.loads(done.read_text(encoding="utf-8"))
-    return GateResult(saved["exit_code"], saved["output"], Path(saved["report_dir"]))
+    """``planted_run`` once per test session, shared by every module and every pytest-xdist worker."""
+    return once_per_session(tmp_path_factory, "reviewer-run", planted_run)
 
 
 def planted_run(base: Path) -> GateResult:

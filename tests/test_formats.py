@@ -14,7 +14,7 @@ import pytest
 import yaml
 from trestle.oscal.assessment_results import AssessmentResults
 
-from conftest import Workspace
+from conftest import GateResult, Workspace, once_per_session
 from readiness.report import sarif
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,24 +30,27 @@ def _schema(name: str) -> dict:
 @pytest.fixture(scope="module")
 def formats(tmp_path_factory) -> dict:
     """One gate run on the bundled tenants with a waiver of the run over one queue finding (so SARIF shows a
-    suppression), writing all three formats."""
-    workspace = Workspace(tmp_path_factory.mktemp("formats"))
+    suppression), writing all three formats; one per session, whichever worker runs this module's tests."""
+    result = once_per_session(tmp_path_factory, "formats-run", _run_writing_formats)
+    assert result.exit_code == 0, result.output[-3000:]
+    out = result.report_dir.parent / "formats"
+    return {"report": result.report, "output": result.output,
+            **{name: json.loads((out / file).read_text())
+               for name, file in (("sarif", "readiness.sarif"), ("oscal", "oscal.json"), ("cucumber", "cucumber.json"))},
+            "cucumber_path": out / "cucumber.json"}
+
+
+def _run_writing_formats(folder: Path) -> GateResult:
+    workspace = Workspace(folder)
     (workspace.policies / "waivers.yaml").write_text(yaml.safe_dump({"waivers": [{
         "id": "W-Q-001", "finding": {"kind": "handoff-in-review", "subject": "queue/sync-queue.jsonl:4 q-cl-0004"},
         "justification": "The office reviews this handoff by hand this week; the customer confirmed the job type.",
         "owner": "Website support lead", "expires": "2026-12-31"}]}))
     out = workspace.base / "formats"
-    os.environ["SOURCE_DATE_EPOCH"] = EPOCH
-    try:
-        result = workspace.run(f"--sarif={out / 'readiness.sarif'}", f"--oscal={out / 'oscal.json'}",
-                               f"--cucumber={out / 'cucumber.json'}")
-    finally:
-        del os.environ["SOURCE_DATE_EPOCH"]
-    assert result.exit_code == 0, result.output[-3000:]
-    return {"report": result.report, "output": result.output,
-            **{name: json.loads((out / file).read_text())
-               for name, file in (("sarif", "readiness.sarif"), ("oscal", "oscal.json"), ("cucumber", "cucumber.json"))},
-            "cucumber_path": out / "cucumber.json"}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+        return workspace.run(f"--sarif={out / 'readiness.sarif'}", f"--oscal={out / 'oscal.json'}",
+                             f"--cucumber={out / 'cucumber.json'}")
 
 
 # --- SARIF 2.1.0 --------------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 import yaml
@@ -14,7 +15,7 @@ from readiness.boundaries.sensitive import SensitiveData, aba, luhn
 from readiness.gate import progress
 from readiness.core.tenants import FixtureTenant
 from readiness.gate.run import NOT_LOADED
-from tests.conftest import ROOT, Workspace
+from tests.conftest import ROOT, Workspace, once_per_session
 
 CONTRACT = "Every tenant file follows its documented contract"
 SENSITIVE = "No tenant file holds a card, identity, bank, birth date or licence number"
@@ -77,12 +78,17 @@ BAD_INPUTS = {
 
 @pytest.fixture(scope="module")
 def bad_inputs_run(tmp_path_factory):
-    """One gate run over a copy of the demo tenant per bad input (one run: each case is judged alike)."""
-    workspace = Workspace(tmp_path_factory.mktemp("bad-inputs"))
+    """One gate run over a copy of the demo tenant per bad input (one run: each case is judged alike), once per
+    session whichever worker runs the cases."""
+    return once_per_session(tmp_path_factory, "bad-inputs-run", _run_with_bad_inputs)
+
+
+def _run_with_bad_inputs(folder: Path):
+    workspace = Workspace(folder)
     for case, (plant, *_) in BAD_INPUTS.items():
-        folder = workspace.tenants / case
-        shutil.copytree(workspace.tenant(SOURCE), folder)
-        plant(folder)
+        copy = workspace.tenants / case
+        shutil.copytree(workspace.tenant(SOURCE), copy)
+        plant(copy)
     return workspace.run(tenants=list(BAD_INPUTS))
 
 

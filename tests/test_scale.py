@@ -28,9 +28,6 @@ _HARNESS = next(m for m in list(sys.modules.values())
                 if getattr(m, "__file__", None) == str(Path(__file__).with_name("conftest.py")))
 GateResult, Workspace = _HARNESS.GateResult, _HARNESS.Workspace
 
-# Every gate run here shares one worker: the module's runs are reused across its tests.
-pytestmark = pytest.mark.xdist_group("scale")
-
 EPOCH = "1795953600"  # 2026-11-29T12:00Z: after the fixtures were captured, inside their retention windows
 REPORT_FILES = ("readiness.json", "readiness.md", "readiness.html")
 FORMAT_FILES = {"--sarif": "readiness.sarif", "--oscal": "oscal.json", "--cucumber": "cucumber.json"}
