@@ -11,6 +11,12 @@ from readiness.report import document
 from readiness.core.errors import ReadinessError, TenantDataError
 
 
+@pytest.fixture(autouse=True)
+def idle_machine(monkeypatch):
+    """The tests below fork as on an idle machine, whatever else runs beside them."""
+    monkeypatch.setattr(overlap, "_runnable", lambda: 1)
+
+
 def test_a_job_beside_returns_its_result_from_another_process():
     waiting = overlap.start(lambda: (os.getpid(), "x" * 1_000_000))  # larger than a pipe's buffer
     pid, text = waiting()
@@ -40,6 +46,15 @@ def test_an_unsendable_result_is_a_clear_error():
 def test_without_a_spare_core_the_job_runs_in_this_process(monkeypatch):
     monkeypatch.setattr(overlap, "_spare_core", lambda: False)
     assert overlap.start(os.getpid)() == os.getpid()
+
+
+def test_when_every_core_is_busy_the_job_runs_in_this_process(monkeypatch):
+    monkeypatch.setattr(overlap, "_runnable", lambda: os.cpu_count() or 1)
+    assert overlap.start(os.getpid)() == os.getpid()
+
+
+def test_the_threads_ready_to_run_are_read_from_the_kernel():
+    assert 1 <= overlap._runnable() <= 10_000  # this thread is one of them (1 where /proc/loadavg is missing)
 
 
 def test_a_report_off_its_schema_is_refused_before_anything_is_written(tmp_path):
