@@ -22,6 +22,7 @@ SUPPORTED_MAJOR = "9"
 VISIBLE = pytest.StashKey[dict]()
 LOOKUPS = pytest.StashKey[dict]()
 REPLACED = pytest.StashKey[object]()
+# pytest-bdd's own lookup, kept as imported: what this one must equal (tests/test_framework_internals.py).
 _walk_every_fixture = BDD_SCENARIO.find_fixturedefs_for_step
 
 

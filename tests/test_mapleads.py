@@ -185,11 +185,7 @@ def test_an_unreviewed_entry_is_never_used_as_mapped():
 
 @pytest.mark.slow
 def test_gate_fails_a_tenant_whose_map_has_a_needs_review_entry(workspace):
-    folder = workspace.tenant("riverside-growth")
-    text = (folder / "titan-map.yaml").read_text()
-    (folder / "titan-map.yaml").write_text(text.replace(
-        "- website: leak-detection\n", "- website: leak-detection\n  status: needs-review\n", 1))
-    result = workspace.run(tenants=["riverside-growth"])
+    result = _gate_with_entry_under_review(workspace, "leak-detection")
     row = result.assert_fails(REVIEW_SCENARIO, "MAP-REVIEW", tenant="riverside-growth")
     assert [f["kind"] for f in row["findings"]] == ["map-entry-unreviewed"]
     assert "services[3] leak-detection" in row["findings"][0]["subject"]
@@ -197,14 +193,20 @@ def test_gate_fails_a_tenant_whose_map_has_a_needs_review_entry(workspace):
 
 @pytest.mark.slow
 def test_gate_fails_a_queued_lead_whose_map_entry_is_unreviewed(workspace):
-    folder = workspace.tenant("riverside-growth")
-    text = (folder / "titan-map.yaml").read_text()
-    (folder / "titan-map.yaml").write_text(text.replace(
-        "- website: organic-search\n", "- website: organic-search\n  status: needs-review\n", 1))
-    result = workspace.run(tenants=["riverside-growth"])
+    result = _gate_with_entry_under_review(workspace, "organic-search")
     row = result.assert_fails(UNMAPPED_SCENARIO, "LEAD-HANDOFF", tenant="riverside-growth")
     assert any(f["kind"] == "handoff-queued-unmapped" and "mapping-unreviewed" in f["detail"]
                for f in row["findings"])
+
+
+def _gate_with_entry_under_review(workspace, website: str):
+    """The gate on riverside-growth with its Titan Map entry for ``website`` back to needs-review."""
+    path = workspace.tenant("riverside-growth") / "titan-map.yaml"
+    text = path.read_text()
+    entry = f"- website: {website}\n"
+    assert entry in text
+    path.write_text(text.replace(entry, f"{entry}  status: needs-review\n", 1))
+    return workspace.run(tenants=["riverside-growth"])
 
 
 # --------------------------------------------------------------------------------------------- leads import
