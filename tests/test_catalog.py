@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -63,9 +64,10 @@ def test_the_protocol_probes_and_the_matrix_endpoints_take_scopes_from_the_catal
     assert not matrix.published_endpoints(matrix.Matrix(POLICIES))
 
 
-def _python_sources():
+def _python_sources(library: Path):
     """The library's modules except the catalog and the reader of the published documents."""
-    return [p for p in sorted(LIBRARY.rglob("*.py")) if p not in (CATALOG_MODULE, OPENAPI_MODULE)]
+    owners = {library / CATALOG_MODULE.relative_to(LIBRARY), library / OPENAPI_MODULE.relative_to(LIBRARY)}
+    return [p for p in sorted(library.rglob("*.py")) if p not in owners]
 
 
 def _string_constants(path: Path):
@@ -79,31 +81,34 @@ def _string_constants(path: Path):
             yield node
 
 
-def test_no_module_but_the_catalog_names_a_scope_or_an_endpoint_path():
-    found = []
-    for path in _python_sources():
+def _scopes_and_paths(library: Path):
+    for path in _python_sources(library):
         for node in _string_constants(path):
             if SCOPE.search(node.value) or ENDPOINT_PATH.search(node.value):
-                found.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.value!r}")
+                yield f"{path.relative_to(library.parent)}:{node.lineno} {node.value!r}"
+
+
+def test_no_module_but_the_catalog_names_a_scope_or_an_endpoint_path(library=LIBRARY):
+    found = list(_scopes_and_paths(library))
     assert not found, "ServiceTitan endpoints and scopes belong in readiness/servicetitan/catalog.py:\n" + "\n".join(found)
 
 
-def _field_lists():
+def _field_lists(library: Path):
     """Every literal set, list or tuple outside the catalog, with the string constants in it."""
-    for path in _python_sources():
+    for path in _python_sources(library):
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
             if not isinstance(node, (ast.Set, ast.List, ast.Tuple)):
                 continue  # a dict literal is a record (synthetic exports), not a list of a request's fields
             items = node.elts
             names = {i.value for i in items if isinstance(i, ast.Constant) and isinstance(i.value, str)}
-            yield f"{path.relative_to(ROOT)}:{node.lineno}", names
+            yield f"{path.relative_to(library.parent)}:{node.lineno}", names
 
 
 POSTS = [op for op in catalog.OPERATIONS if op.method == "POST"]
 
 
 @pytest.mark.parametrize("operation", POSTS, ids=[op.path for op in POSTS])
-def test_no_module_but_the_catalog_lists_the_fields_of_a_request_body(operation):
+def test_no_module_but_the_catalog_lists_the_fields_of_a_request_body(operation, library=LIBRARY):
     """A literal holding three or more of one request body's field names (or its web session's) is a second copy
     of a published field list, like the simulator's BOOKING_FIELDS once was."""
     # Words the website's own records use too (a lead's name, address parts) are not ServiceTitan's to own.
@@ -111,21 +116,22 @@ def test_no_module_but_the_catalog_lists_the_fields_of_a_request_body(operation)
     fields = set(catalog.request_fields(operation)) - common
     for field in set(catalog.request_fields(operation)) - common:
         fields |= set(catalog.subfields(operation, field))
-    copies = [f"{where}: {sorted(names & fields)}" for where, names in _field_lists() if len(names & fields) >= 3]
+    copies = [f"{where}: {sorted(names & fields)}" for where, names in _field_lists(library) if len(names & fields) >= 3]
     assert not copies, f"{operation.path} fields listed outside the catalog:\n" + "\n".join(copies)
 
 
-def test_a_second_field_list_is_caught():
-    planted = LIBRARY / "sandbox" / "_planted_copy.py"
-    planted.write_text('BOOKING = {"externalId", "isFirstTimeClient", "customerType", "campaignId"}\n'
-                       'PATH = "/crm/v2/tenant/{tenant}/leads/form"\n')
-    try:
-        with pytest.raises(AssertionError, match="_planted_copy.py:1"):
-            test_no_module_but_the_catalog_lists_the_fields_of_a_request_body(catalog.CREATE_BOOKING)
-        with pytest.raises(AssertionError, match="_planted_copy.py:2"):
-            test_no_module_but_the_catalog_names_a_scope_or_an_endpoint_path()
-    finally:
-        planted.unlink()
+def test_a_second_field_list_is_caught(tmp_path):
+    # Planted in a copy of the library: a file added to the real package would be seen (and imported) by tests
+    # running at the same time on the other xdist worker.
+    library = tmp_path / "readiness"
+    shutil.copytree(LIBRARY, library, ignore=shutil.ignore_patterns("__pycache__"))
+    (library / "sandbox" / "_planted_copy.py").write_text(
+        'BOOKING = {"externalId", "isFirstTimeClient", "customerType", "campaignId"}\n'
+        'PATH = "/crm/v2/tenant/{tenant}/leads/form"\n')
+    with pytest.raises(AssertionError, match="_planted_copy.py:1"):
+        test_no_module_but_the_catalog_lists_the_fields_of_a_request_body(catalog.CREATE_BOOKING, library)
+    with pytest.raises(AssertionError, match="_planted_copy.py:2"):
+        test_no_module_but_the_catalog_names_a_scope_or_an_endpoint_path(library)
 
 
 def test_no_policy_restates_the_booking_create_fields():
