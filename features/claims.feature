@@ -65,6 +65,7 @@ Feature: The product claims no approval, no sandbox evidence and nothing API-bac
         | a line break inside the phrase         |
         | full-width letters                     |
         | upper case                             |
+        | paragraphs before and after it         |
 
     @req-CLAIM-APPROVAL @req-CLAIM-OVERPROMISE @req-CLAIM-WEBHOOK
     Scenario: Honest wording is not reported

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from unittest import mock
 
 import pytest
 import yaml
@@ -56,10 +57,32 @@ def rules(policy, text: str) -> list[str]:
     ("&#97;pproved&nbsp;&amp; ok", "approved & ok"),
     ("ＡＰＰＲＯＶＥＤ", "approved"),
     ("Service-Titan\u2011approved", "servicetitan-approved"),
-    ("<p>one</p><p>two</p>", "one two"),
+    ("a<script>x<b>y</b></script>c", "ac"),  # script and style are dropped as the reader drops them
 ])
 def test_normalise(raw, expected):
     assert claims.normalise(raw) == expected
+
+
+def test_normalised_blocks_never_run_together():
+    assert claims.normalise("<p>Service</p><p>Titan approved</p>").split(claims.BLOCK_BREAK) == [
+        "", "service", "", "titan approved", ""]
+
+
+@pytest.mark.parametrize("pattern, unanchored", [
+    (r"^a$", "a"), (r"[^$]x$", "[^$]x"), (r"[]^$]y", "[]^$]y"), (r"\$5$", r"\$5"), (r"\Aab\Z", "ab"),
+    (r"a|^b|c$", "a|b|c"),
+])
+def test_the_pre_check_drops_anchors_outside_character_classes(pattern, unanchored):
+    assert claims._unanchored(pattern) == unanchored
+
+
+@pytest.mark.parametrize("document", [
+    "<p>We receive ServiceTitan webhooks.</p><p>Call us today.</p>",  # a pattern anchored at the sentence's end
+    "We are ServiceTitan approved<script>var ok = 1;",  # hidden text after it never joins the claim's last word
+    "<p>We are ServiceTitan approved</p><style>p {}</style>",
+])
+def test_a_claim_inside_a_longer_document_is_found(policy, document):
+    assert rules(policy, document)
 
 
 @given(strategies.text(alphabet=strategies.characters(max_codepoint=127)))
@@ -90,6 +113,38 @@ def test_white_space_shortcut_reads_the_same_blocks_as_the_line_walk(document):
         return [(block.line, "".join(block.parts), block.future) for block in reader.read()]
 
     assert blocks(claims._Reader(document)) == blocks(_EveryChunkWalked(document))
+
+
+CLAIM_PIECES = ["<p>", "</p>", "<li>", "<h2>", "</h2>", "<span>", "</span>", '<div class="future">', "</div>",
+                "<script>", "</script>", "<style>", "<!--", "-->", '<td title="<p>">', "<br>", "Future:", "# Future",
+                "no production webhook endpoint is claimed.", "our production webhook endpoint", "is live.",
+                "ServiceTitan approved", "auto", "matically books jobs.", "We receive webhooks.", "<STYLE>", "</script >",
+                "Today", " ", "\n", "\n\n"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(strategies.lists(strategies.sampled_from(CLAIM_PIECES), max_size=50).map("".join))
+@example("<p>no production webhook endpoint is claimed.</p><p>our production webhook endpoint is live.</p>")
+@example("<script><p>x</script>our production webhook endpoint<p>no production webhook endpoint is claimed.")
+def test_the_piecewise_pre_check_clears_only_what_the_whole_read_clears(policy, document):
+    """A piece is cut at every block tag here: a document the pre-check clears has no finding when read whole."""
+    def found():
+        return [(f.subject, f.rule) for f in claims.scan_text(document, "page.html", policy)]
+
+    with mock.patch.object(claims, "_PIECE", 1):
+        piecewise = found()
+    with mock.patch.object(claims, "_may_claim", lambda raw, policy: True):
+        whole = found()
+    assert piecewise == whole
+
+
+def test_an_allowed_phrasing_elsewhere_in_a_long_report_does_not_clear_a_claim(policy):
+    rows = "".join(f"<tr><td>tenant {n}</td><td>passed</td></tr>\n" for n in range(10000))
+    report = (f"<html><body><p>No production webhook endpoint is claimed.</p><table>{rows}</table>"
+              f"<p>Our production webhook endpoint receives every job update.</p></body></html>")
+    assert len(report) > 4 * claims._PIECE
+    [finding] = claims.scan_text(report, "readiness.html", policy)
+    assert finding.rule == "production-webhook" and finding.subject == f"readiness.html:{report.count(chr(10)) + 1}"
 
 
 def test_line_break_inside_a_phrase_is_one_sentence_on_its_first_line(policy):

@@ -56,9 +56,9 @@ _BLOCK_TAGS = {
 _VOID_TAGS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 _HIDDEN_TAGS = {"script", "style"}
 _TOKEN = re.compile(r"<!--.*?-->|<![^>]*>|<(/?)([a-zA-Z][a-zA-Z0-9]*)((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>", re.S)
-_COMMENT = re.compile(r"<!--.*?-->|<![^>]*>", re.S)
-_LOWER_TAG = re.compile(r"<(/?)([a-z][a-z0-9]*)\b[^>]*>")
-_TAG_GAP = dict.fromkeys(_BLOCK_TAGS, " ")  # a block tag separates words; an inline tag may sit inside one
+# Between two blocks in ``normalise``'s text: not white space, so "service" and "titan" in two blocks never become
+# one "servicetitan", and not a word character, so a word boundary stays one.
+BLOCK_BREAK = "\x00"
 _ASCII_SPACE = str.maketrans(dict.fromkeys(map(ord, "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f"), " "))  # what str.split() splits on
 _SPACE_RUN = re.compile("  +")
 _CLASS = re.compile(r"""\b(?:class|data-label)\s*=\s*["']?([^"'>]*)""", re.I)
@@ -69,14 +69,12 @@ _MD_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*)$")
 _MD_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+|^\s*\|")
 
 
-def normalise(text: str) -> str:
-    """Markup and entities removed, Unicode NFKC, invisible characters dropped, case folded, lookalikes mapped,
-    white space collapsed."""
-    # Lower case first (entity names keep their meaning up to case, and case is folded anyway), so the tag
-    # pass needs no case-insensitive matching: the slowest step of this hot path.
-    text = _COMMENT.sub("", text.lower())
-    text = _LOWER_TAG.sub(lambda tag: _TAG_GAP.get(tag[2], ""), text)
-    return _normalise_plain(html.unescape(text))
+def normalise(raw: str) -> str:
+    """The text the reader sees (markup, comments, script and style removed, blocks apart by ``BLOCK_BREAK``),
+    entities decoded, Unicode NFKC, invisible characters dropped, case folded, lookalikes mapped, white space
+    collapsed."""
+    [(_, visible)] = _pieces(raw, len(raw) + 1)
+    return _normalise_plain(html.unescape(visible))
 
 
 def _normalise_plain(text: str) -> str:
@@ -244,14 +242,16 @@ class Rule:
 class ClaimPolicy:
     forbidden: list[Rule]
     allowed: list[re.Pattern]
-    # One RE2 expression (linear time) over every forbidden pattern: most sentences are cleared by this single
-    # search instead of one Python regex search per pattern. None when a pattern needs Python-only syntax.
+    # One RE2 expression (linear time) over every forbidden pattern, without their anchors: most sentences and
+    # documents are cleared by this single search instead of one Python regex search per pattern. It matches a
+    # sentence inside a longer text (a document's) wherever the pattern matches the sentence alone. None when a
+    # pattern needs Python-only syntax.
     any_forbidden: object | None = field(default=None, compare=False)
 
     def __post_init__(self):
         if self.forbidden and self.any_forbidden is None:
             try:
-                combined = re2.compile("|".join(f"(?:{rule.pattern.pattern})" for rule in self.forbidden))
+                combined = re2.compile("|".join(f"(?:{_unanchored(rule.pattern.pattern)})" for rule in self.forbidden))
             except re2.error:
                 combined = None
             object.__setattr__(self, "any_forbidden", combined)
@@ -275,6 +275,28 @@ class ClaimPolicy:
         return cls(forbidden, [re.compile(rule["pattern"]) for rule in policy["allowed"]])
 
 
+def _unanchored(pattern: str) -> str:
+    """``pattern`` without its ``^``, ``$``, ``\\A`` and ``\\Z`` anchors (outside character classes): it matches wherever
+    ``pattern`` does, and also where a sentence it would match sits inside a longer text."""
+    kept, index, in_class, first_member = [], 0, False, 0
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\":
+            escape = pattern[index:index + 2]
+            kept.append("" if escape in ("\\A", "\\Z", "\\z") and not in_class else escape)
+            index += 2
+            continue
+        if in_class:
+            in_class = not (char == "]" and index > first_member)  # a "]" first in a class is a literal one
+        elif char == "[":
+            in_class, first_member = True, index + 1 + (pattern[index + 1:index + 2] == "^")
+        elif char in "^$":
+            char = ""
+        kept.append(char)
+        index += 1
+    return "".join(kept)
+
+
 def judge(sentence: Sentence, policy: ClaimPolicy) -> Rule | None:
     """The first forbidden claim the sentence makes once its allowed phrasings are set aside, or None."""
     if policy.any_forbidden is not None and not policy.any_forbidden.search(sentence.text):
@@ -291,9 +313,7 @@ def judge(sentence: Sentence, policy: ClaimPolicy) -> Rule | None:
 
 
 def scan_text(raw: str, where: str, policy: ClaimPolicy) -> list[Finding]:
-    # The whole document, normalised the same way, can only match more than its sentences do: when it has no
-    # forbidden phrase at all, no sentence has one and the structure need not be read.
-    if policy.any_forbidden is not None and not policy.any_forbidden.search(normalise(raw)):
+    if policy.any_forbidden is not None and not _may_claim(raw, policy):
         return []
     found = []
     verdicts: dict[tuple[str, bool], Rule | None] = {}  # generated documents repeat sentences: judge each once
@@ -312,6 +332,49 @@ def scan_text(raw: str, where: str, policy: ClaimPolicy) -> list[Finding]:
                 rule=rule.id,
             ))
     return found
+
+
+# Characters of a document pre-checked at a time (``_may_claim``): a generated report is megabytes of table rows.
+_PIECE = 1 << 16
+
+
+def _may_claim(raw: str, policy: ClaimPolicy) -> bool:
+    """Whether some sentence of ``raw`` could make a forbidden claim, without reading the whole document's structure.
+
+    A sentence never crosses a block tag, so the document is taken a piece at a time, cut at block tags outside
+    script and style, where the reader starts a new block with nothing carried over but Future labels. A piece's
+    text as the reader sees it, normalised, holds each of its sentences whole: when no forbidden pattern matches it
+    anywhere (``any_forbidden`` has no anchors, so a sentence's end need not be the text's), no sentence can match.
+    A piece where one does (a report quotes an allowed phrasing such as "no production webhook endpoint is
+    claimed") is read on its own, each sentence judged as if no Future label applied: a label only ever excuses a
+    claim. Only a piece that then holds a claim has the whole document read with its structure."""
+    return any(policy.any_forbidden.search(_normalise_plain(html.unescape(visible)))
+               and any(judge(Sentence(sentence.line, sentence.text), policy) for sentence in sentences(piece))
+               for piece, visible in _pieces(raw, _PIECE))
+
+
+def _pieces(raw: str, size: int) -> Iterator[tuple[str, str]]:
+    """``raw`` cut at the first block tag outside script and style after every ``size`` characters, each piece with
+    the text the reader sees in it. Tags are found as the reader finds them (``_TOKEN``: never inside a comment or
+    an attribute), script and style are counted as it counts them, and a comment or inline tag is nothing, so a
+    word split by one stays one word."""
+    start = position = hidden = 0
+    visible: list[str] = []
+    for token in _TOKEN.finditer(raw):
+        if not hidden:
+            visible.append(raw[position:token.start()])
+        position = token.end()
+        tag = (token.group(2) or "").lower()
+        if tag in _HIDDEN_TAGS:
+            hidden = max(hidden - 1, 0) if token.group(1) else hidden + 1
+        elif tag in _BLOCK_TAGS:
+            if not hidden and token.start() - start >= size:
+                yield raw[start:token.start()], "".join(visible)
+                start, visible = token.start(), []
+            visible.append(BLOCK_BREAK)
+    if not hidden:
+        visible.append(raw[position:])
+    yield raw[start:], "".join(visible)
 
 
 def scan_files(files: Iterable[Path], policy: ClaimPolicy, root: Path) -> list[Finding]:
@@ -360,6 +423,8 @@ DISGUISES = {
     "a line break inside the phrase": lambda s: s.replace(" ", "\n", 2).replace(" ", "\n  ", 1),
     "full-width letters": lambda s: "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in s),
     "upper case": lambda s: s.upper(),
+    # A claim mid-page: a pattern that ends at the sentence's end must not need the document's end.
+    "paragraphs before and after it": lambda s: f"<h1>Plumbing</h1>\n<p>Family owned.</p>\n<p>{s}</p>\n<p>Call us.</p>",
 }
 
 
