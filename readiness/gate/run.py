@@ -5,12 +5,13 @@ The root ``conftest.py`` wires pytest's hooks to this class; nothing here import
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
+
+import orjson
 
 from readiness.servicetitan import client
 from readiness.core import evidence, features
@@ -270,8 +271,9 @@ class GateRun:
 
 
 def encode(payload: dict) -> str:
-    return json.dumps(payload, sort_keys=True)
+    """A scenario's record as it travels from an xdist worker to the controller (``report.user_properties``)."""
+    return orjson.dumps(payload, option=orjson.OPT_SORT_KEYS).decode()
 
 
 def decode(text: str) -> dict:
-    return json.loads(text)
+    return orjson.loads(text)
