@@ -11,6 +11,7 @@ A finding quotes the sentence with its file and line.
 from __future__ import annotations
 
 import bisect
+import functools
 import html
 import re
 import unicodedata
@@ -250,11 +251,7 @@ class ClaimPolicy:
 
     def __post_init__(self):
         if self.forbidden and self.any_forbidden is None:
-            try:
-                combined = re2.compile("|".join(f"(?:{_unanchored(rule.pattern.pattern)})" for rule in self.forbidden))
-            except re2.error:
-                combined = None
-            object.__setattr__(self, "any_forbidden", combined)
+            object.__setattr__(self, "any_forbidden", _any_of(tuple(rule.pattern.pattern for rule in self.forbidden)))
 
     @classmethod
     def from_policies(cls, policies, requirements: Iterable[str] | None = None) -> "ClaimPolicy":
@@ -273,6 +270,14 @@ class ClaimPolicy:
             for pattern in rule["patterns"]
         ]
         return cls(forbidden, [re.compile(rule["pattern"]) for rule in policy["allowed"]])
+
+
+@functools.lru_cache(maxsize=16)  # steps build a claim policy per scenario; the expression is the same each time
+def _any_of(patterns: tuple[str, ...]):
+    try:
+        return re2.compile("|".join(f"(?:{_unanchored(pattern)})" for pattern in patterns))
+    except re2.error:
+        return None
 
 
 def _unanchored(pattern: str) -> str:
