@@ -87,8 +87,7 @@ def _queue(args: argparse.Namespace) -> int:
     print(f"{tenant.profile['name']} ({tenant.slug}): {len(items)} queue items, "
           f"connection {tenant.profile['connection']['status']}")
     print(queue.state_table(items, queue.operator_view(items, policy)))
-    problems = queue.check_snapshot(lines, policy, never_connected=queue.never_connected(tenant.profile),
-                                    evidence_dir=tenant.folder / "evidence")
+    problems = queue.tenant_problems(tenant, policy)
     for finding in problems:
         print(f"problem: {finding}")
     return 1 if problems else 0

@@ -45,10 +45,8 @@ def tenant_queue_snapshot(tenant):
 
 
 @when("the snapshot is checked against the sync queue policy", target_fixture="queue_problems")
-def check_queue_snapshot(gate, tenant, queue_snapshot):
-    policy = queue.QueuePolicy.from_policies(gate.policies)
-    return queue.check_snapshot(queue_snapshot, policy, never_connected=queue.never_connected(tenant.profile),
-                                evidence_dir=tenant.folder / "evidence")
+def check_queue_snapshot(gate, tenant):
+    return queue.tenant_problems(tenant, queue.QueuePolicy.from_policies(gate.policies))
 
 
 @then(parsers.parse("no queue item shows {rule}"))

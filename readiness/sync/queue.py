@@ -552,6 +552,14 @@ def check_snapshot(lines: list[SnapshotLine], policy: QueuePolicy, *, never_conn
     return check.findings
 
 
+def tenant_problems(tenant, policy: QueuePolicy) -> list[Finding]:
+    """``check_snapshot`` of a tenant's own snapshot, checked once per tenant and run: each rule's scenario takes
+    its part (``findings_of``). Read-only, like everything ``derived``."""
+    return tenant.derived("queue problems", lambda: check_snapshot(
+        tenant_snapshot(tenant), policy, never_connected=never_connected(tenant.profile),
+        evidence_dir=tenant.folder / "evidence"))
+
+
 def operator_findings(lines: list[SnapshotLine], policy: QueuePolicy, *,
                       where: str = "queue/sync-queue.jsonl") -> list[Finding]:
     """One finding per item an operator must act on (review or blocked), with its reason's runbook."""
