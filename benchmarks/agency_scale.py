@@ -37,10 +37,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from readiness.core import evidence# noqa: E402
-from readiness.report import controls, document, merge
-from readiness.sync.handoff import external_id  # noqa: E402
+from readiness.core import evidence  # noqa: E402
 from readiness.gate.shard import shard_of  # noqa: E402
+from readiness.report import controls, document, merge  # noqa: E402
+from readiness.sync.handoff import external_id  # noqa: E402
 
 DEMO = ROOT / "fixtures" / "tenants"
 
