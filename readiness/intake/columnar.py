@@ -253,30 +253,13 @@ def import_sheet(path: Path, dialect, headings: list[str], profile: Profile, col
     quick, _ = _query_columns(profile, columns, record_schema, names, False, also_odd)
     thorough, odd_cells = _query_columns(profile, columns, record_schema, names, True, also_odd)
     schema = {name: pl.String for name in names}
-    ids, pending, rows = [], [], 0
+    ids, pages, rows = [], _Pages(writer, page_size), 0
     for block in _record_blocks(path, dialect, headings):
-        try:  # an empty cell is null
-            cells = pl.read_csv(block, has_header=False, schema=schema, separator=dialect.delimiter,
-                                encoding="utf8")
-        except (pl.exceptions.PolarsError, pl.exceptions.PanicException) as exc:
-            raise Deferred(f"polars cannot read the file: {str(exc).splitlines()[0]}") from None
-        blank = cells.select(pl.all_horizontal(pl.all().is_null())).to_series()
-        if blank.any():  # csv.reader skips an all-empty row
-            cells = cells.filter(~blank)
-        batch = cells.select(quick)
-        if batch[ODD].any():  # a cell in another form than the common one: every form this path takes
-            batch = cells.select(thorough)
-            if batch[ODD].any():
-                where = next((heading for heading, odd in odd_cells if cells.select(odd.any()).item()), None)
-                raise Deferred(f"a cell the columnar path does not answer (column {where!r})")
-        ids.append(batch[ID])
-        pending.append(batch[LINE])
-        rows += batch.height
-        waiting = sum(len(lines) for lines in pending)
-        while waiting > page_size:  # a row follows, so this page is not the last
-            lines = pl.concat(pending)
-            writer.write_encoded(_page(lines.head(page_size)), has_more=True)
-            pending, waiting = [lines.slice(page_size)], waiting - page_size
+        ident, lines = _batch(block, schema, dialect.delimiter, quick, thorough, odd_cells)
+        ids.append(ident)
+        pages.add(lines)
+        rows += len(lines)
+        del ident, lines  # the batch's text is now in pages (its last page is not written yet)
     if rows == 0:
         raise Deferred("no data rows")
     # Sorted, a repeated id sits next to itself: 8 bytes a row (twice while sorting), where a hash table of the
@@ -285,8 +268,55 @@ def import_sheet(path: Path, dialect, headings: list[str], profile: Profile, col
     del ids
     if (ordered.slice(1) == ordered.slice(0, len(ordered) - 1)).any():
         raise Deferred("an id appears twice")
-    writer.write_encoded(_page(pl.concat(pending)), has_more=False)
+    pages.finish()
     return rows
+
+
+def _batch(block: bytes, schema: dict, delimiter: str, quick: list[pl.Expr], thorough: list[pl.Expr],
+           odd_cells: list[tuple[str, pl.Expr]]) -> tuple[pl.Series, pl.Series]:
+    """A block's ids and records as lines of JSON. Its cells are freed on return: only the ids and the text stay
+    (what a block holds besides is several times the text)."""
+    try:  # an empty cell is null
+        cells = pl.read_csv(block, has_header=False, schema=schema, separator=delimiter, encoding="utf8")
+    except (pl.exceptions.PolarsError, pl.exceptions.PanicException) as exc:
+        raise Deferred(f"polars cannot read the file: {str(exc).splitlines()[0]}") from None
+    blank = cells.select(pl.all_horizontal(pl.all().is_null())).to_series()
+    if blank.any():  # csv.reader skips an all-empty row
+        cells = cells.filter(~blank)
+    batch = cells.select(quick)
+    if batch[ODD].any():  # a cell in another form than the common one: every form this path takes
+        batch = cells.select(thorough)
+        if batch[ODD].any():
+            where = next((heading for heading, odd in odd_cells if cells.select(odd.any()).item()), None)
+            raise Deferred(f"a cell the columnar path does not answer (column {where!r})")
+    return batch[ID], batch[LINE]
+
+
+class _Pages:
+    """Pages of ``page_size`` records written through the row path's page writer as the batches come. A page is
+    written once a row follows it (so the last page knows it is the last); the records waiting for that are kept
+    encoded (at most a page), not as the batch they came in, so a batch's memory is freed when its pages are
+    written."""
+
+    def __init__(self, writer, page_size: int):
+        self.writer, self.page_size = writer, page_size
+        self.waiting: list[memoryview] = []  # encoded runs of records, in order
+        self.count = 0  # records in self.waiting
+
+    def add(self, lines: pl.Series) -> None:
+        start = 0
+        while self.count + len(lines) - start > self.page_size:  # a row follows, so this page is not the last
+            take = self.page_size - self.count
+            runs = self.waiting + ([_encoded(lines.slice(start, take))] if take else [])
+            self.writer.write_encoded(runs, has_more=True)
+            self.waiting, self.count, start = [], 0, start + take
+        if start < len(lines):
+            self.waiting.append(_encoded(lines.slice(start)))
+            self.count += len(lines) - start
+
+    def finish(self) -> None:
+        self.writer.write_encoded(self.waiting, has_more=False)
+        self.waiting, self.count = [], 0
 
 
 def _record_blocks(path: Path, dialect, headings: list[str]) -> Iterator[bytes]:
@@ -345,8 +375,8 @@ def _record_end(block: bytes, first: bool) -> int | None:
     return None
 
 
-def _page(lines: pl.Series) -> memoryview:
-    """The records of a page as the row path writes them, each on its own line (written by polars, unquoted)."""
+def _encoded(lines: pl.Series) -> memoryview:
+    """Records as the row path writes them into a page, each on its own line (written by polars, unquoted)."""
     buffer = io.BytesIO(b"\n  ")
     buffer.seek(0, io.SEEK_END)
     lines.to_frame().write_csv(buffer, include_header=False, quote_style="never", line_terminator=",\n  ")

@@ -288,12 +288,13 @@ class _PageWriter:
         for problem in self.validator.validate({**envelope, "data": data})[:1]:
             raise self._problem(problem, rows)
         # One record per line: readable, diffable, and encoded by orjson (UTF-8, several times json's speed).
-        self._save(envelope, b",".join(b"\n  " + orjson.dumps(record) for record in data))
+        self._save(envelope, [b",".join(b"\n  " + orjson.dumps(record) for record in data)] if data else [])
 
-    def write_encoded(self, records: bytes, *, has_more: bool) -> None:
+    def write_encoded(self, runs: list[bytes | memoryview], *, has_more: bool) -> None:
         """A page whose records are already encoded as :meth:`write` encodes them and checked against the schema
-        (the columnar path)."""
-        self._save(self._envelope(has_more), records)
+        (the columnar path), in runs of records (each ``\\n  record`` lines joined by ``,``) written one after
+        the other."""
+        self._save(self._envelope(has_more), runs)
 
     def discard(self) -> None:
         """Forget the pages written so far (the columnar path deferred to the row path)."""
@@ -308,13 +309,16 @@ class _PageWriter:
         marker = self.profile.export.rsplit("/", 1)[-1]
         return {"hasMore": has_more, "continueFrom": f"intake-{marker}-{number + 1:04d}"}
 
-    def _save(self, envelope: dict[str, Any], records: bytes) -> None:
+    def _save(self, envelope: dict[str, Any], runs: list[bytes | memoryview]) -> None:
         target = self.staging / self.profile.export / f"{len(self.files) + 1:04d}.json"
         target.parent.mkdir(parents=True, exist_ok=True)
         with target.open("wb") as handle:
             handle.write(orjson.dumps(envelope)[:-1] + b', "data": [')
-            handle.write(records)
-            handle.write(b"\n]}\n" if records else b"]}\n")
+            for number, run in enumerate(runs):
+                if number:
+                    handle.write(b",")
+                handle.write(run)
+            handle.write(b"\n]}\n" if runs else b"]}\n")
         self.files.append(target)
 
     def _problem(self, problem: openapi.Problem, rows: list[int]) -> IntakeError:
