@@ -10,6 +10,8 @@ import csv
 import datetime
 import io
 import json
+import os
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -282,3 +284,26 @@ def test_generated_csvs_give_identical_pages_or_the_identical_error(policy, tmp_
     agree()
     # Not a comparison of two row paths: the columnar path took a share of the generated files whole.
     assert taken["columnar"] >= 10 and taken["error"] >= 10, taken
+
+
+# -- polars' allocator (readiness/intake/polars_allocator.py) ----------------------------------------------------------
+
+LOAD_COLUMNAR = ("import os, sys; from readiness.intake import columnar; "
+                 "print('after:', os.environ.get('_RJEM_MALLOC_CONF'), 'polars' in sys.modules)")
+
+
+def loaded_in_a_fresh_process(conf: str) -> tuple[str, str]:
+    """What a fresh process loading the columnar path prints, and jemalloc's own statistics at its exit (which
+    ``stats_print`` in the variable asks for)."""
+    run = subprocess.run([sys.executable, "-c", LOAD_COLUMNAR], cwd=ROOT, capture_output=True, text=True, check=True,
+                         env={**os.environ, "_RJEM_MALLOC_CONF": conf})
+    return run.stdout, run.stderr
+
+
+@pytest.mark.parametrize("conf, arenas", [("stats_print:true", 1), ("narenas:3,stats_print:true", 3)],
+                         ids=["one-arena", "the-operators-own"])
+def test_polars_allocator_is_set_to_one_arena_when_polars_loads_and_the_variable_is_left_as_it_was(conf, arenas):
+    out, stats = loaded_in_a_fresh_process(conf)
+    # A polars that stopped reading the variable (another allocator, another symbol prefix) prints no statistics.
+    assert f"opt.narenas: {arenas}\n" in stats, "polars' jemalloc no longer reads _RJEM_MALLOC_CONF: " + stats[:300]
+    assert out == f"after: {conf} True\n"  # a child process of the import inherits the operator's value

@@ -40,9 +40,9 @@ from pathlib import Path
 from typing import Iterator
 
 import orjson
-import polars as pl
 
 from readiness.intake import profiles as compiled
+from readiness.intake.polars_allocator import polars as pl  # polars with its allocator set to one arena
 from readiness.intake.profiles import EMPTY, CellError, Leaf, Profile
 from readiness.servicetitan import openapi
 
