@@ -259,7 +259,7 @@ def import_sheet(path: Path, dialect, headings: list[str], profile: Profile, col
         ids.append(ident)
         pages.add(lines)
         rows += len(lines)
-        del ident, lines  # the batch's text is now in pages (its last page is not written yet)
+        del ident, lines  # the batch's text is freed: what waits for the next page is kept encoded by pages
     if rows == 0:
         raise Deferred("no data rows")
     # Sorted, a repeated id sits next to itself: 8 bytes a row (twice while sorting), where a hash table of the
@@ -274,8 +274,8 @@ def import_sheet(path: Path, dialect, headings: list[str], profile: Profile, col
 
 def _batch(block: bytes, schema: dict, delimiter: str, quick: list[pl.Expr], thorough: list[pl.Expr],
            odd_cells: list[tuple[str, pl.Expr]]) -> tuple[pl.Series, pl.Series]:
-    """A block's ids and records as lines of JSON. Its cells are freed on return: only the ids and the text stay
-    (what a block holds besides is several times the text)."""
+    """A block's ids and records as lines of JSON. Its cells and the columns made from them are freed on return:
+    only the ids and the text stay."""
     try:  # an empty cell is null
         cells = pl.read_csv(block, has_header=False, schema=schema, separator=delimiter, encoding="utf8")
     except (pl.exceptions.PolarsError, pl.exceptions.PanicException) as exc:
@@ -296,13 +296,13 @@ class _Pages:
     """Pages of ``page_size`` records written through the row path's page writer as the batches come, each record
     on its own line as the row path writes it (written by polars straight into the page file). A page is written
     once a row follows it (so the last page knows it is the last); the records waiting for that are kept encoded
-    (less than a page), not as the batch they came in, so a batch's memory is freed when its pages are written."""
+    (at most a page), not as the batch they came in, so a batch's memory is freed when its pages are written."""
 
     _SEPARATOR = b",\n  "  # between two records
 
     def __init__(self, writer, page_size: int):
         self.writer, self.page_size = writer, page_size
-        self.waiting = memoryview(b"")  # records waiting for a row to follow, each with the separator after it
+        self.waiting = io.BytesIO()  # records waiting for a row to follow, each with the separator after it
         self.count = 0  # records in self.waiting
 
     def add(self, lines: pl.Series) -> None:
@@ -312,10 +312,8 @@ class _Pages:
             self._write(lines.slice(start, take), has_more=True)
             start += take
         if start < len(lines):
-            buffer = io.BytesIO()
-            buffer.write(self.waiting)
-            self._lines(buffer, lines.slice(start))
-            self.waiting, self.count = buffer.getbuffer(), self.count + len(lines) - start
+            self._lines(self.waiting, lines.slice(start))
+            self.count += len(lines) - start
 
     def finish(self) -> None:
         self._write(None, has_more=False)
@@ -323,14 +321,14 @@ class _Pages:
     def _write(self, lines: pl.Series | None, *, has_more: bool) -> None:
         def records(handle) -> None:
             handle.write(b"\n  ")
-            handle.write(self.waiting)
+            handle.write(self.waiting.getbuffer())
             if lines is not None:
                 self._lines(handle, lines)
             handle.seek(-len(self._SEPARATOR), io.SEEK_CUR)  # the last record's separator
             handle.truncate()
 
         self.writer.write_encoded(records, has_more=has_more)
-        self.waiting, self.count = memoryview(b""), 0
+        self.waiting, self.count = io.BytesIO(), 0
 
     def _lines(self, handle, lines: pl.Series) -> None:
         lines.to_frame().write_csv(handle, include_header=False, quote_style="never",
