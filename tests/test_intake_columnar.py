@@ -10,10 +10,13 @@ import csv
 import datetime
 import io
 import json
+import os
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -106,13 +109,46 @@ def test_the_demo_tenants_exports_import_byte_for_byte_the_same_and_the_scope_is
         "membership-types": "a cell the columnar path does not answer (column 'Duration Billing')"}
 
 
-def test_a_multi_page_jobs_file_is_taken_whole_by_the_columnar_path_with_the_same_pages(policy, tmp_path):
+@pytest.mark.parametrize("count, block", [(2 * importer.PAGE_SIZE + 7, None), (2 * importer.PAGE_SIZE, 64 << 10)],
+                         ids=["one-block", "pages-across-blocks"])
+def test_a_multi_page_jobs_file_is_taken_whole_by_the_columnar_path_with_the_same_pages(policy, tmp_path,
+                                                                                       monkeypatch, count, block):
     jobs = {p.name: p for p in policy.profiles}["jobs"]
     path = tmp_path / "jobs.csv"
-    layouts.write_csv(path, jobs, (job(n) for n in range(2 * importer.PAGE_SIZE + 7)))
+    layouts.write_csv(path, jobs, (job(n) for n in range(count)))
+    if block:  # about 300 jobs a block: each page is written from several batches, the last one exactly full
+        monkeypatch.setattr(columnar, "_BLOCK", block)
     rows, columns = both_paths(policy, path, kind="jobs")
     assert columns[2] == [("columnar", None)] and rows[2] == [("rows", None)]
-    assert columns[1] == rows[1] and len([name for name in rows[1] if name.startswith("exports/")]) == 3
+    pages = -(-count // importer.PAGE_SIZE)
+    assert columns[1] == rows[1] and len([name for name in rows[1] if name.startswith("exports/")]) == pages
+
+
+class RecordingWriter:
+    """The page writer's side of columnar._Pages: each page's records as written, and whether a page follows."""
+
+    def __init__(self):
+        self.pages: list[tuple[bytes, bool]] = []
+
+    def write_encoded(self, records, *, has_more: bool) -> None:
+        handle = io.BytesIO()
+        records(handle)
+        self.pages.append((handle.getvalue(), has_more))
+
+
+@pytest.mark.parametrize("batches", [[3, 2, 5], [5, 5], [1, 1, 1, 1, 1, 1], [12], [4, 4, 4], [5, 1]])
+def test_pages_are_cut_at_the_page_size_across_batches_and_only_a_page_with_a_row_after_it_has_more(batches):
+    writer = RecordingWriter()
+    pages = columnar._Pages(writer, 5)
+    numbers = iter(range(sum(batches)))
+    for size in batches:
+        pages.add(pl.Series([f'{{"id":{next(numbers)}}}' for _ in range(size)]))
+        assert pages.count <= 5  # what waits for the next row is less than a page
+    pages.finish()
+    total = sum(batches)
+    expected = [(b",".join(b'\n  {"id":%d}' % n for n in range(start, min(start + 5, total))), start + 5 < total)
+                for start in range(0, total, 5)]
+    assert writer.pages == expected
 
 
 # -- generated CSVs: identical pages or the identical error ----------------------------------------------------------
@@ -248,3 +284,26 @@ def test_generated_csvs_give_identical_pages_or_the_identical_error(policy, tmp_
     agree()
     # Not a comparison of two row paths: the columnar path took a share of the generated files whole.
     assert taken["columnar"] >= 10 and taken["error"] >= 10, taken
+
+
+# -- polars' allocator (readiness/intake/polars_allocator.py) ----------------------------------------------------------
+
+LOAD_COLUMNAR = ("import os, sys; from readiness.intake import columnar; "
+                 "print('after:', os.environ.get('_RJEM_MALLOC_CONF'), 'polars' in sys.modules)")
+
+
+def loaded_in_a_fresh_process(conf: str) -> tuple[str, str]:
+    """What a fresh process loading the columnar path prints, and jemalloc's own statistics at its exit (which
+    ``stats_print`` in the variable asks for)."""
+    run = subprocess.run([sys.executable, "-c", LOAD_COLUMNAR], cwd=ROOT, capture_output=True, text=True, check=True,
+                         env={**os.environ, "_RJEM_MALLOC_CONF": conf})
+    return run.stdout, run.stderr
+
+
+@pytest.mark.parametrize("conf, arenas", [("stats_print:true", 1), ("narenas:3,stats_print:true", 3)],
+                         ids=["one-arena", "the-operators-own"])
+def test_polars_allocator_is_set_to_one_arena_when_polars_loads_and_the_variable_is_left_as_it_was(conf, arenas):
+    out, stats = loaded_in_a_fresh_process(conf)
+    # A polars that stopped reading the variable (another allocator, another symbol prefix) prints no statistics.
+    assert f"opt.narenas: {arenas}\n" in stats, "polars' jemalloc no longer reads _RJEM_MALLOC_CONF: " + stats[:300]
+    assert out == f"after: {conf} True\n"  # a child process of the import inherits the operator's value

@@ -40,9 +40,9 @@ from pathlib import Path
 from typing import Iterator
 
 import orjson
-import polars as pl
 
 from readiness.intake import profiles as compiled
+from readiness.intake.polars_allocator import polars as pl  # polars with its allocator set to one arena
 from readiness.intake.profiles import EMPTY, CellError, Leaf, Profile
 from readiness.servicetitan import openapi
 
@@ -253,30 +253,13 @@ def import_sheet(path: Path, dialect, headings: list[str], profile: Profile, col
     quick, _ = _query_columns(profile, columns, record_schema, names, False, also_odd)
     thorough, odd_cells = _query_columns(profile, columns, record_schema, names, True, also_odd)
     schema = {name: pl.String for name in names}
-    ids, pending, rows = [], [], 0
+    ids, pages, rows = [], _Pages(writer, page_size), 0
     for block in _record_blocks(path, dialect, headings):
-        try:  # an empty cell is null
-            cells = pl.read_csv(block, has_header=False, schema=schema, separator=dialect.delimiter,
-                                encoding="utf8")
-        except (pl.exceptions.PolarsError, pl.exceptions.PanicException) as exc:
-            raise Deferred(f"polars cannot read the file: {str(exc).splitlines()[0]}") from None
-        blank = cells.select(pl.all_horizontal(pl.all().is_null())).to_series()
-        if blank.any():  # csv.reader skips an all-empty row
-            cells = cells.filter(~blank)
-        batch = cells.select(quick)
-        if batch[ODD].any():  # a cell in another form than the common one: every form this path takes
-            batch = cells.select(thorough)
-            if batch[ODD].any():
-                where = next((heading for heading, odd in odd_cells if cells.select(odd.any()).item()), None)
-                raise Deferred(f"a cell the columnar path does not answer (column {where!r})")
-        ids.append(batch[ID])
-        pending.append(batch[LINE])
-        rows += batch.height
-        waiting = sum(len(lines) for lines in pending)
-        while waiting > page_size:  # a row follows, so this page is not the last
-            lines = pl.concat(pending)
-            writer.write_encoded(_page(lines.head(page_size)), has_more=True)
-            pending, waiting = [lines.slice(page_size)], waiting - page_size
+        ident, lines = _batch(block, schema, dialect.delimiter, quick, thorough, odd_cells)
+        ids.append(ident)
+        pages.add(lines)
+        rows += len(lines)
+        del ident, lines  # the batch's text is freed: what waits for the next page is kept encoded by pages
     if rows == 0:
         raise Deferred("no data rows")
     # Sorted, a repeated id sits next to itself: 8 bytes a row (twice while sorting), where a hash table of the
@@ -285,8 +268,71 @@ def import_sheet(path: Path, dialect, headings: list[str], profile: Profile, col
     del ids
     if (ordered.slice(1) == ordered.slice(0, len(ordered) - 1)).any():
         raise Deferred("an id appears twice")
-    writer.write_encoded(_page(pl.concat(pending)), has_more=False)
+    pages.finish()
     return rows
+
+
+def _batch(block: bytes, schema: dict, delimiter: str, quick: list[pl.Expr], thorough: list[pl.Expr],
+           odd_cells: list[tuple[str, pl.Expr]]) -> tuple[pl.Series, pl.Series]:
+    """A block's ids and records as lines of JSON. Its cells and the columns made from them are freed on return:
+    only the ids and the text stay."""
+    try:  # an empty cell is null
+        cells = pl.read_csv(block, has_header=False, schema=schema, separator=delimiter, encoding="utf8")
+    except (pl.exceptions.PolarsError, pl.exceptions.PanicException) as exc:
+        raise Deferred(f"polars cannot read the file: {str(exc).splitlines()[0]}") from None
+    blank = cells.select(pl.all_horizontal(pl.all().is_null())).to_series()
+    if blank.any():  # csv.reader skips an all-empty row
+        cells = cells.filter(~blank)
+    batch = cells.select(quick)
+    if batch[ODD].any():  # a cell in another form than the common one: every form this path takes
+        batch = cells.select(thorough)
+        if batch[ODD].any():
+            where = next((heading for heading, odd in odd_cells if cells.select(odd.any()).item()), None)
+            raise Deferred(f"a cell the columnar path does not answer (column {where!r})")
+    return batch[ID], batch[LINE]
+
+
+class _Pages:
+    """Pages of ``page_size`` records written through the row path's page writer as the batches come, each record
+    on its own line as the row path writes it (written by polars straight into the page file). A page is written
+    once a row follows it (so the last page knows it is the last); the records waiting for that are kept encoded
+    (at most a page), not as the batch they came in, so a batch's memory is freed when its pages are written."""
+
+    _SEPARATOR = b",\n  "  # between two records
+
+    def __init__(self, writer, page_size: int):
+        self.writer, self.page_size = writer, page_size
+        self.waiting = io.BytesIO()  # records waiting for a row to follow, each with the separator after it
+        self.count = 0  # records in self.waiting
+
+    def add(self, lines: pl.Series) -> None:
+        start = 0
+        while self.count + len(lines) - start > self.page_size:  # a row follows, so this page is not the last
+            take = self.page_size - self.count
+            self._write(lines.slice(start, take), has_more=True)
+            start += take
+        if start < len(lines):
+            self._lines(self.waiting, lines.slice(start))
+            self.count += len(lines) - start
+
+    def finish(self) -> None:
+        self._write(None, has_more=False)
+
+    def _write(self, lines: pl.Series | None, *, has_more: bool) -> None:
+        def records(handle) -> None:
+            handle.write(b"\n  ")
+            handle.write(self.waiting.getbuffer())
+            if lines is not None:
+                self._lines(handle, lines)
+            handle.seek(-len(self._SEPARATOR), io.SEEK_CUR)  # the last record's separator
+            handle.truncate()
+
+        self.writer.write_encoded(records, has_more=has_more)
+        self.waiting, self.count = io.BytesIO(), 0
+
+    def _lines(self, handle, lines: pl.Series) -> None:
+        lines.to_frame().write_csv(handle, include_header=False, quote_style="never",
+                                   line_terminator=self._SEPARATOR.decode())
 
 
 def _record_blocks(path: Path, dialect, headings: list[str]) -> Iterator[bytes]:
@@ -296,36 +342,52 @@ def _record_blocks(path: Path, dialect, headings: list[str]) -> Iterator[bytes]:
     reads each block as it would read the whole file. Blank lines a block starts with are dropped (csv.reader skips
     them; polars takes its column count from a block's first line). Raises Deferred for a carriage return that
     does not end a line (a row end for csv.reader, not for polars), and when the heading row so found is not the
-    one row csv.reader reads there (a stray quote would make the count of quotes mislead)."""
-    block, heading = b"", True
+    one row csv.reader reads there (a stray quote would make the count of quotes mislead).
+
+    Where a block ends is found in one buffer read into again and again; the block is then read as it is, so one
+    block at a time is held (cutting it out of what was read would hold two, and leave the heap in pieces)."""
     with path.open("rb") as handle:
+        start = _heading_end(handle, dialect, headings)
+        if start is None:
+            return  # no line end after the heading row: no records
+        ahead = bytearray(_BLOCK)
         while True:
-            data = handle.read(_BLOCK)
-            block += data
-            if heading:
-                end = _record_end(block, first=True)
-                if end is None:
-                    if data:
-                        continue
-                    return  # no line end after the heading row: no records
-                with io.StringIO(block[:end].decode("utf-8-sig", errors="replace"), newline="") as text:
-                    if [[cell.strip() for cell in row] for row in csv.reader(text, dialect)] != [headings]:
-                        raise Deferred("the heading row does not end where csv.reader ends it")
-                block, heading = block[end:], False
-            end = _record_end(block, first=False) if data else len(block)
+            handle.seek(start)
+            filled = handle.readinto(ahead)
+            end = _record_end(ahead, first=False) if filled == len(ahead) else filled  # else the rest of the file
             if end is None:  # a record longer than the block: read on
+                ahead = bytearray(2 * len(ahead))
                 continue
-            records, block = block[:end], block[end:]
+            handle.seek(start)
+            records = handle.read(end)
+            start += end
             if records.count(b"\r") != records.count(b"\r\n"):
                 raise Deferred("a carriage return that does not end a line")
             records = records.lstrip(b"\r\n")
             if records:
                 yield records
-            if not data:
+            if filled < len(ahead):
                 return
 
 
-def _record_end(block: bytes, first: bool) -> int | None:
+def _heading_end(handle, dialect, headings: list[str]) -> int | None:
+    """The position after the heading row's line end, or None when it has none."""
+    block = b""
+    while True:
+        data = handle.read(_BLOCK)
+        block += data
+        end = _record_end(block, first=True)
+        if end is not None:
+            break
+        if not data:
+            return None
+    with io.StringIO(block[:end].decode("utf-8-sig", errors="replace"), newline="") as text:
+        if [[cell.strip() for cell in row] for row in csv.reader(text, dialect)] != [headings]:
+            raise Deferred("the heading row does not end where csv.reader ends it")
+    return end
+
+
+def _record_end(block: bytes | bytearray, first: bool) -> int | None:
     """The position after the first (``first``) or last line end of ``block`` outside quotes, or None."""
     if first:
         position, quotes = 0, 0
@@ -343,11 +405,3 @@ def _record_end(block: bytes, first: bool) -> int | None:
             return found + 1
         end = found
     return None
-
-
-def _page(lines: pl.Series) -> memoryview:
-    """The records of a page as the row path writes them, each on its own line (written by polars, unquoted)."""
-    buffer = io.BytesIO(b"\n  ")
-    buffer.seek(0, io.SEEK_END)
-    lines.to_frame().write_csv(buffer, include_header=False, quote_style="never", line_terminator=",\n  ")
-    return buffer.getbuffer()[:-4]  # without the last separator

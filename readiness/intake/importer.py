@@ -16,7 +16,7 @@ from array import array
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, BinaryIO, Callable, Iterable
 
 import orjson
 
@@ -288,11 +288,11 @@ class _PageWriter:
         for problem in self.validator.validate({**envelope, "data": data})[:1]:
             raise self._problem(problem, rows)
         # One record per line: readable, diffable, and encoded by orjson (UTF-8, several times json's speed).
-        self._save(envelope, b",".join(b"\n  " + orjson.dumps(record) for record in data))
+        self._save(envelope, lambda handle: handle.write(b",".join(b"\n  " + orjson.dumps(record) for record in data)))
 
-    def write_encoded(self, records: bytes, *, has_more: bool) -> None:
-        """A page whose records are already encoded as :meth:`write` encodes them and checked against the schema
-        (the columnar path)."""
+    def write_encoded(self, records: Callable[[BinaryIO], None], *, has_more: bool) -> None:
+        """A page whose records ``records`` writes into the open page file, encoded as :meth:`write` encodes them
+        (``\\n  record`` lines joined by ``,``) and checked against the schema (the columnar path)."""
         self._save(self._envelope(has_more), records)
 
     def discard(self) -> None:
@@ -308,13 +308,14 @@ class _PageWriter:
         marker = self.profile.export.rsplit("/", 1)[-1]
         return {"hasMore": has_more, "continueFrom": f"intake-{marker}-{number + 1:04d}"}
 
-    def _save(self, envelope: dict[str, Any], records: bytes) -> None:
+    def _save(self, envelope: dict[str, Any], records: Callable[[BinaryIO], None]) -> None:
         target = self.staging / self.profile.export / f"{len(self.files) + 1:04d}.json"
         target.parent.mkdir(parents=True, exist_ok=True)
         with target.open("wb") as handle:
             handle.write(orjson.dumps(envelope)[:-1] + b', "data": [')
-            handle.write(records)
-            handle.write(b"\n]}\n" if records else b"]}\n")
+            start = handle.tell()
+            records(handle)
+            handle.write(b"\n]}\n" if handle.tell() > start else b"]}\n")
         self.files.append(target)
 
     def _problem(self, problem: openapi.Problem, rows: list[int]) -> IntakeError:
