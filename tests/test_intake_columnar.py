@@ -263,8 +263,10 @@ def customer_csvs(draw, policy):
 def test_generated_csvs_give_identical_pages_or_the_identical_error(policy, tmp_path):
     taken = collections.Counter()
 
-    @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                      HealthCheck.function_scoped_fixture])
+    # derandomize: the same 250 files every run, so the share assertion below cannot fail by chance (random
+    # draws once gave the columnar path only 7 of 250 in CI; these give it 49); Hypothesis still draws every field.
+    @settings(max_examples=250, deadline=None, derandomize=True,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
     @given(case=customer_csvs(policy))
     def agree(case):
         profile, text, block = case
