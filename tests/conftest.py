@@ -21,10 +21,16 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
+from hypothesis import settings
 
 from readiness.boundaries import screenshots
 
 pytest_plugins = ["pytester"]
+
+# In CI every property test draws the same examples each run: a result that changes from run to run would stop a
+# landing by chance. Locally they draw new ones each run, and a failure found there is kept by Hypothesis' database.
+settings.register_profile("ci", derandomize=True)
+settings.load_profile("ci" if os.environ.get("CI") else "default")
 
 ROOT = Path(__file__).resolve().parent.parent
 # Packages the gate imports from its own root: a Project run must import its copies, not this process's.
