@@ -292,7 +292,8 @@ class _PageWriter:
 
     def write_encoded(self, records: Callable[[BinaryIO], None], *, has_more: bool) -> None:
         """A page whose records ``records`` writes into the open page file, encoded as :meth:`write` encodes them
-        (``\\n  record`` lines joined by ``,``) and checked against the schema (the columnar path)."""
+        (``\\n  record`` lines joined by ``,``). For the columnar path, which checks every value against the schema
+        itself: nothing is checked here."""
         self._save(self._envelope(has_more), records)
 
     def discard(self) -> None:
