@@ -264,6 +264,14 @@ def test_gate_fails_on_a_production_webhook_endpoint(workspace):
 
 
 @pytest.mark.slow
+def test_gate_fails_on_a_webhook_claim_mid_page(workspace):
+    """A pattern that ends at its sentence's end finds the sentence with more of the page after it."""
+    page(workspace, "developers.html", "<h1>Developers</h1>\n<p>Our website receives ServiceTitan webhooks.</p>\n"
+                                       "<p>Questions? Call the office.</p>\n")
+    assert_copy_fails(workspace.run(tenants=["comfort-launch"]), "CLAIM-WEBHOOK")
+
+
+@pytest.mark.slow
 def test_gate_fails_on_an_overpromise_in_a_tenant_document(workspace):
     note = workspace.tenant("riverside-growth") / "evidence" / "welcome-letter.md"
     note.write_text("# Welcome\n\nYour website leads are\nautomatically booked in ServiceTitan.\n")
